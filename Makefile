@@ -1,0 +1,36 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint bench clean
+
+$(BIN)/denialwatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-extras: pyproject.toml $(BIN)/denialwatch
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/denialwatch
+
+run: install
+	$(BIN)/denialwatch run
+
+test: $(VENV)/.test-extras
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(VENV)/.test-extras
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/ruff format --check bot adapters storage tests bench
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

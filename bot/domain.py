@@ -1,0 +1,242 @@
+"""Domain values: reports, the watchlist, statements, contradictions and alerts.
+
+Everything here is a frozen dataclass or an enum: no I/O, no clock, no framework.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import NewType
+
+ReportId = NewType("ReportId", str)
+AgencyName = NewType("AgencyName", str)
+TopicName = NewType("TopicName", str)
+StatementId = NewType("StatementId", str)
+ChannelId = NewType("ChannelId", str)
+UserId = NewType("UserId", str)
+AlertKey = NewType("AlertKey", str)
+
+LANGUAGES = ("en", "nl", "fr", "de")
+
+
+class Polarity(StrEnum):
+    DENIES = "denies"
+    AFFIRMS = "affirms"
+
+    def opposite(self) -> Polarity:
+        return Polarity.AFFIRMS if self is Polarity.DENIES else Polarity.DENIES
+
+
+class ContradictionKind(StrEnum):
+    DENIAL_CONTRADICTED = "denial_contradicted"
+    DENIAL_DISPUTES_RECORD = "denial_disputes_record"
+
+
+class StatementRole(StrEnum):
+    """How a statement counts for its report.
+
+    PRIMARY is the report's own stance on an (agency, topic) pair and is the only
+    role that takes part in contradictions; RETOLD recounts an earlier statement
+    ("had earlier denied", "despite its denial"); MINOR is a fresh statement that
+    the report's weight of evidence outvotes.
+    """
+
+    PRIMARY = "primary"
+    RETOLD = "retold"
+    MINOR = "minor"
+
+
+class Reason(StrEnum):
+    """Why a sentence or report raised no alert."""
+
+    NO_MENTION = "no_mention"
+    NO_AGENCY = "no_agency"
+    NO_TOPIC = "no_topic"
+    NO_CUE = "no_cue"
+    HEDGE = "hedge"
+    QUALIFIED = "qualified"
+    ALLEGATION = "allegation"
+    QUESTION = "question"
+    RETOLD = "retold"
+    OUTVOTED = "outvoted"
+    NO_EARLIER = "no_earlier_statement"
+    SAME_POLARITY = "same_polarity"
+    SAME_REPORT = "same_report"
+    BELOW_SCORE = "below_score"
+    MUTED = "muted"
+    DUPLICATE = "duplicate"
+    CONTRADICTION = "contradiction"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    id: ReportId
+    published: date
+    source: str = ""
+    url: str = ""
+    language: str | None = None
+    title: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    name: AgencyName
+    country: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    name: TopicName
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    agencies: tuple[Agency, ...] = ()
+    topics: tuple[Topic, ...] = ()
+
+    def with_agency(self, agency: Agency) -> Watchlist:
+        others = tuple(a for a in self.agencies if a.name.casefold() != agency.name.casefold())
+        return Watchlist(agencies=(*others, agency), topics=self.topics)
+
+    def with_topic(self, topic: Topic) -> Watchlist:
+        others = tuple(t for t in self.topics if t.name.casefold() != topic.name.casefold())
+        return Watchlist(agencies=self.agencies, topics=(*others, topic))
+
+    def without(self, name: str) -> Watchlist:
+        key = name.casefold()
+        return Watchlist(
+            agencies=tuple(a for a in self.agencies if a.name.casefold() != key),
+            topics=tuple(t for t in self.topics if t.name.casefold() != key),
+        )
+
+    def merged(self, other: Watchlist) -> Watchlist:
+        merged = self
+        for agency in other.agencies:
+            merged = merged.with_agency(agency)
+        for topic in other.topics:
+            merged = merged.with_topic(topic)
+        return merged
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One (agency, topic, polarity) claim made in one report."""
+
+    report_id: ReportId
+    agency: AgencyName
+    topic: TopicName
+    polarity: Polarity
+    quote: str
+    published: date
+    speaker: str = ""
+    source: str = ""
+    url: str = ""
+    confidence: float = 1.0
+    role: StatementRole = StatementRole.PRIMARY
+    sequence: int = 0
+    """Processing order of the report, used to break ties between equal dates."""
+
+    @property
+    def id(self) -> StatementId:
+        return StatementId(f"{self.report_id}:{self.agency}:{self.topic}:{self.polarity}")
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """A later statement that takes the opposite side of an earlier one."""
+
+    new: Statement
+    earlier: Statement
+    kind: ContradictionKind
+    score: float
+
+    @property
+    def agency(self) -> AgencyName:
+        return self.new.agency
+
+    @property
+    def topic(self) -> TopicName:
+        return self.new.topic
+
+    @property
+    def key(self) -> str:
+        return f"{self.new.report_id}>{self.earlier.report_id}|{self.agency}|{self.topic}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the pipeline decided for one sentence or pair, with its reason."""
+
+    reason: Reason
+    detail: str = ""
+    agency: str = ""
+    topic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    report: Report
+    statements: tuple[Statement, ...] = ()
+    contradictions: tuple[Contradiction, ...] = ()
+    decisions: tuple[Decision, ...] = ()
+    language: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    platform: str
+    id: ChannelId
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    channel: Channel
+    agency: str = ""
+    topic: str = ""
+    min_score: float = 0.0
+
+    def covers(self, contradiction: Contradiction) -> bool:
+        if contradiction.score < self.min_score:
+            return False
+        if self.agency and self.agency.casefold() != contradiction.agency.casefold():
+            return False
+        return not (self.topic and self.topic.casefold() != contradiction.topic.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    target: str
+    until: datetime
+    created_by: str = ""
+
+    def covers(self, contradiction: Contradiction, now: datetime) -> bool:
+        if now >= self.until:
+            return False
+        target = self.target.casefold()
+        return target in (contradiction.agency.casefold(), contradiction.topic.casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """What a channel sees: contradictions about one (agency, topic) pair."""
+
+    key: AlertKey
+    agency: AgencyName
+    topic: TopicName
+    contradictions: tuple[Contradiction, ...] = field(default=())
+
+    @property
+    def lead(self) -> Contradiction:
+        return self.contradictions[0]
+
+
+def alert_key(agency: str, topic: str) -> AlertKey:
+    return AlertKey(f"{agency.casefold()}|{topic.casefold()}")
