@@ -1,0 +1,351 @@
+"""Read statements (agency, topic, polarity) out of a report."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.domain import (
+    AgencyName,
+    Decision,
+    Polarity,
+    Reason,
+    Report,
+    ReportId,
+    Statement,
+    StatementRole,
+    TopicName,
+    Watchlist,
+)
+from bot.language.detect import detect_language
+from bot.language.lexicon import Lexicon
+from bot.language.text import split_sentences, tokens, word_pairs
+from bot.language.vocabulary import Vocabulary
+from bot.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
+
+_CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
+TITLE_WEIGHT = 2.0
+NEAR_NEGATION = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The polarity of one clause, or the reason it has none."""
+
+    polarity: Polarity | None
+    reason: Reason
+    confidence: float = 0.0
+
+
+@dataclass(slots=True)
+class _Clause:
+    words: list[str]
+    text: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A sentence (or the title) with its mentions."""
+
+    index: int
+    text: str
+    is_title: bool
+    words: Words
+    agencies: tuple[Mention, ...]
+    topics: tuple[Mention, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    agency: str
+    topic: str
+    polarity: Polarity
+    quote: str
+    confidence: float
+    retold: bool
+    is_title: bool
+    explicit: bool
+    index: int
+    speaker: str
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    language: str
+    statements: tuple[Statement, ...]
+    decisions: tuple[Decision, ...]
+
+
+class Extractor:
+    """Turn a report into statements about watched agencies and topics."""
+
+    def __init__(self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon],
+                 vocabulary: Vocabulary) -> None:
+        self._lexicons = lexicons
+        self._vocabulary = vocabulary
+        self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
+        self._topics = TopicFinder(watchlist.topics, vocabulary)
+
+    def extract(self, report: Report, sequence: int = 0) -> Extraction:
+        """Return the statements of a report and a decision for every sentence without one."""
+        texts = _units_of(report)
+        all_words = [Words.of(text, self._vocabulary) for _, text in texts]
+        language = detect_language([w for ws in all_words for w in ws.folded], self._lexicons,
+                                   report.language)
+        lexicon = self._lexicons[language]
+        countries = report_countries(all_words)
+        units = [
+            _Unit(i, text, is_title, words,
+                  tuple(self._agencies.find(words, countries)), tuple(self._topics.find(words)))
+            for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True))
+        ]
+        main_agency = _main(units, "agencies")
+        main_topic = _main(units, "topics")
+        candidates: list[_Candidate] = []
+        decisions: list[Decision] = []
+        last_agency = main_agency
+        for unit in units:
+            agency = _nearest(unit.agencies, unit.topics)
+            if agency is None and main_agency and lexicon.has("agency_anaphora", unit.words.folded):
+                agency = Mention(last_agency or main_agency, 0, 0, 0.7)
+            elif agency is not None:
+                last_agency = agency.name
+            topic = _nearest(unit.topics, unit.agencies)
+            if topic is None and main_topic and lexicon.has("topic_anaphora", unit.words.folded):
+                topic = Mention(main_topic, 0, 0, 0.7)
+            if agency is None or topic is None:
+                if agency or topic:
+                    reason = Reason.NO_AGENCY if agency is None else Reason.NO_TOPIC
+                    decisions.append(Decision(reason, unit.text[:120]))
+                continue
+            for verdict, retold, quote in _judge_sentence(unit.text, lexicon):
+                if verdict.polarity is None:
+                    decisions.append(Decision(verdict.reason, quote[:120], agency.name, topic.name))
+                    continue
+                candidates.append(_Candidate(
+                    agency.name, topic.name, verdict.polarity, unit.text,
+                    round(agency.confidence * topic.confidence * verdict.confidence, 3),
+                    retold, unit.is_title, agency.end > 0, unit.index,
+                    _speaker(unit.text, lexicon)))
+        statements, more = _resolve(report, candidates, sequence)
+        return Extraction(language, tuple(statements), tuple(decisions + more))
+
+
+def _units_of(report: Report) -> list[tuple[bool, str]]:
+    units: list[tuple[bool, str]] = []
+    if report.title.strip():
+        units.append((True, report.title.strip()))
+    title_words = tokens(report.title)
+    for sentence in split_sentences(report.text):
+        if units and tokens(sentence) == title_words:
+            continue
+        units.append((False, sentence))
+    return units
+
+
+def _main(units: Sequence[_Unit], field: str) -> str | None:
+    counts: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for unit in units:
+        for mention in getattr(unit, field):
+            counts[mention.name] += 2 if unit.is_title else 1
+            first.setdefault(mention.name, unit.index)
+    if not counts:
+        return None
+    return min(counts, key=lambda name: (-counts[name], first[name]))
+
+
+def _nearest(mentions: Sequence[Mention], others: Sequence[Mention]) -> Mention | None:
+    if not mentions:
+        return None
+    if not others or len(mentions) == 1:
+        return max(mentions, key=lambda m: m.confidence)
+    anchor = others[0].start
+    return min(mentions, key=lambda m: (abs(m.start - anchor), -m.confidence))
+
+
+def _clauses(text: str, lexicon: Lexicon) -> list[_Clause]:
+    clauses: list[_Clause] = []
+    position = 0
+    for piece in _CLAUSE_SPLIT.split(text):
+        words = [w for w, _ in word_pairs(piece)]
+        if not words:
+            continue
+        for start, _end in reversed(lexicon.spans("clause_breaks", words)):
+            if start > 0:
+                head, words = words[:start], words[start:]
+                clauses.append(_Clause(head, piece, position))
+                position += len(head)
+        clauses.append(_Clause(words, piece, position))
+        position += len(words)
+    return clauses
+
+
+def _has_content(words: Sequence[str], lexicon: Lexicon) -> bool:
+    return lexicon.has("action", words) or lexicon.has("cessation", words)
+
+
+def _has_cue(words: Sequence[str], lexicon: Lexicon) -> bool:
+    return any(lexicon.has(kind, words) for kind in ("deny", "affirm", "hedge", "attribution"))
+
+
+def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[tuple[list[str], bool]]:
+    """Group clauses into spans and flag the ones that retell an earlier statement."""
+    spans: list[tuple[list[str], bool]] = []
+    frame_retold = False
+    for clause in clauses:
+        words = clause.words
+        retold_cue = lexicon.has("retold", words)
+        own_cue = _has_cue(words, lexicon)
+        own_content = _has_content(words, lexicon)
+        if retold_cue and not own_content and not own_cue and not spans:
+            frame_retold = True
+            continue
+        starts_break = any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
+        if spans and not starts_break and not retold_cue and not (own_cue and own_content):
+            spans[-1] = (spans[-1][0] + words, spans[-1][1])
+        else:
+            spans.append((list(words), retold_cue or frame_retold))
+    if spans and not _has_content(spans[0][0], lexicon) and not lexicon.has("deny", spans[0][0]) \
+            and len(spans) > 1 and spans[1][1] == spans[0][1]:
+        head = spans.pop(0)
+        spans[0] = (head[0] + spans[0][0], spans[0][1])
+    return spans
+
+
+def _judge_sentence(text: str, lexicon: Lexicon) -> list[tuple[Verdict, bool, str]]:
+    """Return a verdict per span of the sentence: fresh spans first, then retold ones."""
+    spans = _merge(_clauses(text, lexicon), lexicon)
+    sentence_words = [w for span, _ in spans for w in span]
+    if lexicon.has("hedge", sentence_words) and not any(
+        lexicon.has("deny", span) and not lexicon.has("hedge", span) for span, _ in spans
+    ):
+        return [(Verdict(None, Reason.HEDGE), False, text)]
+    results: list[tuple[Verdict, bool, str]] = []
+    fresh_seen = False
+    for words, retold in spans:
+        verdict = judge_words(words, lexicon)
+        if verdict.polarity is None and verdict.reason is Reason.NO_CUE:
+            continue
+        if not retold and verdict.polarity is not None:
+            if fresh_seen:
+                continue
+            fresh_seen = True
+        results.append((verdict, retold, text))
+    if not results and text.rstrip().endswith("?"):
+        return [(Verdict(None, Reason.QUESTION), False, text)]
+    return results or [(Verdict(None, Reason.NO_CUE), False, text)]
+
+
+def judge_words(words: Sequence[str], lexicon: Lexicon) -> Verdict:
+    """Decide whether a span of words denies, affirms, or says nothing firm."""
+    words = list(words)
+    reversed_ = False
+    for start, end in lexicon.spans("reversal", words):
+        reversed_ = True
+        words = words[:start] + words[end:]
+        break
+    verdict = _polarity(words, lexicon)
+    if reversed_ and verdict.polarity is not None:
+        return Verdict(verdict.polarity.opposite(), verdict.reason, verdict.confidence)
+    return verdict
+
+
+def _polarity(words: list[str], lexicon: Lexicon) -> Verdict:
+    if lexicon.has("hedge", words):
+        return Verdict(None, Reason.HEDGE)
+    if lexicon.has("answer_no", words):
+        return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.9)
+    if lexicon.has("cessation", words):
+        return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.85)
+    negations = [start for start, _ in lexicon.spans("negation", words)]
+    denials = lexicon.spans("deny", words)
+    if denials:
+        first = denials[0][0]
+        if any(first - NEAR_NEGATION <= n < first for n in negations):
+            return Verdict(None, Reason.HEDGE)
+        return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 1.0)
+    actions = lexicon.spans("action", words)
+    affirms = lexicon.spans("affirm", words)
+    if affirms and any(affirms[0][0] - NEAR_NEGATION <= n < affirms[0][0] for n in negations):
+        return Verdict(None, Reason.HEDGE)
+    if actions:
+        action = actions[0][0]
+        if any(n < action or n <= action + NEAR_NEGATION for n in negations):
+            if lexicon.has("qualifier", words):
+                return Verdict(None, Reason.QUALIFIED)
+            return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.9)
+        if lexicon.has("question", words):
+            return Verdict(None, Reason.QUESTION)
+        if lexicon.has("allegation", words) and not affirms:
+            return Verdict(None, Reason.ALLEGATION)
+        return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 1.0 if affirms else 0.8)
+    if affirms and not negations:
+        return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.7)
+    return Verdict(None, Reason.NO_CUE)
+
+
+_SPEAKER_ROLES = re.compile(
+    r"\b((?:[A-Z][\w.'-]+\s){0,3}(?:spokes(?:person|man|woman)|minister|director|chief|"
+    r"woordvoerder|woordvoerster|minister|porte-parole|ministre|Sprecher(?:in)?|Minister(?:in)?|"
+    r"Chef)\b(?:\s(?:[A-Z][\w'-]+|of|for|van|de|du|des|der|für)){0,5})",
+    re.IGNORECASE,
+)
+
+
+def _speaker(text: str, lexicon: Lexicon) -> str:
+    """Return who made the statement where the sentence says so."""
+    del lexicon
+    match = _SPEAKER_ROLES.search(text)
+    return match.group(1).strip()[:80] if match else ""
+
+
+def _resolve(report: Report, candidates: Sequence[_Candidate],
+             sequence: int) -> tuple[list[Statement], list[Decision]]:
+    """Choose, per (agency, topic), the report's own stance; keep the rest as context."""
+    statements: list[Statement] = []
+    decisions: list[Decision] = []
+    pairs: dict[tuple[str, str], list[_Candidate]] = {}
+    for candidate in candidates:
+        pairs.setdefault((candidate.agency, candidate.topic), []).append(candidate)
+    for (agency, topic), group in pairs.items():
+        tally = {Polarity.DENIES: 0.0, Polarity.AFFIRMS: 0.0}
+        for c in group:
+            if not c.retold:
+                weight = TITLE_WEIGHT if c.is_title and c.explicit else 1.0
+                tally[c.polarity] += c.confidence * weight
+        winner: Polarity | None = None
+        if tally[Polarity.DENIES] != tally[Polarity.AFFIRMS]:
+            winner = max(tally, key=lambda p: tally[p])
+        else:
+            decisions.append(Decision(Reason.OUTVOTED if tally[Polarity.DENIES] else Reason.RETOLD,
+                                      "no stance of its own", agency, topic))
+        primary = None
+        if winner is not None:
+            own = [c for c in group if not c.retold and c.polarity is winner]
+            primary = max(own, key=lambda c: (not c.is_title, c.confidence, -c.index))
+        seen: set[tuple[Polarity, StatementRole]] = set()
+        for c in sorted(group, key=lambda c: c.index):
+            role = (StatementRole.PRIMARY if c is primary else
+                    StatementRole.RETOLD if c.retold else StatementRole.MINOR)
+            if (c.polarity, role) in seen:
+                continue
+            seen.add((c.polarity, role))
+            statements.append(_statement(report, c, role, sequence))
+    return statements, decisions
+
+
+def _statement(report: Report, c: _Candidate, role: StatementRole, sequence: int) -> Statement:
+    return Statement(
+        report_id=ReportId(report.id), agency=AgencyName(c.agency), topic=TopicName(c.topic),
+        polarity=c.polarity, quote=c.quote, published=report.published, speaker=c.speaker,
+        source=report.source, url=report.url, confidence=c.confidence, role=role,
+        sequence=sequence,
+    )

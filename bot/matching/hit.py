@@ -1,0 +1,40 @@
+"""Values the matcher takes and returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked match: a stored document and its score in [0, 1]."""
+
+    doc_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDoc:
+    """One document to index, with the agency and topic it is blocked under."""
+
+    doc_id: str
+    text: str
+    agency: str = ""
+    topic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Ranking parameters: BM25, candidate depth and the weights of the final score.
+
+    The defaults were tuned on the CheckThat! 2020 task 2 train and dev splits.
+    """
+
+    k1: float = 1.2
+    b: float = 0.75
+    candidates: int = 64
+    lexical_weight: float = 0.5
+    fuzzy_weight: float = 0.3
+    coverage_weight: float = 0.2
+    saturation: float = 10.0
+    """The BM25 score that maps to 0.5 in the lexical part of the final score."""

@@ -1,0 +1,237 @@
+"""Find watched agencies and topics in text, across languages, spelling and word order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+from bot.domain import Agency, Topic, Watchlist
+from bot.language.text import fold, stem, word_pairs
+from bot.language.vocabulary import Vocabulary
+
+FUZZY_MIN = 0.86
+ADJACENT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    """A tokenised span: folded words, original words, and their match keys."""
+
+    folded: tuple[str, ...]
+    raw: tuple[str, ...]
+    keys: tuple[str, ...]
+    countries: tuple[tuple[int, str], ...]
+
+    @classmethod
+    def of(cls, text: str, vocabulary: Vocabulary) -> Words:
+        pairs = word_pairs(text)
+        folded = tuple(f for f, _ in pairs)
+        raw = tuple(r for _, r in pairs)
+        keys = tuple(_key(w, vocabulary) for w in folded)
+        return cls(folded, raw, keys, tuple(vocabulary.countries_in(folded, raw)))
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    name: str
+    start: int
+    end: int
+    confidence: float
+
+
+def _key(word: str, vocabulary: Vocabulary) -> str:
+    concept = vocabulary.concept(word)
+    return f"#{concept}" if concept else stem(word)
+
+
+def _same(key: str, other: str) -> bool:
+    if key == other:
+        return True
+    if key.startswith("#") or other.startswith("#") or min(len(key), len(other)) < 5:
+        return False
+    return Indel.normalized_similarity(key, other) >= FUZZY_MIN
+
+
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """One way of naming an agency or topic, as match keys."""
+
+    required: tuple[str, ...]
+    distinctive: tuple[str, ...]
+    country: str
+    acronym: str
+    partial: bool = False
+    """True for forms with generic heads dropped: they need an adjacent country cue."""
+
+
+def _best_window(required: Sequence[str], keys: Sequence[str], width: int) -> tuple[int, int, int]:
+    """Return (matched, start, end) of the window holding most of the required keys."""
+    best = (0, 0, 0)
+    for start, key in enumerate(keys):
+        if not any(_same(r, key) for r in required):
+            continue
+        window = keys[start : start + width]
+        matched = 0
+        last = start
+        for r in required:
+            for offset, other in enumerate(window):
+                if _same(r, other):
+                    matched += 1
+                    last = max(last, start + offset)
+                    break
+        if matched > best[0]:
+            best = (matched, start, last + 1)
+    return best
+
+
+class AgencyFinder:
+    """Find watched agencies by name, alias, acronym or multilingual concept."""
+
+    def __init__(self, agencies: Sequence[Agency], vocabulary: Vocabulary) -> None:
+        self._vocabulary = vocabulary
+        self._forms: list[tuple[Agency, _Form]] = []
+        for agency in agencies:
+            for name in (agency.name, *agency.aliases):
+                self._forms.extend((agency, form) for form in self._forms_of(name, agency))
+
+    def _forms_of(self, name: str, agency: Agency) -> list[_Form]:
+        vocabulary = self._vocabulary
+        stripped = name.strip()
+        if stripped.isupper() and " " not in stripped and 2 <= len(stripped) <= 6:
+            return [_Form((), (), agency.country, acronym=stripped)]
+        words = Words.of(name, vocabulary)
+        country = agency.country
+        required: list[str] = []
+        for i, (word, key) in enumerate(zip(words.folded, words.keys, strict=True)):
+            if any(pos == i for pos, _ in words.countries) or word in vocabulary.connectives:
+                continue
+            required.append(key)
+        if not required:
+            return []
+        distinctive = tuple(k for k in required if not k.startswith("#"))
+        forms = [_Form(tuple(required), distinctive, country, "")]
+        heads = {f"#{h}" for h in vocabulary.generic_heads}
+        core = tuple(k for k in required if k not in heads)
+        if core and len(core) < len(required):
+            forms.append(_Form(core, distinctive, country, "", partial=not distinctive))
+        return forms
+
+    def find(self, words: Words, report_countries: frozenset[str]) -> list[Mention]:
+        """Return the best mention per agency found in words."""
+        best: dict[str, Mention] = {}
+        for agency, form in self._forms:
+            mention = self._match(agency, form, words, report_countries)
+            if mention and (agency.name not in best or mention.confidence > best[agency.name].confidence):
+                best[agency.name] = mention
+        return _drop_ambiguous(list(best.values()))
+
+    def _match(self, agency: Agency, form: _Form, words: Words,
+               report_countries: frozenset[str]) -> Mention | None:
+        if form.acronym:
+            return self._match_acronym(agency, form, words, report_countries)
+        matched, start, end = _best_window(form.required, words.keys, len(form.required) + 2)
+        if not matched:
+            return None
+        fraction = matched / len(form.required)
+        adjacent = {code for pos, code in words.countries
+                    if start - ADJACENT <= pos < start or end <= pos < end + ADJACENT}
+        if adjacent and form.country and form.country not in adjacent:
+            return None
+        has_country = form.country in adjacent
+        if fraction < 1.0:
+            if has_country and fraction >= 0.5 and not form.distinctive:
+                return Mention(agency.name, start, end, 0.75)
+            return None
+        if has_country:
+            return Mention(agency.name, start, end, 1.0)
+        if form.partial:
+            return None
+        if form.distinctive:
+            return Mention(agency.name, start, end, 0.95)
+        if not form.country or form.country in report_countries:
+            return Mention(agency.name, start, end, 0.85)
+        if not report_countries:
+            return Mention(agency.name, start, end, 0.7)
+        return None
+
+    def _match_acronym(self, agency: Agency, form: _Form, words: Words,
+                       report_countries: frozenset[str]) -> Mention | None:
+        for i, raw in enumerate(words.raw):
+            if raw != form.acronym:
+                continue
+            if form.acronym in self._vocabulary.news_agencies and form.country not in report_countries:
+                continue
+            return Mention(agency.name, i, i + 1, 0.9)
+        return None
+
+
+class TopicFinder:
+    """Find watched topics by name or alias, tolerating inflection and word order."""
+
+    def __init__(self, topics: Sequence[Topic], vocabulary: Vocabulary) -> None:
+        self._forms: list[tuple[Topic, tuple[str, ...], tuple[str, ...], str]] = []
+        generic = vocabulary.generic_topic_words
+        for topic in topics:
+            for name in (topic.name, *topic.aliases):
+                pairs = word_pairs(name)
+                keys = tuple(stem(f) for f, _ in pairs if f not in vocabulary.connectives)
+                if not keys:
+                    continue
+                distinctive = tuple(stem(f) for f, _ in pairs
+                                    if f not in generic and f not in vocabulary.connectives)
+                stripped = name.strip()
+                acronym = stripped if stripped.isupper() and " " not in stripped else ""
+                self._forms.append((topic, keys, distinctive, acronym))
+
+    def find(self, words: Words) -> list[Mention]:
+        best: dict[str, Mention] = {}
+        stems = tuple(stem(w) for w in words.folded)
+        for topic, keys, distinctive, acronym in self._forms:
+            mention = _match_topic(topic, keys, distinctive, acronym, words, stems)
+            if mention and (topic.name not in best or mention.confidence > best[topic.name].confidence):
+                best[topic.name] = mention
+        return list(best.values())
+
+
+def _match_topic(topic: Topic, keys: tuple[str, ...], distinctive: tuple[str, ...], acronym: str,
+                 words: Words, stems: tuple[str, ...]) -> Mention | None:
+    if acronym:
+        for i, raw in enumerate(words.raw):
+            if raw == acronym:
+                return Mention(topic.name, i, i + 1, 1.0)
+        return None
+    matched, start, end = _best_window(keys, stems, 2 * len(keys) + 3)
+    if not matched:
+        return None
+    window = stems[start:end]
+    found = sum(1 for d in distinctive if any(_same(d, w) for w in window))
+    fraction = matched / len(keys)
+    if fraction == 1.0:
+        return Mention(topic.name, start, end, 1.0)
+    if len(keys) >= 4:
+        good = fraction >= 0.6 and (found >= 1 or not distinctive)
+    else:
+        good = bool(distinctive) and found == len(distinctive) and fraction >= 0.5
+    return Mention(topic.name, start, end, 0.8) if good else None
+
+
+def _drop_ambiguous(mentions: list[Mention]) -> list[Mention]:
+    """Keep, among mentions over the same words, the single most confident one."""
+    kept: list[Mention] = []
+    for mention in sorted(mentions, key=lambda m: -m.confidence):
+        rivals = [k for k in kept if k.start < mention.end and mention.start < k.end]
+        if not rivals:
+            kept.append(mention)
+        elif any(r.confidence == mention.confidence for r in rivals):
+            kept = [k for k in kept if k not in rivals]
+    return sorted(kept, key=lambda m: m.start)
+
+
+def report_countries(words: Sequence[Words]) -> frozenset[str]:
+    return frozenset(code for w in words for _, code in w.countries)
+
+
+def watch_names(watchlist: Watchlist) -> set[str]:
+    return {fold(a.name) for a in watchlist.agencies} | {fold(t.name) for t in watchlist.topics}
