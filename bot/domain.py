@@ -67,6 +67,7 @@ class Reason(StrEnum):
     BELOW_SCORE = "below_score"
     MUTED = "muted"
     DUPLICATE = "duplicate"
+    NO_SUBSCRIBER = "no_subscriber"
     CONTRADICTION = "contradiction"
 
 
@@ -143,7 +144,9 @@ class Statement:
 
     @property
     def id(self) -> StatementId:
-        return StatementId(f"{self.report_id}:{self.agency}:{self.topic}:{self.polarity}")
+        return StatementId(
+            f"{self.report_id}:{self.agency}:{self.topic}:{self.polarity}:{self.role}"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,9 @@ class Delivery:
     message_id: str = ""
     thread_id: str = ""
     last_error: str = ""
+    update: bool = False
+    """A copy of the story within the group window: edit the lead's source list."""
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,9 @@ class AnalysisWrite:
     statements: Sequence[Statement] = ()
     contradictions: Sequence[Contradiction] = ()
     deliveries: Sequence[Delivery] = field(default=())
+    alerts: Sequence[Alert] = ()
+    """Alerts this analysis opens (first contradiction of an agency and topic)."""
+    at: datetime | None = None
 
 
 class Store(Protocol):

@@ -1,0 +1,134 @@
+"""Settings: every variable of the configuration table, typed, read in one place."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE_VARIABLES = (
+    "DENIALWATCH_API_TOKEN", "DENIALWATCH_DATABASE_URL", "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MATRIX_ACCESS_TOKEN", "MATRIX_PASSWORD",
+)
+
+
+class SettingsError(ValueError):
+    """A setting is invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """denialwatch's configuration, from the environment and an optional .env file."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///denialwatch.db", alias="DENIALWATCH_DATABASE_URL")
+    http_host: str = Field("127.0.0.1", alias="DENIALWATCH_HTTP_HOST")
+    http_port: int = Field(8080, alias="DENIALWATCH_HTTP_PORT", ge=0, le=65535)
+    api_token: SecretStr | None = Field(None, alias="DENIALWATCH_API_TOKEN")
+    admins: str = Field("", alias="DENIALWATCH_ADMINS")
+    watchlist_path: Path | None = Field(None, alias="DENIALWATCH_WATCHLIST")
+    fetch_allow_hosts: str = Field("", alias="DENIALWATCH_FETCH_ALLOW_HOSTS")
+    log_format: Literal["json", "console"] | None = Field(None, alias="DENIALWATCH_LOG_FORMAT")
+    group_window_minutes: float = Field(10.0, alias="DENIALWATCH_GROUP_WINDOW_MINUTES", gt=0)
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="DENIALWATCH_SLACK_API_URL")
+    matrix_homeserver: str | None = Field(None, alias="MATRIX_HOMESERVER")
+    matrix_user_id: str | None = Field(None, alias="MATRIX_USER_ID")
+    matrix_access_token: SecretStr | None = Field(None, alias="MATRIX_ACCESS_TOKEN")
+    matrix_password: SecretStr | None = Field(None, alias="MATRIX_PASSWORD")
+    matrix_store: Path = Field(Path("./matrix-store"), alias="DENIALWATCH_MATRIX_STORE")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("slack_api_url", "matrix_homeserver")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+
+    @property
+    def allow_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.fetch_allow_hosts.split(",") if h.strip())
+
+    @property
+    def group_window(self) -> timedelta:
+        return timedelta(minutes=self.group_window_minutes)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return self.matrix_homeserver is not None
+
+    def described(self) -> dict[str, str]:
+        """Return the settings for a start-up log line, secrets shown only as set/unset."""
+        out: dict[str, str] = {}
+        for name, value in self:
+            if isinstance(value, SecretStr):
+                out[name] = "set"
+            elif name == "database_url":
+                out[name] = _redact_url(str(value))
+            else:
+                out[name] = "" if value is None else str(value)
+        return out
+
+
+def _redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest
+
+
+def _secret_files(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in SECRET_FILE_VARIABLES:
+        path = environ.get(f"{name}_FILE")
+        if path and name not in environ:
+            try:
+                values[name] = Path(path).read_text("utf-8").strip()
+            except OSError as error:
+                raise SettingsError(f"{name}_FILE: cannot read {path}: {error.strerror}") from error
+    return values
+
+
+def load_settings(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Read settings; raise SettingsError naming the first bad variable."""
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        return Settings(_env_file=env_file, **_secret_files(environ),  # type: ignore[call-arg]
+                        **{k: v for k, v in environ.items() if k in _ALIASES})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        variable = _FIELD_TO_ALIAS.get(field, field)
+        raise SettingsError(f"{variable}: {first['msg']}") from None
+
+
+_FIELD_TO_ALIAS = {name: str(info.alias) for name, info in Settings.model_fields.items()}
+_ALIASES = set(_FIELD_TO_ALIAS.values())
