@@ -39,21 +39,36 @@ def find_contradictions(
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
-        same_pair = [s for s in stored if s.role is StatementRole.PRIMARY
-                     and s.agency == statement.agency and s.topic == statement.topic]
-        opposite = [s for s in same_pair if s.polarity is not statement.polarity
-                    and s.report_id != statement.report_id]
+        same_pair = [
+            s
+            for s in stored
+            if s.role is StatementRole.PRIMARY
+            and s.agency == statement.agency
+            and s.topic == statement.topic
+        ]
+        opposite = [
+            s
+            for s in same_pair
+            if s.polarity is not statement.polarity and s.report_id != statement.report_id
+        ]
         if not opposite:
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER
             decisions.append(Decision(reason, "", statement.agency, statement.topic))
             continue
         for other in opposite:
-            later, earlier = (statement, other) if comes_before(other, statement) else (other, statement)
+            later, earlier = (
+                (statement, other) if comes_before(other, statement) else (other, statement)
+            )
             value = score(later, earlier)
             if value < min_score:
-                decisions.append(Decision(Reason.BELOW_SCORE, f"{value:.2f}", later.agency, later.topic))
+                decisions.append(
+                    Decision(Reason.BELOW_SCORE, f"{value:.2f}", later.agency, later.topic)
+                )
                 continue
-            kind = (ContradictionKind.DENIAL_CONTRADICTED if earlier.polarity is Polarity.DENIES
-                    else ContradictionKind.DENIAL_DISPUTES_RECORD)
+            kind = (
+                ContradictionKind.DENIAL_CONTRADICTED
+                if earlier.polarity is Polarity.DENIES
+                else ContradictionKind.DENIAL_DISPUTES_RECORD
+            )
             found.append(Contradiction(new=later, earlier=earlier, kind=kind, score=value))
     return found, decisions

@@ -86,8 +86,9 @@ class Extraction:
 class Extractor:
     """Turn a report into statements about watched agencies and topics."""
 
-    def __init__(self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon],
-                 vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
+    ) -> None:
         self._lexicons = lexicons
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
@@ -97,13 +98,20 @@ class Extractor:
         """Return the statements of a report and a decision for every sentence without one."""
         texts = _units_of(report)
         all_words = [Words.of(text, self._vocabulary) for _, text in texts]
-        language = detect_language([w for ws in all_words for w in ws.folded], self._lexicons,
-                                   report.language)
+        language = detect_language(
+            [w for ws in all_words for w in ws.folded], self._lexicons, report.language
+        )
         lexicon = self._lexicons[language]
         countries = report_countries(all_words)
         units = [
-            _Unit(i, text, is_title, words,
-                  tuple(self._agencies.find(words, countries)), tuple(self._topics.find(words)))
+            _Unit(
+                i,
+                text,
+                is_title,
+                words,
+                tuple(self._agencies.find(words, countries)),
+                tuple(self._topics.find(words)),
+            )
             for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True))
         ]
         main_agency = _main(units, "agencies")
@@ -113,7 +121,7 @@ class Extractor:
         last_agency = main_agency
         for unit in units:
             agency = _nearest(unit.agencies, unit.topics)
-            if agency is None and main_agency and lexicon.has("agency_anaphora", unit.words.folded):
+            if agency is None and main_agency and self._refers_back(unit, main_agency, lexicon):
                 agency = Mention(last_agency or main_agency, 0, 0, 0.7)
             elif agency is not None:
                 last_agency = agency.name
@@ -125,15 +133,35 @@ class Extractor:
                     reason = Reason.NO_AGENCY if agency is None else Reason.NO_TOPIC
                     decisions.append(Decision(reason, unit.text[:120]))
                 continue
-            for verdict, retold, quote in _judge_sentence(unit.text, lexicon):
+            fresh_seen: set[tuple[str, str]] = set()
+            for judged in _judge_sentence(unit.text, lexicon):
+                span_agency = _within(unit.agencies, judged) or agency
+                span_topic = _within(unit.topics, judged) or topic
+                verdict = judged.verdict
                 if verdict.polarity is None:
-                    decisions.append(Decision(verdict.reason, quote[:120], agency.name, topic.name))
+                    decisions.append(
+                        Decision(verdict.reason, unit.text[:120], span_agency.name, span_topic.name)
+                    )
                     continue
-                candidates.append(_Candidate(
-                    agency.name, topic.name, verdict.polarity, unit.text,
-                    round(agency.confidence * topic.confidence * verdict.confidence, 3),
-                    retold, unit.is_title, agency.end > 0, unit.index,
-                    _speaker(unit.text, lexicon)))
+                pair = (span_agency.name, span_topic.name)
+                if not judged.retold:
+                    if pair in fresh_seen:
+                        continue
+                    fresh_seen.add(pair)
+                candidates.append(
+                    _Candidate(
+                        span_agency.name,
+                        span_topic.name,
+                        verdict.polarity,
+                        unit.text,
+                        round(span_agency.confidence * span_topic.confidence * verdict.confidence, 3),
+                        judged.retold,
+                        unit.is_title,
+                        span_agency.end > 0,
+                        unit.index,
+                        _speaker(unit.text, lexicon),
+                    )
+                )
         statements, more = _resolve(report, candidates, sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
 
@@ -171,19 +199,24 @@ def _nearest(mentions: Sequence[Mention], others: Sequence[Mention]) -> Mention 
     return min(mentions, key=lambda m: (abs(m.start - anchor), -m.confidence))
 
 
+def _within(mentions: Sequence[Mention], judged: _Judged) -> Mention | None:
+    """Return the mention inside a judged span when a sentence names several."""
+    if len(mentions) < 2:
+        return None
+    inside = [m for m in mentions if judged.start <= m.start < judged.end]
+    return max(inside, key=lambda m: m.confidence) if inside else None
+
+
 def _clauses(text: str, lexicon: Lexicon) -> list[_Clause]:
+    """Cut a sentence at punctuation and at clause breaks ("but", "maar", "mais", "aber")."""
     clauses: list[_Clause] = []
     position = 0
     for piece in _CLAUSE_SPLIT.split(text):
         words = [w for w, _ in word_pairs(piece)]
-        if not words:
-            continue
-        for start, _end in reversed(lexicon.spans("clause_breaks", words)):
-            if start > 0:
-                head, words = words[:start], words[start:]
-                clauses.append(_Clause(head, piece, position))
-                position += len(head)
-        clauses.append(_Clause(words, piece, position))
+        cuts = sorted({start for start, _ in lexicon.spans("clause_breaks", words) if start > 0})
+        for begin, stop in zip([0, *cuts], [*cuts, len(words)], strict=True):
+            if stop > begin:
+                clauses.append(_Clause(words[begin:stop], piece, position + begin))
         position += len(words)
     return clauses
 
@@ -196,9 +229,28 @@ def _has_cue(words: Sequence[str], lexicon: Lexicon) -> bool:
     return any(lexicon.has(kind, words) for kind in ("deny", "affirm", "hedge", "attribution"))
 
 
-def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[tuple[list[str], bool]]:
+@dataclass(slots=True)
+class _Span:
+    """Clauses judged together, with their word positions in the sentence."""
+
+    words: list[str]
+    retold: bool
+    start: int
+    frame: bool = False
+    """The span is a fronted frame ("despite its denial", "nachdem ... bestritten hatte"):
+    the clause after it is the sentence's main clause."""
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.words)
+
+    def extend(self, words: Sequence[str]) -> None:
+        self.words.extend(words)
+
+
+def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[_Span]:
     """Group clauses into spans and flag the ones that retell an earlier statement."""
-    spans: list[tuple[list[str], bool]] = []
+    spans: list[_Span] = []
     frame_retold = False
     for clause in clauses:
         words = clause.words
@@ -209,39 +261,59 @@ def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[tuple[list[str], bo
             frame_retold = True
             continue
         starts_break = any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
-        if spans and not starts_break and not retold_cue and not (own_cue and own_content):
-            spans[-1] = (spans[-1][0] + words, spans[-1][1])
+        after_frame = bool(spans) and spans[-1].frame and not retold_cue
+        if (
+            spans
+            and not after_frame
+            and not starts_break
+            and not retold_cue
+            and not (own_cue and own_content)
+        ):
+            spans[-1].extend(words)
         else:
-            spans.append((list(words), retold_cue or frame_retold))
-    if spans and not _has_content(spans[0][0], lexicon) and not lexicon.has("deny", spans[0][0]) \
-            and len(spans) > 1 and spans[1][1] == spans[0][1]:
+            frame = starts_break and any(s == 0 for s, _ in lexicon.spans("retold", words))
+            spans.append(
+                _Span(list(words), retold_cue or frame_retold, clause.start, frame and not spans)
+            )
+    if (
+        len(spans) > 1
+        and not _has_content(spans[0].words, lexicon)
+        and not lexicon.has("deny", spans[0].words)
+        and spans[1].retold == spans[0].retold
+        and not spans[0].frame
+    ):
         head = spans.pop(0)
-        spans[0] = (head[0] + spans[0][0], spans[0][1])
+        spans[0] = _Span(head.words + spans[0].words, spans[0].retold, head.start)
     return spans
 
 
-def _judge_sentence(text: str, lexicon: Lexicon) -> list[tuple[Verdict, bool, str]]:
-    """Return a verdict per span of the sentence: fresh spans first, then retold ones."""
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """The verdict on one span of a sentence."""
+
+    verdict: Verdict
+    retold: bool
+    start: int = 0
+    end: int = 0
+
+
+def _judge_sentence(text: str, lexicon: Lexicon) -> list[_Judged]:
+    """Return a verdict per span of the sentence that carries a cue, in sentence order."""
     spans = _merge(_clauses(text, lexicon), lexicon)
-    sentence_words = [w for span, _ in spans for w in span]
+    sentence_words = [w for span in spans for w in span.words]
     if lexicon.has("hedge", sentence_words) and not any(
-        lexicon.has("deny", span) and not lexicon.has("hedge", span) for span, _ in spans
+        lexicon.has("deny", span.words) and not lexicon.has("hedge", span.words) for span in spans
     ):
-        return [(Verdict(None, Reason.HEDGE), False, text)]
-    results: list[tuple[Verdict, bool, str]] = []
-    fresh_seen = False
-    for words, retold in spans:
-        verdict = judge_words(words, lexicon)
+        return [_Judged(Verdict(None, Reason.HEDGE), False, 0, len(sentence_words))]
+    results: list[_Judged] = []
+    for span in spans:
+        verdict = judge_words(span.words, lexicon)
         if verdict.polarity is None and verdict.reason is Reason.NO_CUE:
             continue
-        if not retold and verdict.polarity is not None:
-            if fresh_seen:
-                continue
-            fresh_seen = True
-        results.append((verdict, retold, text))
+        results.append(_Judged(verdict, span.retold, span.start, span.end))
     if not results and text.rstrip().endswith("?"):
-        return [(Verdict(None, Reason.QUESTION), False, text)]
-    return results or [(Verdict(None, Reason.NO_CUE), False, text)]
+        return [_Judged(Verdict(None, Reason.QUESTION), False)]
+    return results or [_Judged(Verdict(None, Reason.NO_CUE), False)]
 
 
 def judge_words(words: Sequence[str], lexicon: Lexicon) -> Verdict:
@@ -307,8 +379,9 @@ def _speaker(text: str, lexicon: Lexicon) -> str:
     return match.group(1).strip()[:80] if match else ""
 
 
-def _resolve(report: Report, candidates: Sequence[_Candidate],
-             sequence: int) -> tuple[list[Statement], list[Decision]]:
+def _resolve(
+    report: Report, candidates: Sequence[_Candidate], sequence: int
+) -> tuple[list[Statement], list[Decision]]:
     """Choose, per (agency, topic), the report's own stance; keep the rest as context."""
     statements: list[Statement] = []
     decisions: list[Decision] = []
@@ -325,16 +398,27 @@ def _resolve(report: Report, candidates: Sequence[_Candidate],
         if tally[Polarity.DENIES] != tally[Polarity.AFFIRMS]:
             winner = max(tally, key=lambda p: tally[p])
         else:
-            decisions.append(Decision(Reason.OUTVOTED if tally[Polarity.DENIES] else Reason.RETOLD,
-                                      "no stance of its own", agency, topic))
+            decisions.append(
+                Decision(
+                    Reason.OUTVOTED if tally[Polarity.DENIES] else Reason.RETOLD,
+                    "no stance of its own",
+                    agency,
+                    topic,
+                )
+            )
         primary = None
         if winner is not None:
             own = [c for c in group if not c.retold and c.polarity is winner]
             primary = max(own, key=lambda c: (not c.is_title, c.confidence, -c.index))
         seen: set[tuple[Polarity, StatementRole]] = set()
         for c in sorted(group, key=lambda c: c.index):
-            role = (StatementRole.PRIMARY if c is primary else
-                    StatementRole.RETOLD if c.retold else StatementRole.MINOR)
+            role = (
+                StatementRole.PRIMARY
+                if c is primary
+                else StatementRole.RETOLD
+                if c.retold
+                else StatementRole.MINOR
+            )
             if (c.polarity, role) in seen:
                 continue
             seen.add((c.polarity, role))
@@ -344,8 +428,16 @@ def _resolve(report: Report, candidates: Sequence[_Candidate],
 
 def _statement(report: Report, c: _Candidate, role: StatementRole, sequence: int) -> Statement:
     return Statement(
-        report_id=ReportId(report.id), agency=AgencyName(c.agency), topic=TopicName(c.topic),
-        polarity=c.polarity, quote=c.quote, published=report.published, speaker=c.speaker,
-        source=report.source, url=report.url, confidence=c.confidence, role=role,
+        report_id=ReportId(report.id),
+        agency=AgencyName(c.agency),
+        topic=TopicName(c.topic),
+        polarity=c.polarity,
+        quote=c.quote,
+        published=report.published,
+        speaker=c.speaker,
+        source=report.source,
+        url=report.url,
+        confidence=c.confidence,
+        role=role,
         sequence=sequence,
     )

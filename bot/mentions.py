@@ -21,7 +21,8 @@ class Words:
 
     folded: tuple[str, ...]
     raw: tuple[str, ...]
-    keys: tuple[str, ...]
+    keys: tuple[tuple[str, ...], ...]
+    """Per word: its own match key, then the concept keys of a compound's parts."""
     countries: tuple[tuple[int, str], ...]
 
     @classmethod
@@ -29,7 +30,7 @@ class Words:
         pairs = word_pairs(text)
         folded = tuple(f for f, _ in pairs)
         raw = tuple(r for _, r in pairs)
-        keys = tuple(_key(w, vocabulary) for w in folded)
+        keys = tuple((_key(w, vocabulary), *compound_parts(w, vocabulary)) for w in folded)
         return cls(folded, raw, keys, tuple(vocabulary.countries_in(folded, raw)))
 
 
@@ -44,6 +45,45 @@ class Mention:
 def _key(word: str, vocabulary: Vocabulary) -> str:
     concept = vocabulary.concept(word)
     return f"#{concept}" if concept else stem(word)
+
+
+MIN_PART = 4
+LINKS = ("s", "es", "en", "n", "e")
+
+
+def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Return the keys of a compound's parts when its last part names an agency concept.
+
+    German and Dutch write agency names as one word ("Bundespolizei", "Innenministerium",
+    "inlichtingendienst"); split off the longest known concept at the end and key the
+    head as a concept (dropping a linking "s"/"en") or as a plain stem.
+    """
+    if len(word) < 2 * MIN_PART or not word.isalpha() or vocabulary.concept(word):
+        return ()
+    for cut in range(MIN_PART - 1, len(word) - MIN_PART + 1):
+        head, tail = word[:cut], word[cut:]
+        concept = vocabulary.concept(tail)
+        if concept is None:
+            continue
+        head_key = _head_key(head, vocabulary)
+        if head_key is None:
+            continue
+        return (*head_key, f"#{concept}")
+    return ()
+
+
+def _head_key(head: str, vocabulary: Vocabulary) -> tuple[str, ...] | None:
+    for link in ("", *LINKS):
+        if link and not head.endswith(link):
+            continue
+        base = head[: len(head) - len(link)]
+        concept = vocabulary.concept(base) if len(base) >= MIN_PART - 1 else None
+        if concept:
+            return (f"#{concept}",)
+    inner = compound_parts(head, vocabulary)
+    if inner:
+        return inner
+    return (stem(head),) if len(head) >= MIN_PART else None
 
 
 def _same(key: str, other: str) -> bool:
@@ -66,18 +106,24 @@ class _Form:
     """True for forms with generic heads dropped: they need an adjacent country cue."""
 
 
-def _best_window(required: Sequence[str], keys: Sequence[str], width: int) -> tuple[int, int, int]:
+def _same_any(key: str, alternatives: Sequence[str]) -> bool:
+    return any(_same(key, other) for other in alternatives)
+
+
+def _best_window(
+    required: Sequence[str], keys: Sequence[Sequence[str]], width: int
+) -> tuple[int, int, int]:
     """Return (matched, start, end) of the window holding most of the required keys."""
     best = (0, 0, 0)
-    for start, key in enumerate(keys):
-        if not any(_same(r, key) for r in required):
+    for start, alternatives in enumerate(keys):
+        if not any(_same_any(r, alternatives) for r in required):
             continue
         window = keys[start : start + width]
         matched = 0
         last = start
         for r in required:
             for offset, other in enumerate(window):
-                if _same(r, other):
+                if _same_any(r, other):
                     matched += 1
                     last = max(last, start + offset)
                     break
@@ -102,17 +148,22 @@ class AgencyFinder:
         if stripped.isupper() and " " not in stripped and 2 <= len(stripped) <= 6:
             return [_Form((), (), agency.country, acronym=stripped)]
         words = Words.of(name, vocabulary)
-        country = agency.country
-        required: list[str] = []
-        for i, (word, key) in enumerate(zip(words.folded, words.keys, strict=True)):
+        whole: list[str] = []
+        split: list[str] = []
+        for i, (word, keys) in enumerate(zip(words.folded, words.keys, strict=True)):
             if any(pos == i for pos, _ in words.countries) or word in vocabulary.connectives:
                 continue
-            required.append(key)
-        if not required:
-            return []
+            whole.append(keys[0])
+            split.extend(keys[1:] or keys[:1])
+        forms: list[_Form] = []
+        for required in {tuple(whole), tuple(split)} if whole else set():
+            forms.extend(self._forms_from(required, agency.country))
+        return forms
+
+    def _forms_from(self, required: tuple[str, ...], country: str) -> list[_Form]:
         distinctive = tuple(k for k in required if not k.startswith("#"))
-        forms = [_Form(tuple(required), distinctive, country, "")]
-        heads = {f"#{h}" for h in vocabulary.generic_heads}
+        forms = [_Form(required, distinctive, country, "")]
+        heads = {f"#{h}" for h in self._vocabulary.generic_heads}
         core = tuple(k for k in required if k not in heads)
         if core and len(core) < len(required):
             forms.append(_Form(core, distinctive, country, "", partial=not distinctive))
@@ -123,20 +174,26 @@ class AgencyFinder:
         best: dict[str, Mention] = {}
         for agency, form in self._forms:
             mention = self._match(agency, form, words, report_countries)
-            if mention and (agency.name not in best or mention.confidence > best[agency.name].confidence):
+            if mention and (
+                agency.name not in best or mention.confidence > best[agency.name].confidence
+            ):
                 best[agency.name] = mention
         return _drop_ambiguous(list(best.values()))
 
-    def _match(self, agency: Agency, form: _Form, words: Words,
-               report_countries: frozenset[str]) -> Mention | None:
+    def _match(
+        self, agency: Agency, form: _Form, words: Words, report_countries: frozenset[str]
+    ) -> Mention | None:
         if form.acronym:
             return self._match_acronym(agency, form, words, report_countries)
         matched, start, end = _best_window(form.required, words.keys, len(form.required) + 2)
         if not matched:
             return None
         fraction = matched / len(form.required)
-        adjacent = {code for pos, code in words.countries
-                    if start - ADJACENT <= pos < start or end <= pos < end + ADJACENT}
+        adjacent = {
+            code
+            for pos, code in words.countries
+            if start - ADJACENT <= pos < start or end <= pos < end + ADJACENT
+        }
         if adjacent and form.country and form.country not in adjacent:
             return None
         has_country = form.country in adjacent
@@ -156,12 +213,16 @@ class AgencyFinder:
             return Mention(agency.name, start, end, 0.7)
         return None
 
-    def _match_acronym(self, agency: Agency, form: _Form, words: Words,
-                       report_countries: frozenset[str]) -> Mention | None:
+    def _match_acronym(
+        self, agency: Agency, form: _Form, words: Words, report_countries: frozenset[str]
+    ) -> Mention | None:
         for i, raw in enumerate(words.raw):
             if raw != form.acronym:
                 continue
-            if form.acronym in self._vocabulary.news_agencies and form.country not in report_countries:
+            if (
+                form.acronym in self._vocabulary.news_agencies
+                and form.country not in report_countries
+            ):
                 continue
             return Mention(agency.name, i, i + 1, 0.9)
         return None
@@ -179,8 +240,11 @@ class TopicFinder:
                 keys = tuple(stem(f) for f, _ in pairs if f not in vocabulary.connectives)
                 if not keys:
                     continue
-                distinctive = tuple(stem(f) for f, _ in pairs
-                                    if f not in generic and f not in vocabulary.connectives)
+                distinctive = tuple(
+                    stem(f)
+                    for f, _ in pairs
+                    if f not in generic and f not in vocabulary.connectives
+                )
                 stripped = name.strip()
                 acronym = stripped if stripped.isupper() and " " not in stripped else ""
                 self._forms.append((topic, keys, distinctive, acronym))
@@ -190,19 +254,27 @@ class TopicFinder:
         stems = tuple(stem(w) for w in words.folded)
         for topic, keys, distinctive, acronym in self._forms:
             mention = _match_topic(topic, keys, distinctive, acronym, words, stems)
-            if mention and (topic.name not in best or mention.confidence > best[topic.name].confidence):
+            if mention and (
+                topic.name not in best or mention.confidence > best[topic.name].confidence
+            ):
                 best[topic.name] = mention
         return list(best.values())
 
 
-def _match_topic(topic: Topic, keys: tuple[str, ...], distinctive: tuple[str, ...], acronym: str,
-                 words: Words, stems: tuple[str, ...]) -> Mention | None:
+def _match_topic(
+    topic: Topic,
+    keys: tuple[str, ...],
+    distinctive: tuple[str, ...],
+    acronym: str,
+    words: Words,
+    stems: tuple[str, ...],
+) -> Mention | None:
     if acronym:
         for i, raw in enumerate(words.raw):
             if raw == acronym:
                 return Mention(topic.name, i, i + 1, 1.0)
         return None
-    matched, start, end = _best_window(keys, stems, 2 * len(keys) + 3)
+    matched, start, end = _best_window(keys, [(s,) for s in stems], 2 * len(keys) + 3)
     if not matched:
         return None
     window = stems[start:end]

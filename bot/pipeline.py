@@ -80,19 +80,22 @@ class Pipeline:
         contradictions, decisions = find_contradictions(
             statements, self._stored_for(statements), self._min_score)
         analysis_decisions = list(extraction.decisions) + decisions
-        new = self._commit(report, statements, contradictions, analysis_decisions)
+        new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
         # ours, nor we theirs: look again now that our statements are committed.
         again, _ = find_contradictions(statements, self._stored_for(statements), self._min_score)
         known = {c.key for c in contradictions}
         late = [c for c in again if c.key not in known]
         if late:
-            new += self._commit(report, (), late, analysis_decisions)
+            new += self.commit(report, (), late, analysis_decisions)
         return Analysis(report, statements, tuple(new), tuple(analysis_decisions),
                         extraction.language)
 
-    def _commit(self, report: Report, statements: tuple[Statement, ...] | tuple[()],
-                contradictions: list[Contradiction], decisions: list[Decision]) -> list[Contradiction]:
+    def commit(self, report: Report, statements: tuple[Statement, ...],
+               contradictions: list[Contradiction],
+               decisions: list[Decision] | None = None) -> list[Contradiction]:
+        """Commit statements, contradictions, the alerts they open and their outbox rows."""
+        decisions = [] if decisions is None else decisions
         now = self._clock.now()
         keys = {alert_key(c.agency, c.topic) for c in contradictions}
         open_alerts: dict[AlertKey, AlertRecord] = {}

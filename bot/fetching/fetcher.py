@@ -245,6 +245,12 @@ class SafeFetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_bytes:
             raise BodyTooLarge(f"{target.host} sent a body larger than {self._max_bytes} bytes")
+        if response.is_stream_consumed:
+            # A transport that hands over a fully read response (httpx's
+            # MockTransport with bytes content) has already decoded it.
+            if len(response.content) > self._max_bytes:
+                raise BodyTooLarge(f"{target.host} sent a body larger than {self._max_bytes} bytes")
+            return response.content
         decoder = CappedDecoder(response.headers.get("content-encoding", ""), self._max_bytes)
         parts: list[bytes] = []
         try:

@@ -107,7 +107,7 @@ def _normalise_allow_entry(raw: str) -> str:
         url = httpx.URL(f"http://{raw.strip()}/")
     except httpx.InvalidURL as exc:
         raise ValueError(f"not a host[:port] entry: {raw!r}") from exc
-    if url.path != "/" or url.query or url.userinfo:
+    if url.path != "/" or url.query or url.userinfo or not 0 < (url.port or 80) < 65536:
         raise ValueError(f"not a host[:port] entry: {raw!r}")
     host = _ascii_host(url)
     if not host:
@@ -195,6 +195,8 @@ class EgressPolicy:
         if not host:
             raise UnsafeURL("URL has no host")
         port = parsed.port or DEFAULT_PORTS[parsed.scheme]
+        if not 0 < port < 65536:
+            raise UnsafeURL(f"port {port} is not a valid port")
         allowed = _allow_key(host, None) in self._allow or _allow_key(host, port) in self._allow
         if not allowed:
             self._check_host_form(host)

@@ -6,14 +6,71 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_QUOTES = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2039": '"', "\u203a": '"', "\u2013": "-", "\u2014": "-", "\u00a0": " ",
-})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u2039": '"',
+        "\u203a": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u00a0": " ",
+    }
+)
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _ABBREVIATIONS = frozenset(
-    ["mr", "mrs", "ms", "dr", "prof", "st", "gen", "lt", "col", "sgt", "jr", "sr", "inc", "ltd", "co", "corp", "vs", "etc", "nr", "dhr", "mevr", "mme", "mlle", "hr", "fr", "bzw", "ca", "vgl", "z", "b", "u", "s", "e", "g", "i", "a", "approx", "dept", "gov", "sen", "rep"]
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "vs",
+        "etc",
+        "nr",
+        "dhr",
+        "mevr",
+        "mme",
+        "mlle",
+        "hr",
+        "fr",
+        "bzw",
+        "ca",
+        "vgl",
+        "z",
+        "b",
+        "u",
+        "s",
+        "e",
+        "g",
+        "i",
+        "a",
+        "approx",
+        "dept",
+        "gov",
+        "sen",
+        "rep",
+    ]
 )
 _SENTENCE_END = re.compile(r"([.!?]+[\"')\]]*)(\s+)(?=[\"'(\[]?[^\W\d_])|\n\s*\n|\n", re.UNICODE)
 
@@ -49,12 +106,52 @@ def tokens(text: str) -> list[str]:
     return [folded for folded, _ in word_pairs(text)]
 
 
-_SUFFIXES = tuple(sorted({
-    "ischen", "ungen", "ierte", "ieren", "ement", "ments", "ation", "ingen", "ische",
-    "ischer", "isches", "heden", "aient", "erait", "ung", "ing", "ies", "ied", "ers", "ern",
-    "end", "ent", "est", "ste", "ten", "den", "sche", "ion", "ed", "es", "en", "er", "em",
-    "te", "de", "e", "s", "n", "t",
-}, key=lambda suffix: (-len(suffix), suffix)))
+_SUFFIXES = tuple(
+    sorted(
+        {
+            "ischen",
+            "ungen",
+            "ierte",
+            "ieren",
+            "ement",
+            "ments",
+            "ation",
+            "ingen",
+            "ische",
+            "ischer",
+            "isches",
+            "heden",
+            "aient",
+            "erait",
+            "ung",
+            "ing",
+            "ies",
+            "ied",
+            "ers",
+            "ern",
+            "end",
+            "ent",
+            "est",
+            "ste",
+            "ten",
+            "den",
+            "sche",
+            "ion",
+            "ed",
+            "es",
+            "en",
+            "er",
+            "em",
+            "te",
+            "de",
+            "e",
+            "s",
+            "n",
+            "t",
+        },
+        key=lambda suffix: (-len(suffix), suffix),
+    )
+)
 
 
 def stem(token: str) -> str:

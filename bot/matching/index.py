@@ -324,11 +324,10 @@ class ClaimIndex:
         texts = [self._texts[int(slot)] for slot in candidates]
         fuzzy = process.cdist([cleaned], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)
         lexical = bm25 / (bm25 + tuning.saturation)
-        return (
-            tuning.lexical_weight * lexical
-            + tuning.fuzzy_weight * fuzzy[0] / 100.0
-            + tuning.coverage_weight * self._coverage(qids, candidates)
-        )
+        final = tuning.lexical_weight * lexical + tuning.fuzzy_weight * fuzzy[0] / 100.0
+        if tuning.coverage_weight:
+            final += tuning.coverage_weight * self._coverage(qids, candidates)
+        return final
 
     def _coverage(self, qids: IntArray, candidates: IntArray) -> FloatArray:
         starts = self._starts.view()

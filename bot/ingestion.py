@@ -1,0 +1,113 @@
+"""Bring reports in from feeds and URLs through the safe fetcher into the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import structlog
+
+from bot.articles import extract_article
+from bot.domain import Analysis, Report, ReportId
+from bot.feeds import FeedError, parse_feed
+from bot.fetching import FetchError, SafeFetcher, accepts_feed, accepts_html
+from bot.pipeline import Pipeline
+from bot.ports import Clock, Feed, Store
+
+log = structlog.get_logger("denialwatch.ingestion")
+MAX_BACKOFF = timedelta(hours=6)
+
+
+class Ingestion:
+    """Poll feeds and read URLs; every report goes through the one pipeline."""
+
+    def __init__(self, store: Store, pipeline: Pipeline, fetcher: SafeFetcher,
+                 clock: Clock) -> None:
+        self._store = store
+        self._pipeline = pipeline
+        self._fetcher = fetcher
+        self._clock = clock
+        self._failures: dict[int, int] = {}
+
+    def check_url(self, url: str) -> None:
+        """Refuse, before any connection, a URL that may not be fetched (ValueError)."""
+        try:
+            self._fetcher.check_url(url)
+        except FetchError as error:
+            raise ValueError(str(error)) from None
+
+    async def read_url(self, url: str) -> Report:
+        """Fetch an article and turn it into a report (not stored)."""
+        try:
+            result = await self._fetcher.fetch(url, accept=accepts_html)
+        except FetchError as error:
+            raise ValueError(str(error)) from None
+        title, text, published = await anyio.to_thread.run_sync(
+            extract_article, result.body, result.final_url)
+        if not text.strip():
+            raise ValueError("no article text found on the page")
+        digest = hashlib.sha256(result.final_url.encode()).hexdigest()[:16]
+        return Report(ReportId(f"url-{digest}"), published or self._clock.now().date(),
+                      source=_host(result.final_url), url=result.final_url, title=title,
+                      text=text)
+
+    def due(self, feed: Feed, now: datetime) -> bool:
+        if feed.last_polled_at is None:
+            return True
+        failures = self._failures.get(feed.id, 0)
+        interval = timedelta(minutes=feed.every_minutes) * (2 ** min(failures, 8))
+        return now - feed.last_polled_at >= min(interval, max(MAX_BACKOFF,
+                                                              timedelta(minutes=feed.every_minutes)))
+
+    async def poll_due_feeds(self) -> list[Analysis]:
+        """Poll every feed whose interval has passed; a broken feed disturbs no other."""
+        now = self._clock.now()
+        feeds = await anyio.to_thread.run_sync(self._store.feeds)
+        analyses: list[Analysis] = []
+        for feed in feeds:
+            if self.due(feed, now):
+                analyses.extend(await self.poll(feed))
+        return analyses
+
+    async def poll(self, feed: Feed) -> list[Analysis]:
+        now = self._clock.now()
+        try:
+            result = await self._fetcher.fetch(feed.url, etag=feed.etag,
+                                               last_modified=feed.last_modified,
+                                               accept=accepts_feed)
+            reports = [] if result.not_modified else await anyio.to_thread.run_sync(
+                lambda: parse_feed(result.body, feed.url, today=now.date(),
+                                   content_type=result.content_type))
+        except (FetchError, FeedError) as error:
+            self._failures[feed.id] = self._failures.get(feed.id, 0) + 1
+            log.warning("feed poll failed", feed=feed.id, error=str(error))
+            await anyio.to_thread.run_sync(self._store.update_feed, replace(
+                feed, last_error=str(error)[:300], last_polled_at=now))
+            return []
+        self._failures.pop(feed.id, None)
+        await anyio.to_thread.run_sync(self._store.update_feed, replace(
+            feed, etag=result.etag, last_modified=result.last_modified, last_error="",
+            last_polled_at=now))
+        analyses: list[Analysis] = []
+        for report in reports:
+            if not report.text.strip() and report.url:
+                report = await self._with_article(report)
+            analysis = await anyio.to_thread.run_sync(self._pipeline.ingest, report)
+            if analysis is not None:
+                analyses.append(analysis)
+        log.info("feed polled", feed=feed.id, entries=len(reports), new=len(analyses))
+        return analyses
+
+    async def _with_article(self, report: Report) -> Report:
+        try:
+            article = await self.read_url(report.url)
+        except ValueError as error:
+            log.info("article not fetched", report=report.id, error=str(error))
+            return report
+        return replace(report, text=article.text, title=report.title or article.title)
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]
