@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean synapse
 
 $(BIN)/denialwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,23 @@ $(VENV)/.test-extras: pyproject.toml $(BIN)/denialwatch
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Synapse is a test dependency (tests/matrix) in its own venv: its pins clash with ours.
+SYNAPSE_VENV := .venv-synapse
+
+$(SYNAPSE_VENV)/.installed:
+	$(PYTHON) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/pip install --quiet --upgrade pip
+	$(SYNAPSE_VENV)/bin/pip install --quiet 'matrix-synapse>=1.100'
+	touch $@
+
+synapse: $(SYNAPSE_VENV)/.installed
+
 install: $(BIN)/denialwatch
 
 run: install
 	$(BIN)/denialwatch run
 
-test: $(VENV)/.test-extras
+test: $(VENV)/.test-extras $(SYNAPSE_VENV)/.installed
 	$(BIN)/ruff check bot adapters storage tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest

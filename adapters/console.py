@@ -16,10 +16,12 @@ def render_text(view: AlertView) -> str:
         f"== {view.alert.agency} · {view.alert.topic} ==",
         f"{c.kind} (score {c.score:.2f})",
         f"earlier ({c.earlier.published}, {c.earlier.source or c.earlier.report_id}"
-        + (f", {c.earlier.speaker}" if c.earlier.speaker else "") + "):",
+        + (f", {c.earlier.speaker}" if c.earlier.speaker else "")
+        + "):",
         f"  \u201c{c.earlier.quote}\u201d" + (f"  <{c.earlier.url}>" if c.earlier.url else ""),
         f"new ({c.new.published}, {c.new.source or c.new.report_id}"
-        + (f", {c.new.speaker}" if c.new.speaker else "") + "):",
+        + (f", {c.new.speaker}" if c.new.speaker else "")
+        + "):",
         f"  \u201c{c.new.quote}\u201d" + (f"  <{c.new.url}>" if c.new.url else ""),
     ]
     if len(view.sources) > 2:
@@ -47,13 +49,17 @@ class ConsoleAdapter:
     def connected(self) -> bool:
         return self._started
 
-    async def post_alert(self, channel: Channel, view: AlertView, delivery_key: str,
-                         thread_id: str = "") -> Posted:
+    async def post_alert(
+        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
+    ) -> Posted:
         self._count += 1
         prefix = f"[thread {thread_id}] " if thread_id else ""
         print(prefix + render_text(view), file=self._stream, flush=True)
         return Posted(message_id=f"console-{self._count}", thread_id=thread_id)
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
-        print(f"[update {message_id}] sources: " + ", ".join(view.sources),
-              file=self._stream, flush=True)
+        print(
+            f"[update {message_id}] sources: " + ", ".join(view.sources),
+            file=self._stream,
+            flush=True,
+        )

@@ -42,8 +42,9 @@ class MemoryAdapter:
         assert self._handler is not None, "adapter not started"
         return await self._handler(CommandRequest(self.platform, channel, user, text))
 
-    async def post_alert(self, channel: Channel, view: AlertView, delivery_key: str,
-                         thread_id: str = "") -> Posted:
+    async def post_alert(
+        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
+    ) -> Posted:
         if self.failures:
             raise self.failures.pop(0)
         message_id = f"m{len(self.posts) + 1}"

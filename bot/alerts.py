@@ -17,7 +17,7 @@ from bot.domain import (
     Subscription,
     alert_key,
 )
-from bot.ports import AlertRecord, Delivery
+from bot.ports import AlertRecord, Delivery, DeliveryStatus
 
 DEFAULT_GROUP_WINDOW = timedelta(minutes=10)
 
@@ -43,33 +43,73 @@ def route(
 ) -> Routing:
     """Plan the alerts to open and the deliveries to write for new contradictions.
 
-    The first contradiction of an (agency, topic) pair opens an alert and goes to every
-    subscribed channel at once; later ones become updates of the lead message while the
-    group window is open, and thread replies after it.
+    In each subscribed channel the first contradiction of an (agency, topic) pair is
+    the lead message, posted at once; later ones edit the lead's list of sources
+    while the group window since the lead is open, and go into its thread after.
+    Muted contradictions get `suppressed` rows, so what was held back stays visible.
     """
     opened: dict[AlertKey, Alert] = {}
+    leads: dict[tuple[AlertKey, Channel], datetime] = {}
+    for key, record in open_alerts.items():
+        for d in record.deliveries:
+            if d.is_lead:
+                leads.setdefault((key, d.channel), d.created_at or record.opened_at)
     deliveries: list[Delivery] = []
     decisions: list[Decision] = []
     for contradiction in contradictions:
-        if any(s.covers(contradiction, now) for s in silences):
-            decisions.append(Decision(Reason.MUTED, contradiction.key, contradiction.agency,
-                                      contradiction.topic))
-            continue
-        channels = sorted({s.channel for s in subscriptions if s.covers(contradiction)},
-                          key=str)
         key = alert_key(contradiction.agency, contradiction.topic)
-        record = open_alerts.get(key)
-        is_lead = record is None and key not in opened
-        update = record is not None and now - record.opened_at < group_window
-        if is_lead:
+        channels = sorted({s.channel for s in subscriptions if s.covers(contradiction)}, key=str)
+        muted = next((s for s in silences if s.covers(contradiction, now)), None)
+        if muted is not None:
+            decisions.append(
+                Decision(
+                    Reason.MUTED,
+                    f"muted: {muted.target}",
+                    contradiction.agency,
+                    contradiction.topic,
+                )
+            )
+            deliveries.extend(
+                Delivery(
+                    key=delivery_key(contradiction, channel),
+                    alert_key=key,
+                    channel=channel,
+                    contradiction_key=contradiction.key,
+                    is_lead=False,
+                    status=DeliveryStatus.SUPPRESSED,
+                    last_error=f"muted: {muted.target}",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for channel in channels
+            )
+            continue
+        if key not in open_alerts and key not in opened:
             opened[key] = Alert(key, contradiction.agency, contradiction.topic, (contradiction,))
         for channel in channels:
-            deliveries.append(Delivery(
-                key=delivery_key(contradiction, channel), alert_key=key, channel=channel,
-                contradiction_key=contradiction.key, is_lead=is_lead, update=update,
-                next_attempt_at=now, created_at=now,
-            ))
+            lead_at = leads.get((key, channel))
+            is_lead = lead_at is None
+            if is_lead:
+                leads[(key, channel)] = now
+            deliveries.append(
+                Delivery(
+                    key=delivery_key(contradiction, channel),
+                    alert_key=key,
+                    channel=channel,
+                    contradiction_key=contradiction.key,
+                    is_lead=is_lead,
+                    update=lead_at is not None and now - lead_at < group_window,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
         if not channels:
-            decisions.append(Decision(Reason.NO_SUBSCRIBER, "no channel subscribed",
-                                      contradiction.agency, contradiction.topic))
+            decisions.append(
+                Decision(
+                    Reason.NO_SUBSCRIBER,
+                    "no channel subscribed",
+                    contradiction.agency,
+                    contradiction.topic,
+                )
+            )
     return Routing(tuple(opened.values()), tuple(deliveries), tuple(decisions))

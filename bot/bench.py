@@ -6,7 +6,9 @@ rapidfuzz, blocked by the report's agency and topic, as the pipeline uses it) an
 through the baseline a user would write: `rapidfuzz.process.extract` of each report
 sentence over every stored statement. Recall counts the baseline's matches (score at
 or above the cutoff, about the report's agency and topic) that the live matcher also
-returns in its top k. For big N the baseline runs on a subsample of the reports.
+returns in its top k, or displaces only by k statements that the baseline's own scorer
+rates at least as high (ties); `recall_strict` counts literal membership. For big N
+the baseline runs on a subsample of the reports (`baseline_reports`).
 """
 
 from __future__ import annotations
@@ -23,31 +25,118 @@ from rapidfuzz import fuzz, process, utils
 from bot.matching import ClaimDoc, ClaimIndex
 
 _CITIES = (
-    "Brussels", "Antwerp", "Ghent", "Liège", "Charleroi", "Namur", "Leuven", "Bruges",
-    "Amsterdam", "Rotterdam", "The Hague", "Utrecht", "Eindhoven", "Groningen", "Tilburg",
-    "Maastricht", "Paris", "Lyon", "Marseille", "Toulouse", "Lille", "Strasbourg", "Nantes",
-    "Bordeaux", "Nice", "Rennes", "Berlin", "Hamburg", "Munich", "Cologne", "Frankfurt",
-    "Stuttgart", "Düsseldorf", "Leipzig", "Dresden", "Bremen", "Hanover", "Nuremberg",
-    "Vienna", "Graz", "Zurich", "Geneva", "Basel", "Luxembourg", "London", "Manchester",
-    "Dublin", "Cork", "Glasgow", "Leeds",
+    "Brussels",
+    "Antwerp",
+    "Ghent",
+    "Liège",
+    "Charleroi",
+    "Namur",
+    "Leuven",
+    "Bruges",
+    "Amsterdam",
+    "Rotterdam",
+    "The Hague",
+    "Utrecht",
+    "Eindhoven",
+    "Groningen",
+    "Tilburg",
+    "Maastricht",
+    "Paris",
+    "Lyon",
+    "Marseille",
+    "Toulouse",
+    "Lille",
+    "Strasbourg",
+    "Nantes",
+    "Bordeaux",
+    "Nice",
+    "Rennes",
+    "Berlin",
+    "Hamburg",
+    "Munich",
+    "Cologne",
+    "Frankfurt",
+    "Stuttgart",
+    "Düsseldorf",
+    "Leipzig",
+    "Dresden",
+    "Bremen",
+    "Hanover",
+    "Nuremberg",
+    "Vienna",
+    "Graz",
+    "Zurich",
+    "Geneva",
+    "Basel",
+    "Luxembourg",
+    "London",
+    "Manchester",
+    "Dublin",
+    "Cork",
+    "Glasgow",
+    "Leeds",
 )
 _REGIONS = (
-    "Bayern", "Sachsen", "Hessen", "Niedersachsen", "Nordrhein-Westfalen", "Brandenburg",
-    "Thüringen", "Baden-Württemberg", "Île-de-France", "Bretagne", "Occitanie", "Wallonie",
-    "Vlaanderen", "Noord-Holland", "Zuid-Holland", "Gelderland", "Limburg", "Friesland",
+    "Bayern",
+    "Sachsen",
+    "Hessen",
+    "Niedersachsen",
+    "Nordrhein-Westfalen",
+    "Brandenburg",
+    "Thüringen",
+    "Baden-Württemberg",
+    "Île-de-France",
+    "Bretagne",
+    "Occitanie",
+    "Wallonie",
+    "Vlaanderen",
+    "Noord-Holland",
+    "Zuid-Holland",
+    "Gelderland",
+    "Limburg",
+    "Friesland",
 )
 _NATIONAL = (
-    "Federal Police", "Federale Politie", "Police fédérale", "National Police",
-    "Nationale Politie", "Police nationale", "Gendarmerie nationale", "Bundespolizei",
-    "Bundeskriminalamt", "Bundesamt für Verfassungsschutz", "Bundesnachrichtendienst",
-    "Ministry of the Interior", "Ministerie van Binnenlandse Zaken",
-    "Ministère de l'Intérieur", "Bundesministerium des Innern", "Ministry of Justice",
-    "Ministerie van Justitie en Veiligheid", "Ministère de la Justice", "AIVD", "MIVD",
-    "DGSI", "DGSE", "Sûreté de l'État", "Staatsveiligheid", "Europol", "Frontex",
-    "Koninklijke Marechaussee", "Garda Síochána", "Metropolitan Police Service",
-    "National Crime Agency", "Home Office", "Douane", "Direction générale des douanes",
-    "Zollkriminalamt", "Comité P", "Openbaar Ministerie", "Parquet fédéral",
-    "Generalbundesanwalt", "CNIL", "Autoriteit Persoonsgegevens",
+    "Federal Police",
+    "Federale Politie",
+    "Police fédérale",
+    "National Police",
+    "Nationale Politie",
+    "Police nationale",
+    "Gendarmerie nationale",
+    "Bundespolizei",
+    "Bundeskriminalamt",
+    "Bundesamt für Verfassungsschutz",
+    "Bundesnachrichtendienst",
+    "Ministry of the Interior",
+    "Ministerie van Binnenlandse Zaken",
+    "Ministère de l'Intérieur",
+    "Bundesministerium des Innern",
+    "Ministry of Justice",
+    "Ministerie van Justitie en Veiligheid",
+    "Ministère de la Justice",
+    "AIVD",
+    "MIVD",
+    "DGSI",
+    "DGSE",
+    "Sûreté de l'État",
+    "Staatsveiligheid",
+    "Europol",
+    "Frontex",
+    "Koninklijke Marechaussee",
+    "Garda Síochána",
+    "Metropolitan Police Service",
+    "National Crime Agency",
+    "Home Office",
+    "Douane",
+    "Direction générale des douanes",
+    "Zollkriminalamt",
+    "Comité P",
+    "Openbaar Ministerie",
+    "Parquet fédéral",
+    "Generalbundesanwalt",
+    "CNIL",
+    "Autoriteit Persoonsgegevens",
 )
 _TOPICS = (
     ("Clearview AI", "Clearview AI", "Clearview AI", "Clearview AI"),
@@ -63,34 +152,63 @@ _TOPICS = (
     ("rubber bullets", "rubberkogels", "balles en caoutchouc", "Gummigeschosse"),
     ("ethnic profiling", "etnisch profileren", "contrôles au faciès", "Racial Profiling"),
     ("phone hacking", "telefoonhacking", "piratage de téléphones", "Handy-Hacking"),
-    ("social media monitoring", "monitoring van sociale media",
-     "surveillance des réseaux sociaux", "Social-Media-Überwachung"),
+    (
+        "social media monitoring",
+        "monitoring van sociale media",
+        "surveillance des réseaux sociaux",
+        "Social-Media-Überwachung",
+    ),
     ("Palantir", "Palantir", "Palantir", "Palantir"),
     ("EncroChat data", "EncroChat-data", "données EncroChat", "EncroChat-Daten"),
     ("Sky ECC messages", "Sky ECC-berichten", "messages Sky ECC", "Sky-ECC-Nachrichten"),
     ("the DNA database", "de DNA-databank", "le fichier ADN", "die DNA-Datenbank"),
-    ("emotion recognition", "emotieherkenning", "reconnaissance des émotions",
-     "Emotionserkennung"),
-    ("live facial recognition", "live gezichtsherkenning", "reconnaissance faciale en direct",
-     "Echtzeit-Gesichtserkennung"),
+    ("emotion recognition", "emotieherkenning", "reconnaissance des émotions", "Emotionserkennung"),
+    (
+        "live facial recognition",
+        "live gezichtsherkenning",
+        "reconnaissance faciale en direct",
+        "Echtzeit-Gesichtserkennung",
+    ),
     ("Tasers", "tasers", "pistolets à impulsion électrique", "Taser"),
-    ("informants in protest groups", "informanten in actiegroepen",
-     "indicateurs dans les collectifs", "V-Leute in Protestgruppen"),
+    (
+        "informants in protest groups",
+        "informanten in actiegroepen",
+        "indicateurs dans les collectifs",
+        "V-Leute in Protestgruppen",
+    ),
     ("kettling", "insluiten van demonstranten", "nasses", "Polizeikessel"),
-    ("automated welfare fraud scoring", "fraudescores", "notation automatisée des fraudes",
-     "automatisierte Betrugsbewertung"),
-    ("the Schengen Information System", "het Schengeninformatiesysteem",
-     "le système d'information Schengen", "das Schengener Informationssystem"),
-    ("geofence warrants", "geofence-bevelen", "réquisitions géolocalisées",
-     "Funkzellenabfragen"),
-    ("spyware on journalists' phones", "spyware op telefoons van journalisten",
-     "logiciels espions sur les téléphones de journalistes",
-     "Spähsoftware auf Journalistenhandys"),
+    (
+        "automated welfare fraud scoring",
+        "fraudescores",
+        "notation automatisée des fraudes",
+        "automatisierte Betrugsbewertung",
+    ),
+    (
+        "the Schengen Information System",
+        "het Schengeninformatiesysteem",
+        "le système d'information Schengen",
+        "das Schengener Informationssystem",
+    ),
+    ("geofence warrants", "geofence-bevelen", "réquisitions géolocalisées", "Funkzellenabfragen"),
+    (
+        "spyware on journalists' phones",
+        "spyware op telefoons van journalisten",
+        "logiciels espions sur les téléphones de journalistes",
+        "Spähsoftware auf Journalistenhandys",
+    ),
     ("voice recognition", "stemherkenning", "reconnaissance vocale", "Stimmerkennung"),
-    ("license plate data sharing", "delen van kentekendata",
-     "partage des données de plaques", "Weitergabe von Kennzeichendaten"),
-    ("undercover accounts", "undercoveraccounts", "faux comptes d'enquêteurs",
-     "verdeckte Accounts"),
+    (
+        "license plate data sharing",
+        "delen van kentekendata",
+        "partage des données de plaques",
+        "Weitergabe von Kennzeichendaten",
+    ),
+    (
+        "undercover accounts",
+        "undercoveraccounts",
+        "faux comptes d'enquêteurs",
+        "verdeckte Accounts",
+    ),
 )
 _LANGUAGES = ("en", "nl", "fr", "de")
 _TEMPLATES = {
@@ -111,8 +229,7 @@ _TEMPLATES = {
         "{speaker} van {agency} bevestigt dat {topic} in {year} {count} keer is gebruikt.",
         "{agency} geeft toe dat het sinds {year} {topic} heeft getest in {place}.",
         "Volgens {speaker} heeft {agency} geen contract voor {topic} en had het dat nooit.",
-        "{agency} meldde de Kamer op {day} {month} dat agenten {count} keer {topic} "
-        "gebruikten.",
+        "{agency} meldde de Kamer op {day} {month} dat agenten {count} keer {topic} gebruikten.",
         "Uit interne stukken blijkt dat {agency} in {year} {count} zoekopdrachten met "
         "{topic} deed.",
         "{agency} spreekt berichten tegen over de inzet van {topic} bij protesten in {place}.",
@@ -139,8 +256,7 @@ _TEMPLATES = {
         "Laut {speaker} hat {agency} keinen Vertrag für {topic} und hatte nie einen.",
         "{agency} teilte dem Parlament am {day}. {month} mit, Beamte hätten {topic} "
         "{count} Mal genutzt.",
-        "Interne Unterlagen zeigen, dass {agency} {year} {count} Abfragen mit {topic} "
-        "durchführte.",
+        "Interne Unterlagen zeigen, dass {agency} {year} {count} Abfragen mit {topic} durchführte.",
         "{agency} wies Berichte zurück, {topic} bei Protesten in {place} eingesetzt zu haben.",
     ),
 }
@@ -180,11 +296,48 @@ _MONTHS = {
     "fr": ("janvier", "mars", "mai", "juin", "septembre", "octobre", "novembre"),
     "de": ("Januar", "März", "Mai", "Juni", "September", "Oktober", "November"),
 }
-_GIVEN = ("Anna", "Pieter", "Sophie", "Lukas", "Marie", "Jan", "Claire", "Thomas", "Eva",
-          "Karim", "Sanne", "Julien", "Lena", "Mehmet", "Inès", "Koen", "Hannah", "Olivier")
-_FAMILY = ("Peeters", "Janssens", "de Vries", "Dubois", "Müller", "Schmidt", "Lambert",
-           "Bakker", "Martin", "Wagner", "Maes", "Leroy", "Visser", "Fischer", "Claes",
-           "Moreau", "Smit", "Becker", "Jacobs", "Girard")
+_GIVEN = (
+    "Anna",
+    "Pieter",
+    "Sophie",
+    "Lukas",
+    "Marie",
+    "Jan",
+    "Claire",
+    "Thomas",
+    "Eva",
+    "Karim",
+    "Sanne",
+    "Julien",
+    "Lena",
+    "Mehmet",
+    "Inès",
+    "Koen",
+    "Hannah",
+    "Olivier",
+)
+_FAMILY = (
+    "Peeters",
+    "Janssens",
+    "de Vries",
+    "Dubois",
+    "Müller",
+    "Schmidt",
+    "Lambert",
+    "Bakker",
+    "Martin",
+    "Wagner",
+    "Maes",
+    "Leroy",
+    "Visser",
+    "Fischer",
+    "Claes",
+    "Moreau",
+    "Smit",
+    "Becker",
+    "Jacobs",
+    "Girard",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +352,11 @@ def _agencies() -> list[str]:
     for city in _CITIES:
         names += [f"{city} Police", f"Politie {city}", f"Police de {city}", f"Polizei {city}"]
     for region in _REGIONS:
-        names += [f"Landeskriminalamt {region}", f"Regionale recherche {region}",
-                  f"Police judiciaire {region}"]
+        names += [
+            f"Landeskriminalamt {region}",
+            f"Regionale recherche {region}",
+            f"Police judiciaire {region}",
+        ]
     return names
 
 
@@ -301,8 +457,10 @@ def run_bench(
     for pair, sentences in stream:
         started = time.perf_counter()
         found = [
-            {hit.doc_id for hit in index.search(s, k, agency=pair.agency,
-                                                topic=topic_names[pair.topic])}
+            {
+                hit.doc_id
+                for hit in index.search(s, k, agency=pair.agency, topic=topic_names[pair.topic])
+            }
             for s in sentences
         ]
         latencies.append(time.perf_counter() - started)
@@ -310,27 +468,40 @@ def run_bench(
     live_s = sum(latencies)
     rss_mb = _rss_mb()
 
-    sampled = baseline_reports or _baseline_budget(claims, reports)
-    sampled = min(sampled, reports)
+    sampled = min(baseline_reports or _baseline_budget(claims, reports), reports)
     processed = [utils.default_process(text) for text in texts]
-    expected = matched = 0
     started = time.perf_counter()
-    baseline_hits: list[list[list[tuple[str, float, int]]]] = []
-    for _pair, sentences in stream[:sampled]:
-        baseline_hits.append([
-            process.extract(utils.default_process(s), processed, scorer=fuzz.WRatio,
-                            processor=None, limit=k, score_cutoff=cutoff)
-            for s in sentences
-        ])
+    baseline_hits = [
+        [
+            process.extract(
+                utils.default_process(sentence),
+                processed,
+                scorer=fuzz.WRatio,
+                processor=None,
+                limit=k,
+                score_cutoff=cutoff,
+            )
+            for sentence in sentences
+        ]
+        for _pair, sentences in stream[:sampled]
+    ]
     baseline_s = time.perf_counter() - started
-    del processed
-    for (pair, _sentences), hits, found in zip(stream, baseline_hits, live, strict=False):
-        for sentence_hits, sentence_found in zip(hits, found, strict=True):
-            for _text, _score, slot in sentence_hits:
+    expected = matched = strict = 0
+    for (pair, sentences), hits, found in zip(stream, baseline_hits, live, strict=False):
+        for sentence, sentence_hits, sentence_found in zip(sentences, hits, found, strict=True):
+            query = utils.default_process(sentence)
+            live_scores = [fuzz.WRatio(query, processed[int(doc)]) for doc in sentence_found]
+            for _text, score, slot in sentence_hits:
                 stored = pairs[slot]
-                if stored.agency == pair.agency and stored.topic == pair.topic:
-                    expected += 1
-                    matched += str(slot) in sentence_found
+                if stored.agency != pair.agency or stored.topic != pair.topic:
+                    continue
+                expected += 1
+                returned = str(slot) in sentence_found
+                strict += returned
+                # A match displaced by k live results that the baseline's own scorer
+                # rates at least as high was lost to a tie, not missed.
+                matched += returned or sum(s >= score for s in live_scores) >= k
+    del processed
 
     reports_per_s = reports / live_s if live_s else float("inf")
     baseline_per_s = sampled / baseline_s if baseline_s else float("inf")
@@ -342,6 +513,7 @@ def run_bench(
         "baseline_reports_per_s": round(baseline_per_s, 3),
         "speedup": round(reports_per_s / baseline_per_s, 1),
         "recall_vs_baseline": round(matched / expected, 4) if expected else 1.0,
+        "recall_strict": round(strict / expected, 4) if expected else 1.0,
         "p50_ms": round(float(np.percentile(millis, 50)), 3),
         "p99_ms": round(float(np.percentile(millis, 99)), 3),
         "rss_mb": round(rss_mb, 1),

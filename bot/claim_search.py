@@ -27,5 +27,8 @@ class ClaimSearch:
         self._index.add_many(ClaimDoc(s.id, statement_text(s), s.agency, s.topic) for s in fresh)
 
     def search(self, query: str, limit: int = 10) -> list[tuple[Statement, float]]:
-        return [(self._statements[hit.doc_id], hit.score)
-                for hit in self._index.search(query, k=limit) if hit.doc_id in self._statements]
+        return [
+            (self._statements[hit.doc_id], hit.score)
+            for hit in self._index.search(query, k=limit)
+            if hit.doc_id in self._statements
+        ]

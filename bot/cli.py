@@ -99,19 +99,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     reports = read_reports(directory / "reports.jsonl")
     watchlist = read_watchlist(directory / "watchlist.json")
     gold = read_gold(directory / "gold.jsonl")
-    alerts = [(c.new.report_id, c.earlier.report_id, str(c.kind))
-              for c in replay(reports, watchlist)]
+    alerts = [
+        (c.new.report_id, c.earlier.report_id, str(c.kind)) for c in replay(reports, watchlist)
+    ]
     result = score(alerts, gold)
     if args.json:
         print(json.dumps(result.document(), ensure_ascii=False))
     else:
-        print(f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
-              f"f1 {result.f1:.3f}  ({result.correct}/{result.alerts} alerts correct, "
-              f"{result.gold_reports} gold reports)")
+        print(
+            f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
+            f"f1 {result.f1:.3f}  ({result.correct}/{result.alerts} alerts correct, "
+            f"{result.gold_reports} gold reports)"
+        )
         for error in result.errors:
             print("  " + " ".join(f"{k}={v}" for k, v in error.items()))
     below = (args.min_precision is not None and result.precision < args.min_precision) or (
-        args.min_recall is not None and result.recall < args.min_recall)
+        args.min_recall is not None and result.recall < args.min_recall
+    )
     return 1 if below else 0
 
 
@@ -125,8 +129,10 @@ def _cmd_eval_retrieval(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"MAP@5 {result['map@5']:.4f}  MRR {result['mrr']:.4f}  P@1 {result['p@1']:.4f}  "
-              f"({result['queries']} queries, split {args.split})")
+        print(
+            f"MAP@5 {result['map@5']:.4f}  MRR {result['mrr']:.4f}  P@1 {result['p@1']:.4f}  "
+            f"({result['queries']} queries, split {args.split})"
+        )
     return 0
 
 
@@ -134,8 +140,11 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from bot.bench import run_bench
 
     result = run_bench(args.claims, args.reports)
-    print(json.dumps(result) if args.json else
-          "\n".join(f"{key:>24}: {value}" for key, value in result.items()))
+    print(
+        json.dumps(result)
+        if args.json
+        else "\n".join(f"{key:>24}: {value}" for key, value in result.items())
+    )
     return 0
 
 
@@ -235,7 +244,8 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="action", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(
-        handler=_service_command("db_upgrade"))
+        handler=_service_command("db_upgrade")
+    )
 
     bench = sub.add_parser("bench", help="matcher throughput against the naive baseline")
     bench.add_argument("--claims", type=int, default=10_000)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import anyio.to_thread
 
 from bot import commands as cmd
+from bot.detection import find_contradictions
 from bot.domain import (
     Agency,
     AgencyName,
@@ -24,7 +25,6 @@ from bot.domain import (
     Topic,
     TopicName,
 )
-from bot.detection import find_contradictions
 from bot.pipeline import Pipeline
 from bot.ports import (
     AlertView,
@@ -74,8 +74,9 @@ class CommandService:
             return CommandReply(f"Error: {error}\nUsage: {error.usage}", ok=False)
         if isinstance(command, cmd.MUTATING) and not self._allowed(request.user):
             await self._audit(request, f"denied: {request.text[:200]}")
-            return CommandReply("Permission denied: only denialwatch admins can change this.",
-                                ok=False)
+            return CommandReply(
+                "Permission denied: only denialwatch admins can change this.", ok=False
+            )
         if isinstance(command, cmd.Check):
             return await self._check(command)
         reply = await anyio.to_thread.run_sync(self._run, request, command)
@@ -87,9 +88,12 @@ class CommandService:
         return not self._admins or user in self._admins
 
     async def _audit(self, request: CommandRequest, detail: str) -> None:
-        event = AuditEvent(actor=f"{request.platform}:{request.user}",
-                           action=request.text.split(" ", 1)[0][:40], detail=detail,
-                           at=self._clock.now())
+        event = AuditEvent(
+            actor=f"{request.platform}:{request.user}",
+            action=request.text.split(" ", 1)[0][:40],
+            detail=detail,
+            at=self._clock.now(),
+        )
         await anyio.to_thread.run_sync(self._store.audit, event)
 
     def _run(self, request: CommandRequest, command: cmd.Command) -> CommandReply:
@@ -110,8 +114,12 @@ class CommandService:
                 return CommandReply(f"Watching {kind} {name}; alerts go to this channel.")
             case cmd.Unwatch(name=name):
                 removed = store.remove_subscription(channel, name)
-                return CommandReply(f"This channel no longer watches {name}." if removed
-                                    else f"This channel was not watching {name}.", ok=removed)
+                return CommandReply(
+                    f"This channel no longer watches {name}."
+                    if removed
+                    else f"This channel was not watching {name}.",
+                    ok=removed,
+                )
             case cmd.Watching():
                 return CommandReply(self._watching(channel))
             case cmd.Claim():
@@ -130,21 +138,27 @@ class CommandService:
                 feeds = store.feeds()
                 if not feeds:
                     return CommandReply("No feeds.")
-                return CommandReply("\n".join(
-                    f"{f.id}. {f.url} every {f.every_minutes} min"
-                    + (f" (last error: {f.last_error})" if f.last_error else "") for f in feeds))
+                return CommandReply(
+                    "\n".join(
+                        f"{f.id}. {f.url} every {f.every_minutes} min"
+                        + (f" (last error: {f.last_error})" if f.last_error else "")
+                        for f in feeds
+                    )
+                )
             case cmd.FeedsRemove(feed_id=feed_id):
                 removed = store.remove_feed(feed_id)
-                return CommandReply(f"Feed {feed_id} removed." if removed
-                                    else f"No feed {feed_id}.", ok=removed)
+                return CommandReply(
+                    f"Feed {feed_id} removed." if removed else f"No feed {feed_id}.", ok=removed
+                )
             case cmd.Mute(target=target, duration=duration):
                 until = self._clock.now() + duration
                 store.add_silence(Silence(target, until, f"{request.platform}:{request.user}"))
                 return CommandReply(f"Muted {target} until {until:%Y-%m-%d %H:%M} UTC.")
             case cmd.Unmute(target=target):
                 removed = store.remove_silence(target)
-                return CommandReply(f"Unmuted {target}." if removed
-                                    else f"{target} was not muted.", ok=removed)
+                return CommandReply(
+                    f"Unmuted {target}." if removed else f"{target} was not muted.", ok=removed
+                )
             case cmd.Status():
                 return CommandReply(self._status())
             case cmd.Digest(at=at):
@@ -164,13 +178,22 @@ class CommandService:
         digest = hashlib.sha256(
             f"{command.agency}|{command.topic}|{command.polarity}|{command.quote}".encode()
         ).hexdigest()[:12]
-        report = Report(ReportId(f"claim-{digest}"), today, source=f"recorded by {request.user}",
-                        url=command.url, title="", text=command.quote)
-        statement = manual_statement(report, command.agency, command.topic, command.polarity,
-                                     self._store.next_sequence())
+        report = Report(
+            ReportId(f"claim-{digest}"),
+            today,
+            source=f"recorded by {request.user}",
+            url=command.url,
+            title="",
+            text=command.quote,
+        )
+        statement = manual_statement(
+            report, command.agency, command.topic, command.polarity, self._store.next_sequence()
+        )
         added = record_statement(self._store, self._pipeline, report, statement)
         found = f" It contradicts {added} earlier statement(s)." if added else ""
-        return CommandReply(f"Recorded: {command.agency} {command.polarity} {command.topic}.{found}")
+        return CommandReply(
+            f"Recorded: {command.agency} {command.polarity} {command.topic}.{found}"
+        )
 
     def _search_text(self, words: str) -> str:
         if self._search is None:
@@ -180,7 +203,9 @@ class CommandService:
             return "No stored statement matches."
         return "\n".join(
             f"{score:.2f} {s.agency} {s.polarity} {s.topic} ({s.published}, {s.source}): "
-            f"\u201c{s.quote[:160]}\u201d" for s, score in hits)
+            f"\u201c{s.quote[:160]}\u201d"
+            for s, score in hits
+        )
 
     def _status(self) -> str:
         store = self._store
@@ -207,46 +232,67 @@ class CommandService:
             except ValueError as error:
                 return CommandReply(f"Cannot read {text[:200]}: {error}", ok=False)
         else:
-            report = Report(ReportId("check"), self._clock.now().date(), source="chat",
-                            text=command.text)
+            report = Report(
+                ReportId("check"), self._clock.now().date(), source="chat", text=command.text
+            )
         analysis = await anyio.to_thread.run_sync(self._pipeline.check, report)
         return CommandReply(describe_analysis(analysis))
 
-    async def feedback(self, alert_key: AlertKey, channel: Channel, user: str,
-                       verdict: str) -> AlertView | None:
+    async def feedback(
+        self, alert_key: AlertKey, channel: Channel, user: str, verdict: str
+    ) -> AlertView | None:
         """Store feedback on an alert (a mute also silences its agency for seven days).
 
         Returns the alert as it should now be shown, with its verdict.
         """
         now = self._clock.now()
-        record = FeedbackRecord(alert_key=alert_key, channel=channel, user=user,
-                                verdict=verdict, at=now)
+        record = FeedbackRecord(
+            alert_key=alert_key, channel=channel, user=user, verdict=verdict, at=now
+        )
         await anyio.to_thread.run_sync(self._store.add_feedback, record)
         stored = await anyio.to_thread.run_sync(self._store.alert, alert_key)
         if verdict == "muted" and stored is not None:
             silence = Silence(stored.alert.agency, now + cmd.DEFAULT_MUTE, user)
             await anyio.to_thread.run_sync(self._store.add_silence, silence)
-        await anyio.to_thread.run_sync(self._store.audit, AuditEvent(
-            actor=f"{channel.platform}:{user}", action="feedback",
-            detail=f"{verdict} {alert_key}", at=now))
+        await anyio.to_thread.run_sync(
+            self._store.audit,
+            AuditEvent(
+                actor=f"{channel.platform}:{user}",
+                action="feedback",
+                detail=f"{verdict} {alert_key}",
+                at=now,
+            ),
+        )
         if stored is None or not stored.alert.contradictions:
             return None
         label = VERDICTS.get(verdict, verdict)
-        return AlertView(alert=stored.alert, contradiction=stored.alert.contradictions[0],
-                         is_lead=True, verdict=f"{label} by {user}")
+        return AlertView(
+            alert=stored.alert,
+            contradiction=stored.alert.contradictions[0],
+            is_lead=True,
+            verdict=f"{label} by {user}",
+        )
 
-def manual_statement(report: Report, agency: str, topic: str, polarity: Polarity,
-                     sequence: int) -> Statement:
+
+def manual_statement(
+    report: Report, agency: str, topic: str, polarity: Polarity, sequence: int
+) -> Statement:
     return Statement(
-        report_id=report.id, agency=AgencyName(agency), topic=TopicName(topic),
-        polarity=polarity, quote=report.text, published=report.published,
-        source=report.source, url=report.url, confidence=1.0, role=StatementRole.PRIMARY,
+        report_id=report.id,
+        agency=AgencyName(agency),
+        topic=TopicName(topic),
+        polarity=polarity,
+        quote=report.text,
+        published=report.published,
+        source=report.source,
+        url=report.url,
+        confidence=1.0,
+        role=StatementRole.PRIMARY,
         sequence=sequence,
     )
 
 
-def record_statement(store: Store, pipeline: Pipeline, report: Report,
-                     statement: Statement) -> int:
+def record_statement(store: Store, pipeline: Pipeline, report: Report, statement: Statement) -> int:
     """Store a hand-recorded statement and commit the contradictions it makes."""
     store.add_report(report)
     stored = store.statements_about(statement.agency, statement.topic)
@@ -261,14 +307,16 @@ def describe_analysis(analysis: Analysis) -> str:
     primaries = [s for s in analysis.statements if s.role is StatementRole.PRIMARY]
     if not primaries:
         reasons = sorted({d.reason.value for d in analysis.decisions})
-        lines.append("No statement about a watched agency and topic"
-                     + (f" ({', '.join(reasons)})." if reasons else "."))
+        lines.append(
+            "No statement about a watched agency and topic"
+            + (f" ({', '.join(reasons)})." if reasons else ".")
+        )
     for s in analysis.statements:
-        lines.append(f"- {s.agency} {s.polarity} {s.topic} [{s.role}] "
-                     f"\u201c{s.quote[:160]}\u201d")
+        lines.append(f"- {s.agency} {s.polarity} {s.topic} [{s.role}] \u201c{s.quote[:160]}\u201d")
     for c in analysis.contradictions:
-        lines.append(f"Contradicts {c.earlier.source or c.earlier.report_id} of "
-                     f"{c.earlier.published}: {c.kind} (score {c.score:.2f}) "
-                     f"\u201c{c.earlier.quote[:160]}\u201d")
+        lines.append(
+            f"Contradicts {c.earlier.source or c.earlier.report_id} of "
+            f"{c.earlier.published}: {c.kind} (score {c.score:.2f}) "
+            f"\u201c{c.earlier.quote[:160]}\u201d"
+        )
     return "\n".join(lines)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,7 +14,10 @@ DEFAULT_MUTE = timedelta(days=7)
 
 USAGE = {
     "help": "help",
-    "watch": "watch agency <name> [country=XX] [aka <alias>, <alias>] | watch topic <name> [aka <alias>, …]",
+    "watch": (
+        "watch agency <name> [country=XX] [aka <alias>, <alias>]"
+        " | watch topic <name> [aka <alias>, …]"
+    ),
     "unwatch": "unwatch <agency or topic name>",
     "watching": "watching",
     "claim": "claim <agency> | <topic> | denies|affirms | <quote> [| <url>]",
@@ -115,12 +119,28 @@ class Digest:
     """"HH:MM" (UTC) or empty for off."""
 
 
-Command = (Help | Watch | Unwatch | Watching | Claim | Check | Search | FeedsAdd | FeedsList
-           | FeedsRemove | Mute | Unmute | Status | Digest)
+Command = (
+    Help
+    | Watch
+    | Unwatch
+    | Watching
+    | Claim
+    | Check
+    | Search
+    | FeedsAdd
+    | FeedsList
+    | FeedsRemove
+    | Mute
+    | Unmute
+    | Status
+    | Digest
+)
 MUTATING = (Watch, Unwatch, Claim, FeedsAdd, FeedsRemove, Mute, Unmute, Digest)
+_Parser = Callable[[str], "Command"]
 
 _DURATION = re.compile(
-    r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)$", re.IGNORECASE)
+    r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)$", re.IGNORECASE
+)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -145,8 +165,9 @@ def parse_duration(text: str) -> timedelta:
 def parse_command(text: str) -> Command:
     """Parse the text after the command prefix, or raise CommandSyntaxError."""
     if len(text) > MAX_COMMAND_CHARS:
-        raise CommandSyntaxError(f"command is longer than {MAX_COMMAND_CHARS} characters",
-                                 USAGE["help"])
+        raise CommandSyntaxError(
+            f"command is longer than {MAX_COMMAND_CHARS} characters", USAGE["help"]
+        )
     if "\x00" in text or any(ord(c) < 32 and c not in "\t\n\r" for c in text):
         raise CommandSyntaxError("command contains control characters", USAGE["help"])
     text = text.strip()
@@ -265,8 +286,9 @@ def _feeds(rest: str) -> Command:
 
 def _mute(rest: str) -> Command:
     match = re.match(r"^(.*?)\s+for\s+(\S+(?:\s+\S+)?)$", rest, re.IGNORECASE)
-    target, duration = (match.group(1), parse_duration(match.group(2))) if match else (
-        rest, DEFAULT_MUTE)
+    target, duration = (
+        (match.group(1), parse_duration(match.group(2))) if match else (rest, DEFAULT_MUTE)
+    )
     target = " ".join(target.split())
     if not target:
         raise ValueError("say which agency or topic to mute")
@@ -283,7 +305,6 @@ def _digest(rest: str) -> Command:
     return Digest(f"{int(match.group(1)):02d}:{match.group(2)}")
 
 
-_Parser = type(_check)
 _PARSERS = {
     "help": _no_args(Help()),
     "watch": _watch,

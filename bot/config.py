@@ -11,8 +11,13 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_FILE_VARIABLES = (
-    "DENIALWATCH_API_TOKEN", "DENIALWATCH_DATABASE_URL", "SLACK_BOT_TOKEN",
-    "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MATRIX_ACCESS_TOKEN", "MATRIX_PASSWORD",
+    "DENIALWATCH_API_TOKEN",
+    "DENIALWATCH_DATABASE_URL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "MATRIX_ACCESS_TOKEN",
+    "MATRIX_PASSWORD",
 )
 
 
@@ -120,9 +125,10 @@ def _secret_files(environ: dict[str, str]) -> dict[str, Any]:
 def load_settings(environ: dict[str, str] | None = None, env_file: str | None = ".env") -> Settings:
     """Read settings; raise SettingsError naming the first bad variable."""
     environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {k: v for k, v in environ.items() if k in _ALIASES}
+    values.update(_secret_files(environ))
     try:
-        return Settings(_env_file=env_file, **_secret_files(environ),  # type: ignore[call-arg]
-                        **{k: v for k, v in environ.items() if k in _ALIASES})
+        return Settings(_env_file=env_file, **values)
     except ValidationError as error:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"

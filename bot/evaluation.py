@@ -27,8 +27,12 @@ class Score:
 
     def document(self) -> dict[str, Any]:
         return {
-            "precision": self.precision, "recall": self.recall, "f1": self.f1,
-            "alerts": self.alerts, "correct": self.correct, "gold_reports": self.gold_reports,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "alerts": self.alerts,
+            "correct": self.correct,
+            "gold_reports": self.gold_reports,
             "errors": list(self.errors),
         }
 
@@ -39,8 +43,14 @@ def parse_gold(entries: Iterable[Mapping[str, Any]]) -> list[GoldEntry]:
         contradicts = entry.get("contradicts", [])
         if not isinstance(contradicts, list):
             raise ValueError("gold 'contradicts' must be a list of report ids")
-        gold.append(GoldEntry(str(entry["report_id"]), frozenset(map(str, contradicts)),
-                              str(entry.get("kind", "")), bool(entry.get("hard", False))))
+        gold.append(
+            GoldEntry(
+                str(entry["report_id"]),
+                frozenset(map(str, contradicts)),
+                str(entry.get("kind", "")),
+                bool(entry.get("hard", False)),
+            )
+        )
     return gold
 
 
@@ -57,22 +67,48 @@ def score(alerts: Iterable[tuple[str, str, str]], gold: Iterable[GoldEntry]) -> 
     for (report_id, contradicts), kind in sorted(pairs.items()):
         expected = gold_pairs.get((report_id, contradicts))
         if expected is None:
-            errors.append({"type": "false_positive", "report_id": report_id,
-                           "contradicts": contradicts, "kind": kind})
+            errors.append(
+                {
+                    "type": "false_positive",
+                    "report_id": report_id,
+                    "contradicts": contradicts,
+                    "kind": kind,
+                }
+            )
             continue
         correct += 1
         hit_reports.add(report_id)
         if expected.kind and expected.kind != kind:
-            errors.append({"type": "wrong_kind", "report_id": report_id,
-                           "contradicts": contradicts, "kind": kind, "expected": expected.kind})
+            errors.append(
+                {
+                    "type": "wrong_kind",
+                    "report_id": report_id,
+                    "contradicts": contradicts,
+                    "kind": kind,
+                    "expected": expected.kind,
+                }
+            )
     gold_reports = {g.report_id for g in gold}
     for entry in gold:
         if entry.report_id not in hit_reports:
-            errors.append({"type": "false_negative", "report_id": entry.report_id,
-                           "contradicts": sorted(entry.contradicts), "kind": entry.kind,
-                           "hard": entry.hard})
+            errors.append(
+                {
+                    "type": "false_negative",
+                    "report_id": entry.report_id,
+                    "contradicts": sorted(entry.contradicts),
+                    "kind": entry.kind,
+                    "hard": entry.hard,
+                }
+            )
     precision = correct / len(pairs) if pairs else (1.0 if not gold_reports else 0.0)
     recall = len(hit_reports & gold_reports) / len(gold_reports) if gold_reports else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Score(round(precision, 4), round(recall, 4), round(f1, 4), len(pairs), correct,
-                 len(gold_reports), tuple(errors))
+    return Score(
+        round(precision, 4),
+        round(recall, 4),
+        round(f1, 4),
+        len(pairs),
+        correct,
+        len(gold_reports),
+        tuple(errors),
+    )

@@ -27,6 +27,12 @@ from bot.mentions import AgencyFinder, Mention, TopicFinder, Words, report_count
 
 _CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
 TITLE_WEIGHT = 2.0
+NEAR_FORCE = 2
+_FORCES = frozenset(
+    f"#{c}"
+    for c in ("police", "government", "service", "intelligence", "agency", "authority", "ministry")
+)
+_LOCAL = frozenset({"#city", "#local"})
 NEAR_NEGATION = 3
 
 
@@ -93,6 +99,41 @@ class Extractor:
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
         self._topics = TopicFinder(watchlist.topics, vocabulary)
+        self._countries: dict[str, str] = {a.name: a.country for a in watchlist.agencies}
+        self._concepts: dict[str, frozenset[str]] = {
+            a.name: frozenset(
+                key
+                for name in (a.name, *a.aliases)
+                for keys in Words.of(name, vocabulary).keys
+                for key in keys
+                if key.startswith("#")
+            )
+            for a in watchlist.agencies
+        }
+
+    def _refers_back(self, unit: _Unit, agency: str, lexicon: Lexicon) -> bool:
+        """Say whether a sentence without a named agency speaks of the report's agency.
+
+        "The force", "a spokesperson" refer back; "the cantonal police", "Dutch police"
+        or "die Stadtpolizei" name another force, which is not the watched one.
+        """
+        if not lexicon.has("agency_anaphora", unit.words.folded):
+            return False
+        words = unit.words
+        own = self._concepts.get(agency, frozenset())
+        local = _LOCAL - own
+        country = self._countries.get(agency, "")
+        for i, keys in enumerate(words.keys):
+            if not _FORCES.intersection(keys):
+                continue
+            if local.intersection(keys[1:]) or ("#state" in keys[1:] and "#state" not in own):
+                return False
+            near = range(max(0, i - NEAR_FORCE), i + NEAR_FORCE + 1)
+            if any(local.intersection(words.keys[j]) for j in near if j < len(words.keys)):
+                return False
+            if country and any(pos in near and code != country for pos, code in words.countries):
+                return False
+        return True
 
     def extract(self, report: Report, sequence: int = 0) -> Extraction:
         """Return the statements of a report and a decision for every sentence without one."""
@@ -134,7 +175,7 @@ class Extractor:
                     decisions.append(Decision(reason, unit.text[:120]))
                 continue
             fresh_seen: set[tuple[str, str]] = set()
-            for judged in _judge_sentence(unit.text, lexicon):
+            for judged in judge_sentence(unit.text, lexicon):
                 span_agency = _within(unit.agencies, judged) or agency
                 span_topic = _within(unit.topics, judged) or topic
                 verdict = judged.verdict
@@ -154,7 +195,9 @@ class Extractor:
                         span_topic.name,
                         verdict.polarity,
                         unit.text,
-                        round(span_agency.confidence * span_topic.confidence * verdict.confidence, 3),
+                        round(
+                            span_agency.confidence * span_topic.confidence * verdict.confidence, 3
+                        ),
                         judged.retold,
                         unit.is_title,
                         span_agency.end > 0,
@@ -199,7 +242,7 @@ def _nearest(mentions: Sequence[Mention], others: Sequence[Mention]) -> Mention 
     return min(mentions, key=lambda m: (abs(m.start - anchor), -m.confidence))
 
 
-def _within(mentions: Sequence[Mention], judged: _Judged) -> Mention | None:
+def _within(mentions: Sequence[Mention], judged: Judged) -> Mention | None:
     """Return the mention inside a judged span when a sentence names several."""
     if len(mentions) < 2:
         return None
@@ -288,7 +331,7 @@ def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[_Span]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Judged:
+class Judged:
     """The verdict on one span of a sentence."""
 
     verdict: Verdict
@@ -297,23 +340,27 @@ class _Judged:
     end: int = 0
 
 
-def _judge_sentence(text: str, lexicon: Lexicon) -> list[_Judged]:
+def judge_sentence(text: str, lexicon: Lexicon) -> list[Judged]:
     """Return a verdict per span of the sentence that carries a cue, in sentence order."""
     spans = _merge(_clauses(text, lexicon), lexicon)
     sentence_words = [w for span in spans for w in span.words]
     if lexicon.has("hedge", sentence_words) and not any(
         lexicon.has("deny", span.words) and not lexicon.has("hedge", span.words) for span in spans
     ):
-        return [_Judged(Verdict(None, Reason.HEDGE), False, 0, len(sentence_words))]
-    results: list[_Judged] = []
+        return [Judged(Verdict(None, Reason.HEDGE), False, 0, len(sentence_words))]
+    if _is_question(text) and not lexicon.has("answer_no", sentence_words):
+        return [Judged(Verdict(None, Reason.QUESTION), False, 0, len(sentence_words))]
+    results: list[Judged] = []
     for span in spans:
         verdict = judge_words(span.words, lexicon)
         if verdict.polarity is None and verdict.reason is Reason.NO_CUE:
             continue
-        results.append(_Judged(verdict, span.retold, span.start, span.end))
-    if not results and text.rstrip().endswith("?"):
-        return [_Judged(Verdict(None, Reason.QUESTION), False)]
-    return results or [_Judged(Verdict(None, Reason.NO_CUE), False)]
+        results.append(Judged(verdict, span.retold, span.start, span.end))
+    return results or [Judged(Verdict(None, Reason.NO_CUE), False)]
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().rstrip("\"'\u201c\u201d\u00bb").rstrip().endswith("?")
 
 
 def judge_words(words: Sequence[str], lexicon: Lexicon) -> Verdict:

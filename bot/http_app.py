@@ -70,20 +70,23 @@ def create_app(
         metrics.reports.labels("accepted" if added else "duplicate").inc()
         if added:
             background.add_task(_analyse, pipeline, metrics, report.id, on_analysis)
-        return JSONResponse({"id": report.id, "status": "accepted" if added else "duplicate"},
-                            status_code=202)
+        return JSONResponse(
+            {"id": report.id, "status": "accepted" if added else "duplicate"}, status_code=202
+        )
 
     @app.get("/api/v1/reports/{report_id}")
     async def get_report(report_id: str) -> JSONResponse:
         stored = await anyio.to_thread.run_sync(store.get_report, ReportId(report_id))
         if stored is None:
             return _error(404, f"no report {report_id!r}")
-        return JSONResponse({
-            "id": stored.report.id,
-            "analysed": stored.analysed,
-            "statements": [statement_document(s) for s in stored.statements],
-            "contradictions": [contradiction_summary(c) for c in stored.contradictions],
-        })
+        return JSONResponse(
+            {
+                "id": stored.report.id,
+                "analysed": stored.analysed,
+                "statements": [statement_document(s) for s in stored.statements],
+                "contradictions": [contradiction_summary(c) for c in stored.contradictions],
+            }
+        )
 
     @app.get("/api/v1/alerts")
     async def get_alerts(since: str | None = None) -> JSONResponse:
@@ -104,8 +107,12 @@ def create_app(
     return app
 
 
-async def _analyse(pipeline: Pipeline, metrics: Metrics, report_id: ReportId,
-                   on_analysis: Callable[[Analysis], None] | None) -> None:
+async def _analyse(
+    pipeline: Pipeline,
+    metrics: Metrics,
+    report_id: ReportId,
+    on_analysis: Callable[[Analysis], None] | None,
+) -> None:
     stored = await anyio.to_thread.run_sync(pipeline.store.get_report, report_id)
     if stored is None or stored.analysed:
         return
@@ -145,29 +152,49 @@ def _error(status: int, message: str) -> JSONResponse:
 
 def statement_document(s: Statement) -> dict[str, Any]:
     return {
-        "report_id": s.report_id, "agency": s.agency, "topic": s.topic,
-        "polarity": str(s.polarity), "role": str(s.role), "quote": s.quote,
-        "speaker": s.speaker, "published": s.published.isoformat(), "source": s.source,
-        "url": s.url, "confidence": s.confidence,
+        "report_id": s.report_id,
+        "agency": s.agency,
+        "topic": s.topic,
+        "polarity": str(s.polarity),
+        "role": str(s.role),
+        "quote": s.quote,
+        "speaker": s.speaker,
+        "published": s.published.isoformat(),
+        "source": s.source,
+        "url": s.url,
+        "confidence": s.confidence,
     }
 
 
 def contradiction_summary(c: Contradiction) -> dict[str, Any]:
     return {
-        "report_id": c.new.report_id, "contradicts": c.earlier.report_id, "kind": str(c.kind),
-        "agency": c.agency, "topic": c.topic, "score": c.score, "new": statement_document(c.new),
+        "report_id": c.new.report_id,
+        "contradicts": c.earlier.report_id,
+        "kind": str(c.kind),
+        "agency": c.agency,
+        "topic": c.topic,
+        "score": c.score,
+        "new": statement_document(c.new),
         "earlier": statement_document(c.earlier),
     }
 
 
 def alert_document(record: AlertRecord) -> dict[str, Any]:
     return {
-        "key": record.alert.key, "agency": record.alert.agency, "topic": record.alert.topic,
+        "key": record.alert.key,
+        "agency": record.alert.agency,
+        "topic": record.alert.topic,
         "opened_at": record.opened_at.isoformat(),
         "contradictions": [contradiction_summary(c) for c in record.alert.contradictions],
         "deliveries": [
-            {"channel": str(d.channel), "status": str(d.status), "attempts": d.attempts,
-             "message_id": d.message_id, "lead": d.is_lead, "last_error": d.last_error}
+            {
+                "channel": str(d.channel),
+                "status": str(d.status),
+                "attempts": d.attempts,
+                "message_id": d.message_id,
+                "lead": d.is_lead,
+                "last_error": d.last_error,
+            }
             for d in record.deliveries
         ],
     }

@@ -23,8 +23,9 @@ MAX_BACKOFF = timedelta(hours=6)
 class Ingestion:
     """Poll feeds and read URLs; every report goes through the one pipeline."""
 
-    def __init__(self, store: Store, pipeline: Pipeline, fetcher: SafeFetcher,
-                 clock: Clock) -> None:
+    def __init__(
+        self, store: Store, pipeline: Pipeline, fetcher: SafeFetcher, clock: Clock
+    ) -> None:
         self._store = store
         self._pipeline = pipeline
         self._fetcher = fetcher
@@ -45,21 +46,27 @@ class Ingestion:
         except FetchError as error:
             raise ValueError(str(error)) from None
         title, text, published = await anyio.to_thread.run_sync(
-            extract_article, result.body, result.final_url)
+            extract_article, result.body, result.final_url
+        )
         if not text.strip():
             raise ValueError("no article text found on the page")
         digest = hashlib.sha256(result.final_url.encode()).hexdigest()[:16]
-        return Report(ReportId(f"url-{digest}"), published or self._clock.now().date(),
-                      source=_host(result.final_url), url=result.final_url, title=title,
-                      text=text)
+        return Report(
+            ReportId(f"url-{digest}"),
+            published or self._clock.now().date(),
+            source=_host(result.final_url),
+            url=result.final_url,
+            title=title,
+            text=text,
+        )
 
     def due(self, feed: Feed, now: datetime) -> bool:
         if feed.last_polled_at is None:
             return True
-        failures = self._failures.get(feed.id, 0)
-        interval = timedelta(minutes=feed.every_minutes) * (2 ** min(failures, 8))
-        return now - feed.last_polled_at >= min(interval, max(MAX_BACKOFF,
-                                                              timedelta(minutes=feed.every_minutes)))
+        base = timedelta(minutes=feed.every_minutes)
+        # A failing feed backs off exponentially, up to six hours (or its own interval).
+        wait = min(base * 2 ** min(self._failures.get(feed.id, 0), 8), max(MAX_BACKOFF, base))
+        return bool(now - feed.last_polled_at >= wait)
 
     async def poll_due_feeds(self) -> list[Analysis]:
         """Poll every feed whose interval has passed; a broken feed disturbs no other."""
@@ -74,22 +81,37 @@ class Ingestion:
     async def poll(self, feed: Feed) -> list[Analysis]:
         now = self._clock.now()
         try:
-            result = await self._fetcher.fetch(feed.url, etag=feed.etag,
-                                               last_modified=feed.last_modified,
-                                               accept=accepts_feed)
-            reports = [] if result.not_modified else await anyio.to_thread.run_sync(
-                lambda: parse_feed(result.body, feed.url, today=now.date(),
-                                   content_type=result.content_type))
+            result = await self._fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=accepts_feed
+            )
+            reports = (
+                []
+                if result.not_modified
+                else await anyio.to_thread.run_sync(
+                    lambda: parse_feed(
+                        result.body, feed.url, today=now.date(), content_type=result.content_type
+                    )
+                )
+            )
         except (FetchError, FeedError) as error:
             self._failures[feed.id] = self._failures.get(feed.id, 0) + 1
             log.warning("feed poll failed", feed=feed.id, error=str(error))
-            await anyio.to_thread.run_sync(self._store.update_feed, replace(
-                feed, last_error=str(error)[:300], last_polled_at=now))
+            await anyio.to_thread.run_sync(
+                self._store.update_feed,
+                replace(feed, last_error=str(error)[:300], last_polled_at=now),
+            )
             return []
         self._failures.pop(feed.id, None)
-        await anyio.to_thread.run_sync(self._store.update_feed, replace(
-            feed, etag=result.etag, last_modified=result.last_modified, last_error="",
-            last_polled_at=now))
+        await anyio.to_thread.run_sync(
+            self._store.update_feed,
+            replace(
+                feed,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                last_error="",
+                last_polled_at=now,
+            ),
+        )
         analyses: list[Analysis] = []
         for report in reports:
             if not report.text.strip() and report.url:

@@ -72,15 +72,19 @@ class MemoryStore:
                 return None
             statements = tuple(s for s in self._statements.values() if s.report_id == report_id)
             contradictions = tuple(
-                c for c in self._contradictions.values()
+                c
+                for c in self._contradictions.values()
                 if report_id in (c.new.report_id, c.earlier.report_id)
             )
             return StoredAnalysis(report, statements, contradictions, report_id in self._analysed)
 
     def claim_unanalysed(self, limit: int) -> list[Report]:
         with self._lock:
-            waiting = [r for rid, r in self._reports.items()
-                       if rid not in self._analysed and rid not in self._claimed][:limit]
+            waiting = [
+                r
+                for rid, r in self._reports.items()
+                if rid not in self._analysed and rid not in self._claimed
+            ][:limit]
             self._claimed.update(r.id for r in waiting)
             return waiting
 
@@ -103,7 +107,8 @@ class MemoryStore:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
                     self._by_pair.setdefault((statement.agency, statement.topic), []).append(
-                        statement)
+                        statement
+                    )
             new = [c for c in write.contradictions if c.key not in self._contradictions]
             for contradiction in new:
                 self._contradictions[contradiction.key] = contradiction
@@ -139,8 +144,11 @@ class MemoryStore:
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         with self._lock:
             key = name.casefold()
-            kept = [s for s in self._subscriptions if not (
-                s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))]
+            kept = [
+                s
+                for s in self._subscriptions
+                if not (s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))
+            ]
             removed = len(kept) != len(self._subscriptions)
             self._subscriptions = kept
             return removed
@@ -151,8 +159,9 @@ class MemoryStore:
 
     def add_silence(self, silence: Silence) -> None:
         with self._lock:
-            self._silences = [s for s in self._silences
-                              if s.target.casefold() != silence.target.casefold()]
+            self._silences = [
+                s for s in self._silences if s.target.casefold() != silence.target.casefold()
+            ]
             self._silences.append(silence)
 
     def remove_silence(self, target: str) -> bool:
@@ -185,18 +194,26 @@ class MemoryStore:
 
     def _complete(self, record: AlertRecord) -> AlertRecord:
         contradictions = tuple(
-            c for c in self._contradictions.values()
+            c
+            for c in self._contradictions.values()
             if alert_key(c.agency, c.topic) == record.alert.key
         )
         deliveries = tuple(d for d in self._deliveries.values() if d.alert_key == record.alert.key)
-        alert = Alert(record.alert.key, record.alert.agency, record.alert.topic,
-                      contradictions or record.alert.contradictions)
+        alert = Alert(
+            record.alert.key,
+            record.alert.agency,
+            record.alert.topic,
+            contradictions or record.alert.contradictions,
+        )
         return replace(record, alert=alert, deliveries=deliveries)
 
     def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
         with self._lock:
-            return [self._complete(r) for r in self._alerts.values()
-                    if since is None or r.opened_at >= since]
+            return [
+                self._complete(r)
+                for r in self._alerts.values()
+                if since is None or r.opened_at >= since
+            ]
 
     def open_alert(self, alert: Alert, opened_at: datetime) -> None:
         with self._lock:
@@ -204,11 +221,21 @@ class MemoryStore:
 
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         with self._lock:
-            due = [d for d in self._deliveries.values()
-                   if d.status is DeliveryStatus.PENDING
-                   and (d.next_attempt_at is None or d.next_attempt_at <= now)]
+            due = [
+                d
+                for d in self._deliveries.values()
+                if d.status is DeliveryStatus.PENDING
+                and (d.next_attempt_at is None or d.next_attempt_at <= now)
+            ]
             due.sort(key=lambda d: (not d.is_lead, d.created_at or now, d.key))
             return due[:limit]
+
+    def undelivered(self, limit: int) -> list[Delivery]:
+        """Pending deliveries, oldest first, without claiming them (for the gauges)."""
+        with self._lock:
+            pending = [d for d in self._deliveries.values() if d.status is DeliveryStatus.PENDING]
+            pending.sort(key=lambda d: (d.created_at is not None, d.created_at, d.key))
+            return pending[:limit]
 
     def update_delivery(self, delivery: Delivery) -> None:
         with self._lock:
@@ -217,8 +244,12 @@ class MemoryStore:
     def lead_delivery(self, key: AlertKey, channel: Channel) -> Delivery | None:
         with self._lock:
             for delivery in self._deliveries.values():
-                if (delivery.alert_key == key and delivery.channel == channel
-                        and delivery.is_lead and delivery.message_id):
+                if (
+                    delivery.alert_key == key
+                    and delivery.channel == channel
+                    and delivery.is_lead
+                    and delivery.message_id
+                ):
                     return delivery
             return None
 
@@ -228,8 +259,12 @@ class MemoryStore:
 
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
         with self._lock:
-            feed = Feed(id=max(self._feeds, default=0) + 1, url=url,
-                        every_minutes=every_minutes, channel=channel)
+            feed = Feed(
+                id=max(self._feeds, default=0) + 1,
+                url=url,
+                every_minutes=every_minutes,
+                channel=channel,
+            )
             self._feeds[feed.id] = feed
             return feed
 

@@ -12,23 +12,34 @@ class Metrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.reports = Counter("denialwatch_reports", "Reports received", ["outcome"], registry=r)
-        self.statements = Counter("denialwatch_statements", "Statements extracted",
-                                  ["polarity"], registry=r)
-        self.contradictions = Counter("denialwatch_contradictions", "Contradictions found",
-                                      ["kind"], registry=r)
-        self.deliveries = Counter("denialwatch_deliveries", "Delivery outcomes",
-                                  ["platform", "outcome"], registry=r)
+        self.statements = Counter(
+            "denialwatch_statements", "Statements extracted", ["polarity"], registry=r
+        )
+        self.contradictions = Counter(
+            "denialwatch_contradictions", "Contradictions found", ["kind"], registry=r
+        )
+        self.deliveries = Counter(
+            "denialwatch_deliveries", "Delivery outcomes", ["platform", "outcome"], registry=r
+        )
         self.feed_errors = Counter("denialwatch_feed_errors", "Failed feed polls", registry=r)
-        self.analysis_seconds = Histogram("denialwatch_analysis_seconds",
-                                          "Time to analyse one report", registry=r)
+        self.analysis_seconds = Histogram(
+            "denialwatch_analysis_seconds", "Time to analyse one report", registry=r
+        )
         self.delivery_seconds = Histogram(
-            "denialwatch_delivery_seconds", "Time from contradiction to delivery",
-            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600), registry=r)
+            "denialwatch_delivery_seconds",
+            "Time from contradiction to delivery",
+            buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+            registry=r,
+        )
         self.outbox_depth = Gauge("denialwatch_outbox_depth", "Deliveries waiting", registry=r)
-        self.oldest_undelivered = Gauge("denialwatch_oldest_undelivered_seconds",
-                                        "Age of the oldest waiting delivery", registry=r)
-        self.leader = Gauge("denialwatch_scheduler_leader", "1 on the replica running periodic jobs",
-                            registry=r)
+        self.oldest_undelivered = Gauge(
+            "denialwatch_oldest_undelivered_seconds",
+            "Age of the oldest waiting delivery",
+            registry=r,
+        )
+        self.leader = Gauge(
+            "denialwatch_scheduler_leader", "1 on the replica running periodic jobs", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

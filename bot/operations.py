@@ -59,13 +59,25 @@ def check(args: argparse.Namespace) -> int:
     if args.json:
         from bot.http_app import contradiction_summary, statement_document
 
-        print(json.dumps({
-            "language": analysis.language,
-            "statements": [statement_document(s) for s in analysis.statements],
-            "contradictions": [contradiction_summary(c) for c in analysis.contradictions],
-            "decisions": [{"reason": str(d.reason), "agency": d.agency, "topic": d.topic,
-                           "detail": d.detail} for d in analysis.decisions],
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "language": analysis.language,
+                    "statements": [statement_document(s) for s in analysis.statements],
+                    "contradictions": [contradiction_summary(c) for c in analysis.contradictions],
+                    "decisions": [
+                        {
+                            "reason": str(d.reason),
+                            "agency": d.agency,
+                            "topic": d.topic,
+                            "detail": d.detail,
+                        }
+                        for d in analysis.decisions
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         print(describe_analysis(analysis))
     return 0
@@ -80,14 +92,19 @@ def claims_add(args: argparse.Namespace) -> int:
     import hashlib
 
     digest = hashlib.sha256(
-        f"{args.agency}|{args.topic}|{args.polarity}|{args.quote}".encode()).hexdigest()[:12]
-    report = Report(ReportId(f"claim-{digest}"), published, source=args.source, url=args.url,
-                    text=args.quote)
-    statement = manual_statement(report, args.agency, args.topic, Polarity(args.polarity),
-                                 service.store.next_sequence())
+        f"{args.agency}|{args.topic}|{args.polarity}|{args.quote}".encode()
+    ).hexdigest()[:12]
+    report = Report(
+        ReportId(f"claim-{digest}"), published, source=args.source, url=args.url, text=args.quote
+    )
+    statement = manual_statement(
+        report, args.agency, args.topic, Polarity(args.polarity), service.store.next_sequence()
+    )
     found = record_statement(service.store, service.pipeline, report, statement)
-    print(f"recorded {args.agency} {args.polarity} {args.topic}"
-          + (f"; contradicts {found} earlier statement(s)" if found else ""))
+    print(
+        f"recorded {args.agency} {args.polarity} {args.topic}"
+        + (f"; contradicts {found} earlier statement(s)" if found else "")
+    )
     return 0
 
 
@@ -100,8 +117,10 @@ def claims_list(args: argparse.Namespace) -> int:
 
             print(json.dumps(statement_document(s), ensure_ascii=False))
         else:
-            print(f"{s.published} {s.agency} {s.polarity} {s.topic} [{s.report_id}] "
-                  f"\u201c{s.quote[:120]}\u201d")
+            print(
+                f"{s.published} {s.agency} {s.polarity} {s.topic} [{s.report_id}] "
+                f"\u201c{s.quote[:120]}\u201d"
+            )
     return 0
 
 
@@ -111,8 +130,10 @@ def claims_search(args: argparse.Namespace) -> int:
     if not hits:
         print("no match")
     for statement, score in hits:
-        print(f"{score:.3f} {statement.published} {statement.agency} {statement.polarity} "
-              f"{statement.topic}: \u201c{statement.quote[:120]}\u201d")
+        print(
+            f"{score:.3f} {statement.published} {statement.agency} {statement.polarity} "
+            f"{statement.topic}: \u201c{statement.quote[:120]}\u201d"
+        )
     return 0
 
 
@@ -128,19 +149,25 @@ def claims_import(args: argparse.Namespace) -> int:
                 polarity = Polarity((row.get("polarity") or "").strip().lower())
                 agency, topic = row["agency"].strip(), row["topic"].strip()
                 quote = row["quote"].strip()
-                published = date.fromisoformat((row.get("date") or "").strip() or
-                                               date.today().isoformat())
+                published = date.fromisoformat(
+                    (row.get("date") or "").strip() or date.today().isoformat()
+                )
                 if not (agency and topic and quote):
                     raise ValueError("agency, topic and quote are required")
             except (KeyError, ValueError, AttributeError) as error:
                 bad += 1
                 print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
                 continue
-            report = Report(ReportId(f"csv-{path.stem}-{number}"), published,
-                            source=(row.get("source") or "import").strip(),
-                            url=(row.get("url") or "").strip(), text=quote)
-            statement = manual_statement(report, agency, topic, polarity,
-                                         service.store.next_sequence())
+            report = Report(
+                ReportId(f"csv-{path.stem}-{number}"),
+                published,
+                source=(row.get("source") or "import").strip(),
+                url=(row.get("url") or "").strip(),
+                text=quote,
+            )
+            statement = manual_statement(
+                report, agency, topic, polarity, service.store.next_sequence()
+            )
             found += record_statement(service.store, service.pipeline, report, statement)
             good += 1
     else:
@@ -172,11 +199,15 @@ def watch(args: argparse.Namespace) -> int:
     if not args.name.strip():
         raise InputError("the name is empty")
     if args.kind == "agency":
-        store.save_watchlist(store.watchlist().with_agency(
-            Agency(AgencyName(args.name.strip()), args.country.upper(), aliases)))
+        store.save_watchlist(
+            store.watchlist().with_agency(
+                Agency(AgencyName(args.name.strip()), args.country.upper(), aliases)
+            )
+        )
     else:
-        store.save_watchlist(store.watchlist().with_topic(
-            Topic(TopicName(args.name.strip()), aliases)))
+        store.save_watchlist(
+            store.watchlist().with_topic(Topic(TopicName(args.name.strip()), aliases))
+        )
     print(f"watching {args.kind} {args.name.strip()}")
     return 0
 
@@ -184,8 +215,11 @@ def watch(args: argparse.Namespace) -> int:
 def watching(args: argparse.Namespace) -> int:
     watchlist = _service().store.watchlist()
     for agency in watchlist.agencies:
-        print(f"agency {agency.name}" + (f" ({agency.country})" if agency.country else "")
-              + (f" aka {', '.join(agency.aliases)}" if agency.aliases else ""))
+        print(
+            f"agency {agency.name}"
+            + (f" ({agency.country})" if agency.country else "")
+            + (f" aka {', '.join(agency.aliases)}" if agency.aliases else "")
+        )
     for topic in watchlist.topics:
         print(f"topic {topic.name}" + (f" aka {', '.join(topic.aliases)}" if topic.aliases else ""))
     return 0
@@ -214,8 +248,10 @@ def feeds_add(args: argparse.Namespace) -> int:
 
 def feeds_list(args: argparse.Namespace) -> int:
     for feed in _service().store.feeds():
-        print(f"{feed.id}\t{feed.url}\tevery {feed.every_minutes} min"
-              + (f"\tlast error: {feed.last_error}" if feed.last_error else ""))
+        print(
+            f"{feed.id}\t{feed.url}\tevery {feed.every_minutes} min"
+            + (f"\tlast error: {feed.last_error}" if feed.last_error else "")
+        )
     return 0
 
 

@@ -69,16 +69,23 @@ class Pipeline:
         """Analyse a text against the store without keeping anything."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
         contradictions, decisions = find_contradictions(
-            extraction.statements, self._stored_for(extraction.statements), self._min_score)
-        return Analysis(report, extraction.statements, tuple(contradictions),
-                        extraction.decisions + tuple(decisions), extraction.language)
+            extraction.statements, self._stored_for(extraction.statements), self._min_score
+        )
+        return Analysis(
+            report,
+            extraction.statements,
+            tuple(contradictions),
+            extraction.decisions + tuple(decisions),
+            extraction.language,
+        )
 
     def analyse(self, report: Report) -> Analysis:
         """Extract statements, find contradictions, and commit them with their deliveries."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
         statements = extraction.statements
         contradictions, decisions = find_contradictions(
-            statements, self._stored_for(statements), self._min_score)
+            statements, self._stored_for(statements), self._min_score
+        )
         analysis_decisions = list(extraction.decisions) + decisions
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
@@ -88,12 +95,17 @@ class Pipeline:
         late = [c for c in again if c.key not in known]
         if late:
             new += self.commit(report, (), late, analysis_decisions)
-        return Analysis(report, statements, tuple(new), tuple(analysis_decisions),
-                        extraction.language)
+        return Analysis(
+            report, statements, tuple(new), tuple(analysis_decisions), extraction.language
+        )
 
-    def commit(self, report: Report, statements: tuple[Statement, ...],
-               contradictions: list[Contradiction],
-               decisions: list[Decision] | None = None) -> list[Contradiction]:
+    def commit(
+        self,
+        report: Report,
+        statements: tuple[Statement, ...],
+        contradictions: list[Contradiction],
+        decisions: list[Decision] | None = None,
+    ) -> list[Contradiction]:
         """Commit statements, contradictions, the alerts they open and their outbox rows."""
         decisions = [] if decisions is None else decisions
         now = self._clock.now()
@@ -103,13 +115,25 @@ class Pipeline:
             record = self._store.alert(key)
             if record is not None:
                 open_alerts[key] = record
-        routing = route(contradictions, self._store.subscriptions(), self._store.silences(),
-                        open_alerts, now, self._group_window)
+        routing = route(
+            contradictions,
+            self._store.subscriptions(),
+            self._store.silences(),
+            open_alerts,
+            now,
+            self._group_window,
+        )
         decisions.extend(routing.decisions)
-        return self._store.save_analysis(AnalysisWrite(
-            report_id=report.id, statements=statements, contradictions=contradictions,
-            deliveries=routing.deliveries, alerts=routing.alerts, at=now,
-        ))
+        return self._store.save_analysis(
+            AnalysisWrite(
+                report_id=report.id,
+                statements=statements,
+                contradictions=contradictions,
+                deliveries=routing.deliveries,
+                alerts=routing.alerts,
+                at=now,
+            )
+        )
 
     def _stored_for(self, statements: tuple[Statement, ...]) -> list[Statement]:
         pairs = {(s.agency, s.topic) for s in statements}

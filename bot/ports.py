@@ -37,6 +37,8 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DEAD = "dead"
+    SUPPRESSED = "suppressed"
+    """Muted when it was routed or when it came due: kept to show what was held back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +236,21 @@ class AlertView:
 class DeliveryError(Exception):
     """A chat platform refused or failed a delivery."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        auth: bool = False,
+    ):
         super().__init__(message)
         self.retry_after = retry_after
+        """Seconds the platform asked us to wait (a rate limit, not a failed attempt)."""
         self.permanent = permanent
+        """Retrying cannot help (unknown channel, no permission): stop and say so."""
+        self.auth = auth
+        """Our credentials were rejected: pause the platform, keep the row, probe slowly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,10 +270,10 @@ class ChatAdapter(Protocol):
 
     def connected(self) -> bool: ...
 
-    async def post_alert(self, channel: Channel, view: AlertView, delivery_key: str,
-                         thread_id: str = "") -> Posted:
+    async def post_alert(
+        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
+    ) -> Posted:
         """Post a lead alert or, with thread_id, a follow-up; raise DeliveryError."""
         ...
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None: ...
-

@@ -32,24 +32,36 @@ def parse_report(data: Any) -> Report:
     language = data.get("language")
     if language is not None and not isinstance(language, str):
         raise ReportError("'language' must be a string")
-    if language and language.casefold()[:2] not in LANGUAGES:
-        language = None  # an unknown hint is ignored: the text decides the language
+    if language and language.casefold().split("-")[0] not in LANGUAGES:
+        raise ReportError(
+            f"language {language[:20]!r} is not supported ({', '.join(LANGUAGES)}); "
+            "leave it out and the text decides"
+        )
+    language = language.casefold().split("-")[0] if language else None
     report_id = data.get("id")
     if report_id is None or report_id == "":
         report_id = "r-" + hashlib.sha256(f"{url}\n{title}\n{text}".encode()).hexdigest()[:16]
     if not isinstance(report_id, str | int):
         raise ReportError("'id' must be a string")
     return Report(
-        id=ReportId(str(report_id)), published=_published(data.get("published")),
-        source=_string(data, "source"), url=url, language=language or None,
-        title=title, text=text,
+        id=ReportId(str(report_id)),
+        published=_published(data.get("published")),
+        source=_string(data, "source"),
+        url=url,
+        language=language or None,
+        title=title,
+        text=text,
     )
 
 
 def report_document(report: Report) -> dict[str, Any]:
     return {
-        "id": report.id, "published": report.published.isoformat(), "source": report.source,
-        "url": report.url, "language": report.language, "title": report.title,
+        "id": report.id,
+        "published": report.published.isoformat(),
+        "source": report.source,
+        "url": report.url,
+        "language": report.language,
+        "title": report.title,
         "text": report.text,
     }
 

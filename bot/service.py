@@ -8,6 +8,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import cast
 
 import anyio.to_thread
 import structlog
@@ -21,7 +22,7 @@ from bot.config import Settings
 from bot.delivery import DeliveryWorker, oldest_pending_age
 from bot.domain import Analysis, Channel, ChannelId, Subscription
 from bot.fetching import SafeFetcher
-from bot.http_app import create_app
+from bot.http_app import SlackHandler, create_app
 from bot.ingestion import Ingestion
 from bot.language.resources import load_lexicons, load_vocabulary
 from bot.loading import read_watchlist
@@ -66,7 +67,7 @@ class Service:
     async def readiness(self) -> str | None:
         try:
             await anyio.to_thread.run_sync(self.store.ping)
-        except Exception as error:  # noqa: BLE001 - any database failure means not ready
+        except Exception as error:  # any database failure means not ready
             return f"database: {type(error).__name__}"
         for name, adapter in self.adapters.items():
             if not adapter.connected():
@@ -80,10 +81,15 @@ class Service:
             self.metrics.contradictions.labels(str(contradiction.kind)).inc()
         self.search.add(analysis.statements)
         for contradiction in analysis.contradictions:
-            log.info("contradiction found", report=contradiction.new.report_id,
-                     earlier=contradiction.earlier.report_id, kind=str(contradiction.kind),
-                     agency=contradiction.agency, topic=contradiction.topic,
-                     score=contradiction.score)
+            log.info(
+                "contradiction found",
+                report=contradiction.new.report_id,
+                earlier=contradiction.earlier.report_id,
+                kind=str(contradiction.kind),
+                agency=contradiction.agency,
+                topic=contradiction.topic,
+                score=contradiction.score,
+            )
 
     def on_delivery(self, delivery: Delivery, outcome: str) -> None:
         self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
@@ -92,41 +98,69 @@ class Service:
             self.metrics.delivery_seconds.observe((now - delivery.created_at).total_seconds())
 
     async def handle_command(self, request: CommandRequest) -> CommandReply:
-        log.info("command", platform=request.platform, channel=str(request.channel),
-                 user=request.user, verb=request.text.split(" ", 1)[0][:20])
+        log.info(
+            "command",
+            platform=request.platform,
+            channel=str(request.channel),
+            user=request.user,
+            verb=request.text.split(" ", 1)[0][:20],
+        )
         return await self.commands.handle(request)
 
     async def run(self) -> None:
         """Run HTTP, adapters, delivery, pending analysis and leader jobs until stopped."""
-        app = create_app(self.store, self.pipeline, self.metrics,
-                         api_token=_secret(self.settings.api_token),
-                         readiness=self.readiness, slack_handler=self._slack_handler(),
-                         on_analysis=self.record)
-        config = uvicorn.Config(app, host=self.settings.http_host, port=self.settings.http_port,
-                                log_config=None, lifespan="off")
+        app = create_app(
+            self.store,
+            self.pipeline,
+            self.metrics,
+            api_token=_secret(self.settings.api_token),
+            readiness=self.readiness,
+            slack_handler=self._slack_handler(),
+            on_analysis=self.record,
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            lifespan="off",
+        )
         server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stopping.set)
         for name, adapter in self.adapters.items():
             await adapter.start(self.handle_command)
             log.info("adapter started", adapter=name)
-        worker = DeliveryWorker(self.store, self.adapters, SystemClock(),
-                                on_outcome=self.on_delivery)
+        worker = DeliveryWorker(
+            self.store, self.adapters, SystemClock(), on_outcome=self.on_delivery
+        )
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(self._leader_tick, "interval", seconds=LEADER_TICK_SECONDS,
-                          next_run_time=datetime.now().astimezone(), max_instances=1,
-                          coalesce=True, id="leader-tick")
+        scheduler.add_job(
+            self._leader_tick,
+            "interval",
+            seconds=LEADER_TICK_SECONDS,
+            next_run_time=datetime.now().astimezone(),
+            max_instances=1,
+            coalesce=True,
+            id="leader-tick",
+        )
         scheduler.start()
         tasks = [
             asyncio.create_task(server.serve(), name="http"),
-            asyncio.create_task(self._loop(worker.run_once, DELIVERY_POLL_SECONDS), name="delivery"),
-            asyncio.create_task(self._loop(self._process_pending, PENDING_POLL_SECONDS),
-                                name="pending"),
+            asyncio.create_task(
+                self._loop(worker.run_once, DELIVERY_POLL_SECONDS), name="delivery"
+            ),
+            asyncio.create_task(
+                self._loop(self._process_pending, PENDING_POLL_SECONDS), name="pending"
+            ),
         ]
-        log.info("denialwatch running", host=self.settings.http_host,
-                 port=self.settings.http_port, adapters=sorted(self.adapters))
+        log.info(
+            "denialwatch running",
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            adapters=sorted(self.adapters),
+        )
         stop = asyncio.create_task(self._stopping.wait())
         await asyncio.wait([stop, tasks[0]], return_when=asyncio.FIRST_COMPLETED)
         log.info("shutting down")
@@ -149,7 +183,7 @@ class Service:
                 result = step()
                 if asyncio.iscoroutine(result):
                     await result
-            except Exception:  # noqa: BLE001 - a failing step must not stop the service
+            except Exception:  # a failing step must not stop the service
                 log.exception("background step failed", step=getattr(step, "__name__", "?"))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), every)
@@ -161,8 +195,13 @@ class Service:
         await self._refresh_gauges()
 
     async def _refresh_gauges(self) -> None:
+        # Only a read-only view will do: `due_deliveries` claims rows, which would hold
+        # them back from the delivery worker for a whole lease.
+        undelivered = getattr(self.store, "undelivered", None)
+        if not callable(undelivered):
+            return
         now = SystemClock().now()
-        pending = await anyio.to_thread.run_sync(self.store.due_deliveries, now, 1000)
+        pending: list[Delivery] = await anyio.to_thread.run_sync(undelivered, 1000)
         self.metrics.outbox_depth.set(len(pending))
         self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
 
@@ -191,15 +230,15 @@ class Service:
             log.info("digest due", channel=str(channel))
             await anyio.to_thread.run_sync(self.store.set_state, sent_key, now.date().isoformat())
 
-    def _slack_handler(self) -> Callable[..., object] | None:
+    def _slack_handler(self) -> SlackHandler | None:
         slack = self.adapters.get("slack")
         handle = getattr(slack, "handle", None)
-        return handle if callable(handle) else None  # type: ignore[no-any-return]
+        return cast(SlackHandler, handle) if callable(handle) else None
 
 
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
-    return getter() if callable(getter) else None  # type: ignore[no-any-return]
+    return str(getter()) if callable(getter) else None
 
 
 def build_service(settings: Settings, store: Store | None = None) -> Service:
@@ -208,17 +247,31 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     if settings.watchlist_path is not None:
         store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
     clock = SystemClock()
-    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary(),
-                        group_window=settings.group_window)
+    pipeline = Pipeline(
+        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
+    )
     fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
     ingestion = Ingestion(store, pipeline, fetcher, clock)
     search = ClaimSearch()
     search.add(store.all_statements())
-    commands = CommandService(store, pipeline, clock, admins=settings.admin_ids,
-                              check_url=ingestion.check_url, read_url=ingestion.read_url,
-                              search=search.search)
-    service = Service(settings=settings, store=store, pipeline=pipeline, commands=commands,
-                      ingestion=ingestion, search=search, metrics=Metrics())
+    commands = CommandService(
+        store,
+        pipeline,
+        clock,
+        admins=settings.admin_ids,
+        check_url=ingestion.check_url,
+        read_url=ingestion.read_url,
+        search=search.search,
+    )
+    service = Service(
+        settings=settings,
+        store=store,
+        pipeline=pipeline,
+        commands=commands,
+        ingestion=ingestion,
+        search=search,
+        metrics=Metrics(),
+    )
     service.adapters.update(_adapters(settings, store, commands))
     if "console" in service.adapters:
         store.add_subscription(Subscription(CONSOLE_CHANNEL))
@@ -231,8 +284,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     return service
 
 
-def _adapters(settings: Settings, store: Store,
-              commands: CommandService) -> dict[str, ChatAdapter]:
+def _adapters(settings: Settings, store: Store, commands: CommandService) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_enabled:
         from adapters.slack.adapter import SlackAdapter
@@ -240,18 +292,25 @@ def _adapters(settings: Settings, store: Store,
         adapters["slack"] = SlackAdapter(
             bot_token=_secret(settings.slack_bot_token) or "",
             signing_secret=_secret(settings.slack_signing_secret) or "",
-            api_url=settings.slack_api_url, app_token=_secret(settings.slack_app_token),
-            admins=settings.admin_ids, on_feedback=commands.feedback)
+            api_url=settings.slack_api_url,
+            app_token=_secret(settings.slack_app_token),
+            admins=settings.admin_ids,
+            on_feedback=commands.feedback,
+        )
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter
 
         settings.matrix_store.mkdir(parents=True, exist_ok=True)
         adapters["matrix"] = MatrixAdapter(
-            settings.matrix_homeserver or "", settings.matrix_user_id or "",
+            settings.matrix_homeserver or "",
+            settings.matrix_user_id or "",
             access_token=_secret(settings.matrix_access_token) or "",
             password=_secret(settings.matrix_password) or "",
-            store_path=settings.matrix_store, admins=settings.admin_ids, state=store,
-            on_feedback=commands.feedback)
+            store_path=settings.matrix_store,
+            admins=settings.admin_ids,
+            state=store,
+            on_feedback=commands.feedback,
+        )
     if not adapters:
         from adapters.console import ConsoleAdapter
 

@@ -10,9 +10,22 @@ from bot.language.text import tokens
 GAP = "..."
 MAX_GAP = 5
 CUE_KINDS = (
-    "deny", "affirm", "hedge", "negation", "action", "attribution", "retold", "cessation",
-    "qualifier", "allegation", "question", "answer_no", "reversal", "agency_anaphora",
-    "topic_anaphora", "clause_breaks",
+    "deny",
+    "affirm",
+    "hedge",
+    "negation",
+    "action",
+    "attribution",
+    "retold",
+    "cessation",
+    "qualifier",
+    "allegation",
+    "question",
+    "answer_no",
+    "reversal",
+    "agency_anaphora",
+    "topic_anaphora",
+    "clause_breaks",
 )
 
 

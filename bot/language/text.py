@@ -82,6 +82,10 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+_NEGATED = {"can": "can", "won": "will", "shan": "shall"}
+"""English negative contractions whose verb is not the head minus its n ("don't": "do")."""
+
+
 def word_pairs(text: str) -> list[tuple[str, str]]:
     """Split text into (folded, original) word pairs; elisions (l', d', n') split off."""
     plain = unicodedata.normalize("NFKC", text).translate(_QUOTES)
@@ -91,10 +95,11 @@ def word_pairs(text: str) -> list[tuple[str, str]]:
         head, sep, tail = raw.partition("'")
         if sep and len(head) <= 2 and tail:
             out.extend(((fold(head), head), (fold(tail), tail)))
+        elif sep and tail.casefold() == "t" and head.casefold().endswith("n"):
+            verb = _NEGATED.get(fold(head), fold(head)[:-1])
+            out.extend(((verb, head), ("not", "not")))
         elif sep and tail.casefold() in ("s", "t"):
             out.append((fold(head), head))
-            if tail.casefold() == "t" and head.casefold().endswith("n"):
-                out.append(("not", "not"))
         else:
             word = raw.replace("'", "")
             out.append((fold(word), word))

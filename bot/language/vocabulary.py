@@ -24,7 +24,9 @@ class Vocabulary:
     news_agencies: frozenset[str]
 
     @classmethod
-    def from_mappings(cls, concepts: Mapping[str, object], countries: Mapping[str, object]) -> Vocabulary:
+    def from_mappings(
+        cls, concepts: Mapping[str, object], countries: Mapping[str, object]
+    ) -> Vocabulary:
         concept_of: dict[str, str] = {}
         table = concepts["concepts"]
         assert isinstance(table, dict)
@@ -51,7 +53,9 @@ class Vocabulary:
             country_words=country_words,
             country_phrases=tuple(phrases),
             country_acronyms=acronyms,
-            generic_topic_words=frozenset(fold(w) for w in _strings(concepts, "generic_topic_words")),
+            generic_topic_words=frozenset(
+                fold(w) for w in _strings(concepts, "generic_topic_words")
+            ),
             news_agencies=frozenset(_strings(concepts, "news_agencies")),
         )
 

@@ -23,8 +23,8 @@ from bot.matching.vector import GrowableArray
 _ANY = -1
 _BATCH = 50_000
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[Any]  # numpy stubs type bincount and friends loosely
+IntArray = npt.NDArray[Any]
 
 
 def _block_key(name: str | None) -> str:
@@ -202,8 +202,8 @@ class ClaimIndex:
                     _ANY if agency == (1 << 31) - 1 else agency,
                     _ANY if topic == (1 << 31) - 1 else topic,
                 )
-                if block_key == (0, 0) or 0 in block_key:
-                    continue
+                if 0 in block_key:
+                    continue  # no agency (or no topic) given: nothing to block under
                 block = self._blocks.get(block_key)
                 if block is None:
                     block = self._blocks[block_key] = GrowableArray(np.int32)
@@ -235,15 +235,14 @@ class ClaimIndex:
         candidates, bm25 = self._retrieve(qids, block)
         if len(candidates) == 0:
             return []
-        depth = max(self.tuning.candidates, k)
+        blocked = block is not None
+        depth = max(self.tuning.block_candidates if blocked else self.tuning.candidates, k)
         if len(candidates) > depth:
             best = np.argpartition(-bm25, depth - 1)[:depth]
             candidates, bm25 = candidates[best], bm25[best]
-        final = self._rescore(clean(query), qids, candidates, bm25)
+        final = self._rescore(clean(query), qids, candidates, bm25, blocked=blocked)
         order = np.lexsort((candidates, -final))[:k]
-        return [
-            Hit(str(self._ids[int(candidates[i])]), round(float(final[i]), 6)) for i in order
-        ]
+        return [Hit(str(self._ids[int(candidates[i])]), round(float(final[i]), 6)) for i in order]
 
     def _block(self, agency: str | None, topic: str | None) -> npt.NDArray[Any] | None:
         agency_code = self._agency_codes.get(_block_key(agency)) if agency else _ANY
@@ -261,14 +260,16 @@ class ClaimIndex:
         k1, b = self.tuning.k1, self.tuning.b
         average = self._total_length / self._live if self._live else 1.0
         lengths = self._lengths.view()[slots].astype(np.float64)
-        return k1 * (1.0 - b + b * lengths / max(average, 1e-9))
+        norms: FloatArray = k1 * (1.0 - b + b * lengths / max(average, 1e-9))
+        return norms
 
     def _retrieve(
         self, qids: IntArray, block: npt.NDArray[Any] | None
     ) -> tuple[IntArray, FloatArray]:
         postings = [self._postings[int(t)].view() for t in qids]
         total = sum(len(p) for p in postings)
-        if block is not None and len(block) <= total:
+        small = block is not None and len(block) <= self.tuning.block_candidates
+        if block is not None and (small or len(block) <= total):
             return self._retrieve_in_block(qids, postings, block)
         return self._retrieve_by_postings(qids, postings, block)
 
@@ -318,13 +319,24 @@ class ClaimIndex:
         return candidates.astype(np.int64), np.bincount(inverse, contributions)
 
     def _rescore(
-        self, cleaned: str, qids: IntArray, candidates: IntArray, bm25: FloatArray
+        self,
+        cleaned: str,
+        qids: IntArray,
+        candidates: IntArray,
+        bm25: FloatArray,
+        *,
+        blocked: bool,
     ) -> FloatArray:
         tuning = self.tuning
         texts = [self._texts[int(slot)] for slot in candidates]
-        fuzzy = process.cdist([cleaned], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)
         lexical = bm25 / (bm25 + tuning.saturation)
-        final = tuning.lexical_weight * lexical + tuning.fuzzy_weight * fuzzy[0] / 100.0
+        if blocked:
+            fuzzy = process.cdist([cleaned], texts, scorer=fuzz.WRatio, dtype=np.float64)
+            weight = tuning.block_fuzzy_weight
+            mixed: FloatArray = (1.0 - weight) * lexical + weight * fuzzy[0] / 100.0
+            return mixed
+        fuzzy = process.cdist([cleaned], texts, scorer=fuzz.token_set_ratio, dtype=np.float64)
+        final: FloatArray = tuning.lexical_weight * lexical + tuning.fuzzy_weight * fuzzy[0] / 100.0
         if tuning.coverage_weight:
             final += tuning.coverage_weight * self._coverage(qids, candidates)
         return final

@@ -1,0 +1,292 @@
+"""Render alerts as Slack Block Kit messages.
+
+Pure functions: no I/O, no Slack SDK. Everything that came from a report (quotes,
+speakers, source names, URLs, agency and topic names) is untrusted: it is cleaned of
+control and bidi characters and mrkdwn-escaped (`&`, `<`, `>`), so it can neither
+ping (`<!channel>`, `<@U…>`) nor disguise a link (`<https://evil|Reuters>`). Quotes
+go into `plain_text` objects so they cannot format either; the only links are the
+ones built here, from URLs that passed `safe_url`, labelled with the host they
+really lead to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.domain import ContradictionKind, Statement
+from bot.ports import AlertView
+
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_SECTION = 3000
+MAX_QUOTE_BLOCK = 2500
+"""RELIABILITY R-15: quoted report text stays well below the section limit."""
+MAX_CONTEXT_TEXT = 2000
+MAX_BUTTON_VALUE = 2000
+MAX_FALLBACK = 3000
+MAX_URL = 3000
+MAX_SOURCES = 20
+ELLIPSIS = "…"
+
+ACTION_CONFIRM = "dw_confirm"
+ACTION_REJECT = "dw_reject"
+ACTION_MUTE = "dw_mute"
+FEEDBACK_BLOCK_ID = "dw_feedback"
+
+VERDICT_CONFIRMED = "confirmed"
+VERDICT_FALSE_ALARM = "false_alarm"
+VERDICT_MUTED = "muted"
+
+VERDICT_BY_ACTION = {
+    ACTION_CONFIRM: VERDICT_CONFIRMED,
+    ACTION_REJECT: VERDICT_FALSE_ALARM,
+    ACTION_MUTE: VERDICT_MUTED,
+}
+
+_VERDICT_LABELS = {
+    VERDICT_CONFIRMED: ":white_check_mark: Confirmed",
+    VERDICT_FALSE_ALARM: ":x: Not a contradiction",
+    VERDICT_MUTED: ":mute: Muted for 7 days",
+}
+
+_KIND_LABELS = {
+    ContradictionKind.DENIAL_CONTRADICTED: (
+        "Denial contradicted",
+        "a new statement affirms what was denied earlier",
+    ),
+    ContradictionKind.DENIAL_DISPUTES_RECORD: (
+        "Denial disputes the record",
+        "a new denial contradicts what was affirmed earlier",
+    ),
+}
+
+# Bidi overrides and isolates can make text read differently from what it is.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
+_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def clean(text: str, *, single_line: bool = True) -> str:
+    """Drop control, bidi and format characters; fold whitespace runs to one space."""
+    kept: list[str] = []
+    for char in text:
+        if char in _BIDI:
+            continue
+        if char in "\n\r\t":
+            kept.append("\n" if not single_line and char == "\n" else " ")
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and char != "\u200d"):
+            continue
+        kept.append(char)
+    joined = "".join(kept)
+    if single_line:
+        joined = re.sub(r"[ \u00a0]{2,}", " ", joined)
+    return joined.strip()
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(escaped: str, limit: int) -> str:
+    """Shorten escaped text to `limit` characters, ending in an ellipsis.
+
+    Never cuts an entity (`&amp;`, `&lt;`, `&gt;`) in half, so clipping cannot leave a
+    bare `&` behind.
+    """
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: max(limit - len(ELLIPSIS), 0)]
+    cut = _ENTITY_TAIL.sub("", cut)
+    return cut.rstrip() + ELLIPSIS
+
+
+def untrusted(text: str, limit: int, *, single_line: bool = True) -> str:
+    """Clean, escape and clip text that came from a report or a user."""
+    return clip(escape(clean(text, single_line=single_line)), limit)
+
+
+def safe_url(url: str) -> str | None:
+    """Return the URL ready to be linked, or None when it must not be linked.
+
+    Only absolute http(s) URLs with a plain host name; `<`, `>` and `|` (which would
+    end or relabel a mrkdwn link) and spaces are percent-encoded, `&` is escaped.
+    """
+    url = url.strip()
+    if not url or len(url) > MAX_URL or any(unicodedata.category(c)[0] == "C" for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        _ = parts.port  # raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if not _HOST.match(host):
+        return None
+    encoded = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
+    return escape(encoded)
+
+
+def url_host(url: str) -> str:
+    """The host a validated URL leads to (used as its link label)."""
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def link(url: str, fallback: str = "") -> str:
+    """A mrkdwn link labelled with its real host, or escaped fallback text."""
+    target = safe_url(url)
+    if target is None:
+        return untrusted(fallback, 200) if fallback else ""
+    return f"<{target}|{escape(url_host(url.strip()))}>"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text, "emoji": False}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack must not turn bare URLs or channel names into links on its own.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _header(view: AlertView) -> str:
+    agency = clean(view.alert.agency or view.contradiction.agency)
+    topic = clean(view.alert.topic or view.contradiction.topic)
+    prefix = "" if view.is_lead else "More evidence: "
+    return clip(escape(f"{prefix}{agency} · {topic}"), MAX_HEADER)
+
+
+def _statement_blocks(title: str, statement: Statement) -> list[dict[str, Any]]:
+    prefix = f"{title} ({statement.polarity.value}):\n“"
+    quote = untrusted(statement.quote, MAX_QUOTE_BLOCK - len(prefix) - 1)
+    body = f"{prefix}{quote}”"
+    attribution = [
+        clean(statement.speaker) or "unnamed speaker",
+        statement.published.isoformat(),
+        clean(statement.source),
+    ]
+    elements: list[dict[str, Any]] = [
+        _plain(clip(escape(" · ".join(part for part in attribution if part)), MAX_CONTEXT_TEXT))
+    ]
+    source_link = link(statement.url)
+    if source_link:
+        elements.append(_mrkdwn(source_link))
+    return [
+        {"type": "section", "text": _plain(body)},
+        {"type": "context", "elements": elements},
+    ]
+
+
+def _kind_block(view: AlertView) -> dict[str, Any]:
+    contradiction = view.contradiction
+    label, explanation = _KIND_LABELS.get(contradiction.kind, (str(contradiction.kind), ""))
+    score = f"{contradiction.score:.2f}"
+    text = f":warning: *{escape(label)}*: {escape(explanation)} (score *{score}*)"
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _sources_block(sources: tuple[str, ...]) -> dict[str, Any] | None:
+    lines: list[str] = []
+    for source in sources[:MAX_SOURCES]:
+        rendered = link(source, fallback=source)
+        if rendered:
+            lines.append(f"• {rendered}")
+    if not lines:
+        return None
+    if len(sources) > MAX_SOURCES:
+        lines.append(f"… and {len(sources) - MAX_SOURCES} more")
+    text = "*Sources*\n" + "\n".join(lines)
+    while len(text) > MAX_SECTION and len(lines) > 1:
+        lines.pop()
+        text = "*Sources*\n" + "\n".join(lines) + "\n…"
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _button(text: str, action_id: str, value: str, style: str = "") -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": _plain(text),
+        "action_id": action_id,
+        "value": value[:MAX_BUTTON_VALUE],
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _actions_block(view: AlertView) -> dict[str, Any]:
+    key = str(view.alert.key)
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK_ID,
+        "elements": [
+            _button("Confirmed", ACTION_CONFIRM, key, "primary"),
+            _button("Not a contradiction", ACTION_REJECT, key),
+            _button("Mute 7 days", ACTION_MUTE, key, "danger"),
+        ],
+    }
+
+
+def _fallback(view: AlertView) -> str:
+    label, _ = _KIND_LABELS.get(view.contradiction.kind, (str(view.contradiction.kind), ""))
+    agency = clean(view.alert.agency or view.contradiction.agency)
+    topic = clean(view.alert.topic or view.contradiction.topic)
+    return clip(escape(f"{label}: {agency} · {topic}"), MAX_FALLBACK)
+
+
+def _body_blocks(view: AlertView) -> list[dict[str, Any]]:
+    contradiction = view.contradiction
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(_header(view))},
+        _kind_block(view),
+        *_statement_blocks("Earlier statement", contradiction.earlier),
+        *_statement_blocks("New statement", contradiction.new),
+    ]
+    sources = _sources_block(view.sources)
+    if sources is not None:
+        blocks.append({"type": "divider"})
+        blocks.append(sources)
+    return blocks
+
+
+def format_alert(view: AlertView) -> dict[str, Any]:
+    """Render one alert delivery: `{"text": fallback, "blocks": [...]}`."""
+    if view.verdict:
+        return format_verdict(view)
+    blocks = _body_blocks(view)
+    if view.is_lead:
+        blocks.append(_actions_block(view))
+    return {"text": _fallback(view), "blocks": blocks[:MAX_BLOCKS]}
+
+
+def verdict_context(verdict: str, user: str = "") -> dict[str, Any]:
+    """The context line that replaces the buttons once someone has answered."""
+    label = _VERDICT_LABELS.get(verdict, escape(clean(verdict)) or "Answered")
+    text = f"{label} by <@{user}>" if _USER_ID.match(user) else label
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def format_verdict(view: AlertView, user: str = "") -> dict[str, Any]:
+    """Render an alert after feedback: the buttons give way to who said what."""
+    blocks = _body_blocks(view)
+    blocks.append(verdict_context(view.verdict, user))
+    return {"text": _fallback(view), "blocks": blocks[:MAX_BLOCKS]}
+
+
+def replace_buttons(blocks: list[dict[str, Any]], verdict: str, user: str) -> list[dict[str, Any]]:
+    """Swap the feedback buttons of an already posted alert for the verdict line.
+
+    Used when the core has no view to re-render: the blocks are the bot's own, as
+    Slack echoes them in the interaction payload.
+    """
+    kept = [b for b in blocks if b.get("block_id") != FEEDBACK_BLOCK_ID]
+    return [*kept[: MAX_BLOCKS - 1], verdict_context(verdict, user)]

@@ -1,0 +1,1 @@
+"""Benchmarks of denialwatch and their recorded results."""

@@ -1,0 +1,94 @@
+"""Run the matcher benchmark at 10k, 100k and 1M statements and record bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.bench import run_bench
+from bot.retrieval_eval import evaluate_retrieval
+
+SCALES = ((10_000, 2_000), (100_000, 2_000), (1_000_000, 1_000))
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+CHECKTHAT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+CHECKTHAT = CHECKTHAT / "checkthat2020-task2-en"
+COLUMNS = (
+    "claims",
+    "reports",
+    "reports_per_s",
+    "baseline_reports_per_s",
+    "speedup",
+    "recall_vs_baseline",
+    "recall_strict",
+    "p50_ms",
+    "p99_ms",
+    "rss_mb",
+    "baseline_reports",
+    "baseline_matches",
+    "build_s",
+)
+
+
+def machine() -> str:
+    """Describe the CPU, core count and Python running the benchmark."""
+    model = platform.processor() or "unknown cpu"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} "
+        f"on {platform.system()} {platform.release()}"
+    )
+
+
+def table(rows: list[dict[str, float | int | str]]) -> str:
+    """Render benchmark rows as a Markdown table."""
+    head = "| " + " | ".join(COLUMNS) + " |\n| " + " | ".join("---" for _ in COLUMNS) + " |\n"
+    return head + "".join(
+        "| " + " | ".join(str(row.get(column, "")) for column in COLUMNS) + " |\n" for row in rows
+    )
+
+
+def main() -> None:
+    """Run every scale, print each result as JSON and write RESULTS.md."""
+    rows = []
+    for claims, reports in SCALES:
+        row = run_bench(claims, reports)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    retrieval = {}
+    if (CHECKTHAT / "verified_claims.docs.tsv").is_file():
+        for split in ("dev", "test"):
+            retrieval[split] = evaluate_retrieval(CHECKTHAT, split)
+            print(json.dumps({"split": split, **retrieval[split]}), flush=True)
+    notes = Path(__file__).resolve().parent / "NOTES.md"
+    text = (
+        "# Benchmark results\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` (`python -m bench.run`)"
+        f" on: {machine()}.\n\n"
+        "## Matcher against the naive rapidfuzz scan\n\n"
+        + table(rows)
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+    if retrieval:
+        text += "\n## Claim retrieval (CheckThat! 2020 task 2, English)\n\n"
+        text += "| split | map@5 | mrr | p@1 | queries |\n| --- | --- | --- | --- | --- |\n"
+        for split, figures in retrieval.items():
+            text += (
+                f"| {split} | {figures['map@5']} | {figures['mrr']} | {figures['p@1']} "
+                f"| {figures['queries']} |\n"
+            )
+    RESULTS.write_text(text)
+    print(f"wrote {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,901 @@
+"""The `Store` port over SQLModel: SQLite (embedded, one process) and PostgreSQL (replicas).
+
+Every method is one short transaction that maps rows to the frozen domain values
+before it commits; no session outlives a call. The methods block, so async callers
+run them in a worker thread (`asyncio.to_thread`).
+
+Scale-out on PostgreSQL rests on three things: work is claimed with
+`FOR UPDATE SKIP LOCKED` plus a lease column (a crashed worker's claim expires);
+unique constraints make every contradiction, alert and delivery exist once;
+inserts into those tables use ON CONFLICT DO NOTHING and look at the row count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, delete, event, exists, or_, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import aliased
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, col, select
+
+from bot.domain import (
+    Agency,
+    AgencyName,
+    Alert,
+    AlertKey,
+    Channel,
+    ChannelId,
+    Contradiction,
+    ContradictionKind,
+    Polarity,
+    Report,
+    ReportId,
+    Silence,
+    Statement,
+    StatementRole,
+    Subscription,
+    Topic,
+    TopicName,
+    Watchlist,
+    alert_key,
+)
+from bot.ports import (
+    AlertRecord,
+    AnalysisWrite,
+    AuditEvent,
+    Clock,
+    Delivery,
+    DeliveryStatus,
+    Feed,
+    FeedbackRecord,
+    StoredAnalysis,
+)
+from storage.tables import (
+    AdapterStateRow,
+    AgencyRow,
+    AlertRow,
+    AuditEventRow,
+    ContradictionRow,
+    CounterRow,
+    DeliveryRow,
+    FeedbackRow,
+    FeedRow,
+    FetchRunRow,
+    ReportRow,
+    SilenceRow,
+    StatementRow,
+    SubscriptionRow,
+    TopicRow,
+)
+
+SEQUENCE_COUNTER = "report_sequence"
+
+_Named = TypeVar("_Named", Agency, Topic)
+
+
+class SystemClock:
+    """Wall-clock time in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine set up for the store: WAL, busy timeout and immediate writes on SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = parsed.database in (None, "", ":memory:")
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        **({"poolclass": StaticPool} if in_memory else {}),
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Take the write lock up front: a deferred transaction that later writes can
+        # fail with SQLITE_BUSY instead of waiting for the busy timeout.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def url_key(url: str) -> str | None:
+    """The URL as compared for dedupe; None when there is none."""
+    cleaned = url.strip().split("#", 1)[0]
+    return cleaned or None
+
+
+def content_hash(report: Report) -> str:
+    """A hash of the report's words, blind to case and spacing."""
+    words = " ".join(f"{report.title}\n{report.text}".casefold().split())
+    return hashlib.sha256(words.encode()).hexdigest()
+
+
+class SqlStore:
+    """`bot.ports.Store` on a SQLAlchemy URL; the schema comes from `storage.migrate.upgrade`."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock | None = None,
+        claim_lease: timedelta = timedelta(minutes=5),
+        delivery_lease: timedelta = timedelta(seconds=60),
+    ) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.clock: Clock = clock or SystemClock()
+        self.claim_lease = claim_lease
+        self.delivery_lease = delivery_lease
+        self._postgres = self.engine.dialect.name == "postgresql"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _insert(self, table: type[SQLModel]) -> Any:
+        """A dialect INSERT that supports ON CONFLICT."""
+        return postgresql.insert(table) if self._postgres else sqlite.insert(table)
+
+    # reports
+
+    def add_report(self, report: Report) -> bool:
+        with self._tx() as s:
+            stmt = (
+                self._insert(ReportRow)
+                .values(
+                    report_id=report.id,
+                    published=report.published,
+                    source=report.source,
+                    url=report.url,
+                    url_key=url_key(report.url),
+                    language=report.language,
+                    title=report.title,
+                    text=report.text,
+                    content_hash=content_hash(report),
+                    analysed=False,
+                    stored_at=self.clock.now(),
+                )
+                .on_conflict_do_nothing()
+            )
+            return _inserted(s, stmt.returning(col(ReportRow.id)))
+
+    def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
+        with self._tx() as s:
+            row = s.exec(select(ReportRow).where(ReportRow.report_id == report_id)).first()
+            if row is None:
+                return None
+            statements = s.exec(
+                select(StatementRow)
+                .where(StatementRow.report_id == report_id)
+                .order_by(col(StatementRow.id))
+            ).all()
+            contradictions = s.exec(
+                select(ContradictionRow)
+                .where(
+                    or_(
+                        col(ContradictionRow.new_report_id) == report_id,
+                        col(ContradictionRow.earlier_report_id) == report_id,
+                    )
+                )
+                .order_by(col(ContradictionRow.id))
+            ).all()
+            return StoredAnalysis(
+                report=_report(row),
+                statements=tuple(_statement(r) for r in statements),
+                contradictions=tuple(_contradictions(s, contradictions)),
+                analysed=row.analysed,
+            )
+
+    def claim_unanalysed(self, limit: int) -> list[Report]:
+        """Claim up to `limit` unanalysed reports in arrival order, for `claim_lease`.
+
+        On PostgreSQL rows another worker is claiming are skipped, and the lease keeps
+        them off other workers until `save_analysis` marks them or the lease expires.
+        """
+        now = self.clock.now()
+        with self._tx() as s:
+            query = (
+                select(ReportRow)
+                .where(
+                    col(ReportRow.analysed).is_(False),
+                    or_(
+                        col(ReportRow.claimed_until).is_(None), col(ReportRow.claimed_until) <= now
+                    ),
+                )
+                .order_by(col(ReportRow.id))
+                .limit(limit)
+            )
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = s.exec(query).all()
+            for row in rows:
+                row.claimed_until = now + self.claim_lease
+            return [_report(row) for row in rows]
+
+    def next_sequence(self) -> int:
+        with self._tx() as s:
+            stmt = (
+                self._insert(CounterRow)
+                .values(name=SEQUENCE_COUNTER, value=1)
+                .on_conflict_do_update(
+                    index_elements=["name"], set_={"value": col(CounterRow.value) + 1}
+                )
+                .returning(col(CounterRow.value))
+            )
+            return int(s.exec(stmt).scalar_one())
+
+    # statements and contradictions
+
+    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+        with self._tx() as s:
+            rows = s.exec(
+                select(StatementRow)
+                .where(
+                    StatementRow.agency_key == agency.casefold(),
+                    StatementRow.topic_key == topic.casefold(),
+                )
+                .order_by(*_statement_order())
+            ).all()
+            return [_statement(r) for r in rows]
+
+    def all_statements(self) -> list[Statement]:
+        with self._tx() as s:
+            return [
+                _statement(r) for r in s.exec(select(StatementRow).order_by(*_statement_order()))
+            ]
+
+    def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
+        """Commit statements, contradictions, alerts and outbox rows at once; mark the report.
+
+        Returns the contradictions that were not stored before; outbox rows are
+        written only for those, so a second run of the same analysis (another
+        replica, a retry after a crash) returns nothing and adds nothing.
+        """
+        now = write.at or self.clock.now()
+        alert_of = {d.contradiction_key: d.alert_key for d in write.deliveries}
+        with self._tx() as s:
+            self._insert_statements(
+                s, _with_contradiction_statements(write.statements, write.contradictions)
+            )
+            new = [
+                c
+                for c in write.contradictions
+                if self._insert_contradiction(
+                    s, c, alert_of.get(c.key, alert_key(c.agency, c.topic)), now
+                )
+            ]
+            for alert in write.alerts:
+                self._ensure_alert(s, alert.key, alert.agency, alert.topic, now)
+            by_key = {c.key: c for c in new}
+            for delivery in write.deliveries:
+                contradiction = by_key.get(delivery.contradiction_key)
+                if contradiction is None:
+                    continue
+                # Every outbox row has its alert, even if the caller did not open it.
+                self._ensure_alert(
+                    s, delivery.alert_key, contradiction.agency, contradiction.topic, now
+                )
+                self._insert_delivery(s, delivery, now)
+            s.exec(
+                update(ReportRow)
+                .where(col(ReportRow.report_id) == write.report_id)
+                .values(analysed=True, claimed_until=None)
+            )
+            return new
+
+    def _insert_statements(self, s: Session, statements: Iterable[Statement]) -> None:
+        for st in statements:
+            s.exec(
+                self._insert(StatementRow)
+                .values(
+                    key=st.id,
+                    report_id=st.report_id,
+                    agency=st.agency,
+                    topic=st.topic,
+                    agency_key=st.agency.casefold(),
+                    topic_key=st.topic.casefold(),
+                    polarity=st.polarity.value,
+                    quote=st.quote,
+                    published=st.published,
+                    speaker=st.speaker,
+                    source=st.source,
+                    url=st.url,
+                    confidence=st.confidence,
+                    role=st.role.value,
+                    sequence=st.sequence,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    def _insert_contradiction(self, s: Session, c: Contradiction, key: str, now: datetime) -> bool:
+        stmt = (
+            self._insert(ContradictionRow)
+            .values(
+                key=c.key,
+                alert_key=key,
+                new_report_id=c.new.report_id,
+                earlier_report_id=c.earlier.report_id,
+                new_statement=c.new.id,
+                earlier_statement=c.earlier.id,
+                kind=c.kind.value,
+                score=c.score,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+        )
+        return _inserted(s, stmt.returning(col(ContradictionRow.id)))
+
+    def _ensure_alert(
+        self, s: Session, key: str, agency: str, topic: str, opened_at: datetime
+    ) -> None:
+        s.exec(
+            self._insert(AlertRow)
+            .values(key=key, agency=agency, topic=topic, opened_at=opened_at)
+            .on_conflict_do_nothing()
+        )
+
+    def _insert_delivery(self, s: Session, d: Delivery, now: datetime) -> None:
+        values = {
+            "key": d.key,
+            "alert_key": d.alert_key,
+            "platform": d.channel.platform,
+            "channel_id": d.channel.id,
+            "contradiction_key": d.contradiction_key,
+            "is_lead": d.is_lead,
+            "is_update": d.update,
+            "status": d.status.value,
+            "attempts": d.attempts,
+            "next_attempt_at": d.next_attempt_at,
+            "message_id": d.message_id,
+            "thread_id": d.thread_id,
+            "last_error": d.last_error,
+            "created_at": d.created_at or now,
+        }
+        insert = self._insert(DeliveryRow).values(**values).on_conflict_do_nothing()
+        if _inserted(s, insert.returning(col(DeliveryRow.id))):
+            return
+        if not d.is_lead:
+            return
+        same = s.exec(
+            select(DeliveryRow.id).where(
+                or_(
+                    col(DeliveryRow.key) == d.key,
+                    (col(DeliveryRow.alert_key) == d.alert_key)
+                    & (col(DeliveryRow.platform) == d.channel.platform)
+                    & (col(DeliveryRow.channel_id) == d.channel.id)
+                    & (col(DeliveryRow.contradiction_key) == d.contradiction_key),
+                )
+            )
+        ).first()
+        if same is None:
+            # Another analysis already opened this alert in this channel (two replicas
+            # raced): post this evidence in its thread rather than drop it.
+            values["is_lead"] = False
+            s.exec(self._insert(DeliveryRow).values(**values).on_conflict_do_nothing())
+
+    # watchlist and subscriptions
+
+    def watchlist(self) -> Watchlist:
+        with self._tx() as s:
+            agencies = s.exec(
+                select(AgencyRow).order_by(col(AgencyRow.position), col(AgencyRow.id))
+            ).all()
+            topics = s.exec(
+                select(TopicRow).order_by(col(TopicRow.position), col(TopicRow.id))
+            ).all()
+            return Watchlist(
+                agencies=tuple(
+                    Agency(name=AgencyName(a.name), country=a.country, aliases=tuple(a.aliases))
+                    for a in agencies
+                ),
+                topics=tuple(
+                    Topic(name=TopicName(t.name), aliases=tuple(t.aliases)) for t in topics
+                ),
+            )
+
+    def save_watchlist(self, watchlist: Watchlist) -> None:
+        with self._tx() as s:
+            s.exec(delete(AgencyRow))
+            s.exec(delete(TopicRow))
+            for position, agency in enumerate(_unique_by_name(watchlist.agencies)):
+                s.add(
+                    AgencyRow(
+                        name=agency.name,
+                        name_key=agency.name.casefold(),
+                        country=agency.country,
+                        aliases=list(agency.aliases),
+                        position=position,
+                    )
+                )
+            for position, topic in enumerate(_unique_by_name(watchlist.topics)):
+                s.add(
+                    TopicRow(
+                        name=topic.name,
+                        name_key=topic.name.casefold(),
+                        aliases=list(topic.aliases),
+                        position=position,
+                    )
+                )
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._tx() as s:
+            rows = s.exec(select(SubscriptionRow).order_by(col(SubscriptionRow.id))).all()
+            return [
+                Subscription(
+                    channel=Channel(r.platform, ChannelId(r.channel_id)),
+                    agency=r.agency,
+                    topic=r.topic,
+                    min_score=r.min_score,
+                )
+                for r in rows
+            ]
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        """Subscribe; the same channel and scope again only updates `min_score`."""
+        with self._tx() as s:
+            s.exec(
+                self._insert(SubscriptionRow)
+                .values(
+                    platform=subscription.channel.platform,
+                    channel_id=subscription.channel.id,
+                    agency=subscription.agency,
+                    topic=subscription.topic,
+                    agency_key=subscription.agency.casefold(),
+                    topic_key=subscription.topic.casefold(),
+                    min_score=subscription.min_score,
+                )
+                .on_conflict_do_update(
+                    index_elements=["platform", "channel_id", "agency_key", "topic_key"],
+                    set_={"min_score": subscription.min_score},
+                )
+            )
+
+    def remove_subscription(self, channel: Channel, name: str) -> bool:
+        """Drop this channel's subscriptions to the agency or topic `name`."""
+        key = name.casefold()
+        with self._tx() as s:
+            result = s.exec(
+                delete(SubscriptionRow).where(
+                    col(SubscriptionRow.platform) == channel.platform,
+                    col(SubscriptionRow.channel_id) == channel.id,
+                    or_(
+                        col(SubscriptionRow.agency_key) == key,
+                        col(SubscriptionRow.topic_key) == key,
+                    ),
+                )
+            )
+            return bool(result.rowcount)
+
+    # silences, feedback, audit
+
+    def silences(self) -> list[Silence]:
+        with self._tx() as s:
+            rows = s.exec(select(SilenceRow).order_by(col(SilenceRow.id))).all()
+            return [
+                Silence(target=r.target, until=_aware(r.until), created_by=r.created_by)
+                for r in rows
+            ]
+
+    def add_silence(self, silence: Silence) -> None:
+        """Mute a target; muting it again replaces the earlier silence."""
+        with self._tx() as s:
+            s.exec(
+                self._insert(SilenceRow)
+                .values(
+                    target=silence.target,
+                    target_key=silence.target.casefold(),
+                    until=silence.until,
+                    created_by=silence.created_by,
+                )
+                .on_conflict_do_update(
+                    index_elements=["target_key"],
+                    set_={
+                        "target": silence.target,
+                        "until": silence.until,
+                        "created_by": silence.created_by,
+                    },
+                )
+            )
+
+    def remove_silence(self, target: str) -> bool:
+        with self._tx() as s:
+            result = s.exec(
+                delete(SilenceRow).where(col(SilenceRow.target_key) == target.casefold())
+            )
+            return bool(result.rowcount)
+
+    def add_feedback(self, feedback: FeedbackRecord) -> None:
+        with self._tx() as s:
+            s.add(
+                FeedbackRow(
+                    alert_key=feedback.alert_key,
+                    platform=feedback.channel.platform,
+                    channel_id=feedback.channel.id,
+                    user=feedback.user,
+                    verdict=feedback.verdict,
+                    at=feedback.at,
+                )
+            )
+
+    def feedback(self) -> list[FeedbackRecord]:
+        with self._tx() as s:
+            rows = s.exec(select(FeedbackRow).order_by(col(FeedbackRow.id))).all()
+            return [
+                FeedbackRecord(
+                    alert_key=AlertKey(r.alert_key),
+                    channel=Channel(r.platform, ChannelId(r.channel_id)),
+                    user=r.user,
+                    verdict=r.verdict,
+                    at=_aware(r.at),
+                )
+                for r in rows
+            ]
+
+    def audit(self, event: AuditEvent) -> None:
+        with self._tx() as s:
+            s.add(
+                AuditEventRow(
+                    actor=event.actor, action=event.action, detail=event.detail, at=event.at
+                )
+            )
+
+    def audit_events(self) -> list[AuditEvent]:
+        with self._tx() as s:
+            rows = s.exec(select(AuditEventRow).order_by(col(AuditEventRow.id))).all()
+            return [
+                AuditEvent(actor=r.actor, action=r.action, detail=r.detail, at=_aware(r.at))
+                for r in rows
+            ]
+
+    # alerts and the outbox
+
+    def alert(self, key: AlertKey) -> AlertRecord | None:
+        with self._tx() as s:
+            row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
+            return None if row is None else _alert_record(s, row)
+
+    def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
+        """Alerts opened at or after `since` (all when None), in the order they opened."""
+        with self._tx() as s:
+            query = select(AlertRow).order_by(col(AlertRow.id))
+            if since is not None:
+                query = query.where(col(AlertRow.opened_at) >= since)
+            return [_alert_record(s, row) for row in s.exec(query).all()]
+
+    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
+        """Store the alert once; its contradictions are stored too and grouped under it."""
+        with self._tx() as s:
+            self._ensure_alert(s, alert.key, alert.agency, alert.topic, opened_at)
+            self._insert_statements(s, _with_contradiction_statements((), alert.contradictions))
+            for c in alert.contradictions:
+                if not self._insert_contradiction(s, c, alert.key, opened_at):
+                    s.exec(
+                        update(ContradictionRow)
+                        .where(col(ContradictionRow.key) == c.key)
+                        .values(alert_key=alert.key)
+                    )
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Claim the `pending` deliveries due at `now` for `delivery_lease`: leads first.
+
+        A follow-up or source-list update waits while its lead (same alert and
+        channel) is still pending, because it needs the lead's message. Until
+        `update_delivery` records the outcome, or the lease runs out (a crashed
+        worker), no other caller gets the row; on PostgreSQL concurrent callers
+        skip the rows being claimed.
+        """
+        pending = DeliveryStatus.PENDING.value
+        lead = aliased(DeliveryRow)
+        lead_pending = exists().where(
+            col(lead.alert_key) == col(DeliveryRow.alert_key),
+            col(lead.platform) == col(DeliveryRow.platform),
+            col(lead.channel_id) == col(DeliveryRow.channel_id),
+            col(lead.is_lead).is_(True),
+            col(lead.status) == pending,
+        )
+        with self._tx() as s:
+            query = (
+                select(DeliveryRow)
+                .where(
+                    col(DeliveryRow.status) == pending,
+                    or_(
+                        col(DeliveryRow.next_attempt_at).is_(None),
+                        col(DeliveryRow.next_attempt_at) <= now,
+                    ),
+                    or_(
+                        col(DeliveryRow.claimed_until).is_(None),
+                        col(DeliveryRow.claimed_until) <= now,
+                    ),
+                    or_(col(DeliveryRow.is_lead).is_(True), ~lead_pending),
+                )
+                .order_by(
+                    col(DeliveryRow.is_lead).desc(),
+                    col(DeliveryRow.created_at),
+                    col(DeliveryRow.id),
+                )
+                .limit(limit)
+            )
+            if self._postgres:
+                query = query.with_for_update(skip_locked=True, of=DeliveryRow)
+            rows = s.exec(query).all()
+            for row in rows:
+                row.claimed_until = now + self.delivery_lease
+            return [_delivery(r) for r in rows]
+
+    def update_delivery(self, delivery: Delivery) -> None:
+        """Record a delivery's outcome (by `key`) and release its claim."""
+        with self._tx() as s:
+            s.exec(
+                update(DeliveryRow)
+                .where(col(DeliveryRow.key) == delivery.key)
+                .values(
+                    status=delivery.status.value,
+                    attempts=delivery.attempts,
+                    next_attempt_at=delivery.next_attempt_at,
+                    message_id=delivery.message_id,
+                    thread_id=delivery.thread_id,
+                    last_error=delivery.last_error,
+                    claimed_until=None,
+                )
+            )
+
+    def lead_delivery(self, alert_key: AlertKey, channel: Channel) -> Delivery | None:
+        """The posted lead message of this alert in this channel; None until it is posted."""
+        with self._tx() as s:
+            row = s.exec(
+                select(DeliveryRow).where(
+                    DeliveryRow.alert_key == alert_key,
+                    DeliveryRow.platform == channel.platform,
+                    DeliveryRow.channel_id == channel.id,
+                    col(DeliveryRow.is_lead).is_(True),
+                    col(DeliveryRow.message_id) != "",
+                )
+            ).first()
+            return None if row is None else _delivery(row)
+
+    # feeds
+
+    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
+        """Add a feed; the same URL for the same channel again only changes its interval."""
+        with self._tx() as s:
+            feed_id = s.exec(
+                self._insert(FeedRow)
+                .values(url=url, channel=channel, every_minutes=every_minutes)
+                .on_conflict_do_update(
+                    index_elements=["url", "channel"], set_={"every_minutes": every_minutes}
+                )
+                .returning(col(FeedRow.id))
+            ).scalar_one()
+            row = s.get_one(FeedRow, feed_id)
+            return _feed(row)
+
+    def feeds(self) -> list[Feed]:
+        with self._tx() as s:
+            return [_feed(r) for r in s.exec(select(FeedRow).order_by(col(FeedRow.id))).all()]
+
+    def update_feed(self, feed: Feed) -> None:
+        with self._tx() as s:
+            s.exec(
+                update(FeedRow)
+                .where(col(FeedRow.id) == feed.id)
+                .values(
+                    url=feed.url,
+                    channel=feed.channel,
+                    every_minutes=feed.every_minutes,
+                    etag=feed.etag,
+                    last_modified=feed.last_modified,
+                    last_error=feed.last_error,
+                    last_polled_at=feed.last_polled_at,
+                )
+            )
+
+    def remove_feed(self, feed_id: int) -> bool:
+        with self._tx() as s:
+            s.exec(delete(FetchRunRow).where(col(FetchRunRow.feed_id) == feed_id))
+            return bool(s.exec(delete(FeedRow).where(col(FeedRow.id) == feed_id)).rowcount)
+
+    def record_fetch_run(self, feed_id: int, slot_start: datetime) -> bool:
+        """Claim one poll of a feed in a time slot; False when it was already claimed.
+
+        During a leader hand-over two replicas may both think they lead for a moment;
+        this row lets only one of them poll (RELIABILITY R-42).
+        """
+        with self._tx() as s:
+            stmt = (
+                self._insert(FetchRunRow)
+                .values(feed_id=feed_id, slot_start=slot_start)
+                .on_conflict_do_nothing()
+            )
+            return _inserted(s, stmt.returning(col(FetchRunRow.id)))
+
+    # adapter state
+
+    def get_state(self, key: str) -> str | None:
+        with self._tx() as s:
+            row = s.get(AdapterStateRow, key)
+            return None if row is None else row.value
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._tx() as s:
+            s.exec(
+                self._insert(AdapterStateRow)
+                .values(key=key, value=value)
+                .on_conflict_do_update(index_elements=["key"], set_={"value": value})
+            )
+
+    def ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1")).scalar_one()
+
+
+def _inserted(s: Session, insert: Any) -> bool:
+    """Run an INSERT ... ON CONFLICT DO NOTHING RETURNING; whether it added a row.
+
+    RETURNING, not the row count: psycopg reports -1 for these statements.
+    """
+    return s.exec(insert).first() is not None
+
+
+# mapping rows to domain values
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("a required instant is missing")
+    return value
+
+
+def _report(row: ReportRow) -> Report:
+    return Report(
+        id=ReportId(row.report_id),
+        published=row.published,
+        source=row.source,
+        url=row.url,
+        language=row.language,
+        title=row.title,
+        text=row.text,
+    )
+
+
+def _statement_order() -> tuple[Any, ...]:
+    # Storage order, as the memory store keeps it: replay gives the same results on each.
+    return (col(StatementRow.id),)
+
+
+def _statement(row: StatementRow) -> Statement:
+    return Statement(
+        report_id=ReportId(row.report_id),
+        agency=AgencyName(row.agency),
+        topic=TopicName(row.topic),
+        polarity=Polarity(row.polarity),
+        quote=row.quote,
+        published=row.published,
+        speaker=row.speaker,
+        source=row.source,
+        url=row.url,
+        confidence=row.confidence,
+        role=StatementRole(row.role),
+        sequence=row.sequence,
+    )
+
+
+def _with_contradiction_statements(
+    statements: Sequence[Statement], contradictions: Sequence[Contradiction]
+) -> list[Statement]:
+    """The statements plus both sides of each contradiction, each once, in order."""
+    seen: dict[str, Statement] = {}
+    for st in (*statements, *(x for c in contradictions for x in (c.earlier, c.new))):
+        seen.setdefault(st.id, st)
+    return list(seen.values())
+
+
+def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contradiction]:
+    keys = {k for r in rows for k in (r.new_statement, r.earlier_statement)}
+    if not keys:
+        return []
+    statements = {
+        r.key: _statement(r)
+        for r in s.exec(select(StatementRow).where(col(StatementRow.key).in_(keys))).all()
+    }
+    return [
+        Contradiction(
+            new=statements[r.new_statement],
+            earlier=statements[r.earlier_statement],
+            kind=ContradictionKind(r.kind),
+            score=r.score,
+        )
+        for r in rows
+    ]
+
+
+def _delivery(row: DeliveryRow) -> Delivery:
+    return Delivery(
+        key=row.key,
+        alert_key=AlertKey(row.alert_key),
+        channel=Channel(row.platform, ChannelId(row.channel_id)),
+        contradiction_key=row.contradiction_key,
+        is_lead=row.is_lead,
+        update=row.is_update,
+        created_at=row.created_at,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        message_id=row.message_id,
+        thread_id=row.thread_id,
+        last_error=row.last_error,
+    )
+
+
+def _alert_record(s: Session, row: AlertRow) -> AlertRecord:
+    contradictions = s.exec(
+        select(ContradictionRow)
+        .where(ContradictionRow.alert_key == row.key)
+        .order_by(col(ContradictionRow.id))
+    ).all()
+    deliveries = s.exec(
+        select(DeliveryRow).where(DeliveryRow.alert_key == row.key).order_by(col(DeliveryRow.id))
+    ).all()
+    return AlertRecord(
+        alert=Alert(
+            key=AlertKey(row.key),
+            agency=AgencyName(row.agency),
+            topic=TopicName(row.topic),
+            contradictions=tuple(_contradictions(s, contradictions)),
+        ),
+        opened_at=_aware(row.opened_at),
+        deliveries=tuple(_delivery(d) for d in deliveries),
+    )
+
+
+def _feed(row: FeedRow) -> Feed:
+    if row.id is None:
+        raise ValueError("feed row without id")
+    return Feed(
+        id=row.id,
+        url=row.url,
+        every_minutes=row.every_minutes,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_error=row.last_error,
+        last_polled_at=row.last_polled_at,
+        channel=row.channel,
+    )
+
+
+def _unique_by_name(items: Iterable[_Named]) -> list[_Named]:
+    """Keep the last entry for each case-folded name, as `Watchlist.with_agency` does."""
+    by_key: dict[str, _Named] = {}
+    for item in items:
+        by_key.pop(item.name.casefold(), None)
+        by_key[item.name.casefold()] = item
+    return list(by_key.values())

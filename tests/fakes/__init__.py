@@ -1,0 +1,1 @@
+"""Fakes of the outside world that the tests talk to over loopback."""

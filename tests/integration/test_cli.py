@@ -1,0 +1,162 @@
+"""The command line on the development stream and on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain import Reason
+from bot.extraction import Extractor
+from bot.language.resources import load_lexicons, load_vocabulary
+from bot.loading import read_reports, read_watchlist
+
+pytestmark = pytest.mark.shared
+
+
+def _subset(data_dir: Path, tmp_path: Path, ids: list[str]) -> Path:
+    path = tmp_path / "reports.jsonl"
+    lines = [
+        line
+        for line in (data_dir / "dev" / "reports.jsonl").read_text().splitlines()
+        if json.loads(line)["id"] in ids
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_dev_stream_meets_precision_and_recall_floor(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["eval", str(data_dir / "dev"), "--json", "--min-precision", "0.9", "--min-recall", "0.9"]
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["precision"] >= 0.9 and result["recall"] >= 0.9, result["errors"]
+    assert code == 0
+    assert set(result) == {
+        "precision",
+        "recall",
+        "f1",
+        "alerts",
+        "correct",
+        "gold_reports",
+        "errors",
+    }
+
+
+def test_eval_exits_1_below_a_minimum(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(data_dir / "dev"), "--min-precision", "1.01"]) == 1
+
+
+def test_brussels_times_seed_contradicts_the_federal_police_denial(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = _subset(data_dir, tmp_path, ["dev-01", "dev-06"])
+    code = main(
+        ["replay", str(reports), "--watchlist", str(data_dir / "dev" / "watchlist.json"), "--json"]
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    [alert] = lines
+    assert alert["report_id"] == "dev-06" and alert["contradicts"] == "dev-01"
+    assert alert["kind"] == "denial_contradicted"
+    assert alert["agency"] == "Belgian Federal Police" and alert["topic"] == "Clearview AI"
+    assert "never used Clearview AI" in alert["earlier_quote"]
+    assert alert["new_quote"] and 0 < alert["score"] <= 1
+    assert set(alert) == {
+        "report_id",
+        "contradicts",
+        "kind",
+        "agency",
+        "topic",
+        "score",
+        "new_quote",
+        "earlier_quote",
+    }
+
+
+def test_dutch_seed_disputes_the_leaked_record_and_hedges_are_no_statement(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reports = _subset(data_dir, tmp_path, ["dev-09", "dev-11"])
+    main(
+        ["replay", str(reports), "--watchlist", str(data_dir / "dev" / "watchlist.json"), "--json"]
+    )
+    [alert] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (alert["report_id"], alert["contradicts"], alert["kind"]) == (
+        "dev-11",
+        "dev-09",
+        "denial_disputes_record",
+    )
+    extractor = Extractor(
+        read_watchlist(data_dir / "dev" / "watchlist.json"), load_lexicons(), load_vocabulary()
+    )
+    [seed] = [r for r in read_reports(reports) if r.id == "dev-11"]
+    extraction = extractor.extract(seed)
+    hedges = [d.detail for d in extraction.decisions if d.reason is Reason.HEDGE]
+    assert any("cannot be ruled out" in detail for detail in hedges)
+    assert not any("cannot be ruled out" in s.quote for s in extraction.statements)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "a", "published": "2020-01-01", "text": "x"}\n{not json\n', ":2: malformed JSON"),
+        ('{"id": "a", "published": "2020-01-01", "text": ""}\n', "no text"),
+        (
+            '{"id": "a", "published": "2020-01-01", "language": "tlh", "text": "x"}\n',
+            "not supported",
+        ),
+        ('{"id": "a", "published": "yesterday", "text": "x"}\n', "ISO date"),
+    ],
+    ids=["malformed-json", "empty-text", "unknown-language", "bad-date"],
+)
+def test_bad_input_gets_one_error_line_and_nonzero_exit(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "replay", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert message in line
+
+
+def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "replay", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"denialwatch: error: {tmp_path / 'nope'}: no such file"
+
+
+def test_bad_setting_stops_start_up_with_one_line_naming_the_variable(tmp_path: Path) -> None:
+    from tests.running import service_env
+
+    env = service_env(tmp_path, {"DENIALWATCH_HTTP_PORT": "eighty"})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("denialwatch: error: DENIALWATCH_HTTP_PORT:")

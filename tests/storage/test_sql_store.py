@@ -1,0 +1,265 @@
+"""What the SQL store adds to the contract: leases, constraints and races, on both engines."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.domain import Contradiction, ContradictionKind, Polarity, ReportId
+from bot.ports import AnalysisWrite, DeliveryStatus
+from storage.sql_store import SqlStore
+from tests.storage.conftest import FakeClock
+from tests.storage.samples import (
+    CONTRADICTION,
+    DENIAL,
+    KEY,
+    SLACK,
+    delivery,
+    denial_then_confirmation,
+    report,
+    statement,
+)
+
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def analysed_pair(store: SqlStore) -> None:
+    store.add_report(report(1))
+    store.add_report(report(2))
+    first, second = denial_then_confirmation()
+    store.save_analysis(first)
+    store.save_analysis(second)
+
+
+def test_a_claimed_report_is_not_claimed_again_until_its_lease_expires(
+    sql_store: SqlStore, clock: FakeClock
+) -> None:
+    sql_store.add_report(report(1))
+    assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r1"]
+    assert sql_store.claim_unanalysed(5) == []
+    clock.advance(sql_store.claim_lease + timedelta(seconds=1))
+    # The first worker crashed: its claim ran out and the report is claimed again.
+    assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r1"]
+
+
+def test_a_claimed_delivery_is_not_handed_out_twice_until_its_lease_expires(
+    sql_store: SqlStore,
+) -> None:
+    analysed_pair(sql_store)
+    assert len(sql_store.due_deliveries(AT, 10)) == 1
+    assert sql_store.due_deliveries(AT, 10) == []
+    assert len(sql_store.due_deliveries(AT + sql_store.delivery_lease, 10)) == 1
+
+
+def test_a_follow_up_waits_for_its_lead_to_be_posted(sql_store: SqlStore) -> None:
+    analysed_pair(sql_store)
+    later = statement("r3", Polarity.AFFIRMS, date(2021, 11, 2), sequence=3)
+    again = Contradiction(
+        new=later, earlier=DENIAL, kind=ContradictionKind.DENIAL_CONTRADICTED, score=0.8
+    )
+    sql_store.add_report(report(3))
+    follow_up = delivery(again, is_lead=False)
+    sql_store.save_analysis(
+        AnalysisWrite(
+            report_id=ReportId("r3"),
+            statements=(later,),
+            contradictions=(again,),
+            deliveries=(follow_up,),
+        )
+    )
+    (lead,) = sql_store.due_deliveries(AT, 10)
+    assert lead.is_lead
+    assert sql_store.due_deliveries(AT + timedelta(seconds=30), 10) == []
+    sql_store.update_delivery(replace(lead, status=DeliveryStatus.SENT, message_id="1.2"))
+    assert sql_store.due_deliveries(AT + timedelta(seconds=30), 10) == [follow_up]
+
+
+def test_a_second_lead_for_the_same_alert_and_channel_becomes_a_follow_up(
+    sql_store: SqlStore,
+) -> None:
+    analysed_pair(sql_store)
+    later = statement("r3", Polarity.AFFIRMS, date(2021, 11, 2), sequence=3)
+    again = Contradiction(
+        new=later, earlier=DENIAL, kind=ContradictionKind.DENIAL_CONTRADICTED, score=0.8
+    )
+    sql_store.add_report(report(3))
+    # Another replica analysed this report before it saw the first alert's lead.
+    sql_store.save_analysis(
+        AnalysisWrite(
+            report_id=ReportId("r3"),
+            statements=(later,),
+            contradictions=(again,),
+            deliveries=(delivery(again, is_lead=True),),
+        )
+    )
+    record = sql_store.alert(KEY)
+    assert record is not None
+    assert [(d.contradiction_key, d.is_lead) for d in record.deliveries] == [
+        (CONTRADICTION.key, True),
+        (again.key, False),
+    ]
+    assert [c.key for c in record.alert.contradictions] == [CONTRADICTION.key, again.key]
+
+
+def test_deliveries_make_their_alert_exist(sql_store: SqlStore, clock: FakeClock) -> None:
+    analysed_pair(sql_store)
+    record = sql_store.alert(KEY)
+    assert record is not None
+    assert record.opened_at == clock.now()
+    assert record.alert.contradictions == (CONTRADICTION,)
+
+
+def test_concurrent_saves_of_one_contradiction_store_it_once(sql_url: str) -> None:
+    stores = [SqlStore(sql_url) for _ in range(4)]
+    try:
+        stores[0].add_report(report(1))
+        stores[0].add_report(report(2))
+        first, second = denial_then_confirmation()
+        stores[0].save_analysis(first)
+        barrier = threading.Barrier(len(stores))
+
+        def save(store: SqlStore) -> int:
+            barrier.wait()
+            return len(store.save_analysis(second))
+
+        with ThreadPoolExecutor(len(stores)) as pool:
+            assert sorted(pool.map(save, stores)) == [0, 0, 0, 1]
+        assert len(stores[0].due_deliveries(AT, 10)) == 1
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_concurrent_workers_never_claim_the_same_report(sql_url: str) -> None:
+    workers = [SqlStore(sql_url) for _ in range(4)]
+    try:
+        for n in range(200):
+            workers[0].add_report(report(n))
+        barrier = threading.Barrier(len(workers))
+
+        def drain(store: SqlStore) -> list[str]:
+            barrier.wait()
+            claimed: list[str] = []
+            while batch := store.claim_unanalysed(7):
+                claimed.extend(r.id for r in batch)
+            return claimed
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(drain, workers))
+        everything = [rid for claimed in results for rid in claimed]
+        assert len(everything) == len(set(everything)) == 200
+    finally:
+        for store in workers:
+            store.close()
+
+
+def test_concurrent_dispatchers_never_get_the_same_delivery(sql_url: str) -> None:
+    workers = [SqlStore(sql_url) for _ in range(4)]
+    try:
+        setup = workers[0]
+        for n in range(60):
+            new = statement(f"n{n}", Polarity.AFFIRMS, date(2021, 11, 1), topic=f"topic {n}")
+            old = statement(f"o{n}", Polarity.DENIES, date(2020, 1, 1), topic=f"topic {n}")
+            c = Contradiction(
+                new=new, earlier=old, kind=ContradictionKind.DENIAL_CONTRADICTED, score=0.9
+            )
+            setup.save_analysis(
+                AnalysisWrite(
+                    report_id=ReportId(f"n{n}"),
+                    statements=(old, new),
+                    contradictions=(c,),
+                    deliveries=(delivery(c),),
+                )
+            )
+        barrier = threading.Barrier(len(workers))
+
+        def drain(store: SqlStore) -> list[str]:
+            barrier.wait()
+            got: list[str] = []
+            while batch := store.due_deliveries(AT, 5):
+                got.extend(d.key for d in batch)
+                for d in batch:
+                    store.update_delivery(replace(d, status=DeliveryStatus.SENT, message_id="x"))
+            return got
+
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(drain, workers))
+        everything = [key for got in results for key in got]
+        assert len(everything) == len(set(everything)) == 60
+    finally:
+        for store in workers:
+            store.close()
+
+
+def test_sequence_numbers_are_unique_across_workers(sql_url: str) -> None:
+    workers = [SqlStore(sql_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(workers)) as pool:
+            results = list(pool.map(lambda s: [s.next_sequence() for _ in range(25)], workers))
+        numbers = [n for r in results for n in r]
+        assert sorted(numbers) == list(range(1, 101))
+    finally:
+        for store in workers:
+            store.close()
+
+
+def test_a_feed_slot_is_polled_once(sql_store: SqlStore) -> None:
+    feed = sql_store.add_feed("https://example.org/rss", 5)
+    slot = AT.replace(minute=0)
+    assert sql_store.record_fetch_run(feed.id, slot)
+    assert not sql_store.record_fetch_run(feed.id, slot)
+    assert sql_store.record_fetch_run(feed.id, slot + timedelta(minutes=5))
+    assert sql_store.remove_feed(feed.id)
+
+
+def test_adding_a_feed_again_changes_its_interval(sql_store: SqlStore) -> None:
+    feed = sql_store.add_feed("https://example.org/rss", 15, channel="slack:C1")
+    again = sql_store.add_feed("https://example.org/rss", 5, channel="slack:C1")
+    assert again == replace(feed, every_minutes=5)
+    assert sql_store.feeds() == [again]
+
+
+def test_instants_come_back_in_utc(sql_store: SqlStore) -> None:
+    from datetime import timezone
+
+    from bot.ports import AuditEvent
+
+    brussels = datetime(2026, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1)))
+    sql_store.audit(AuditEvent(actor="U1", action="watch", detail="", at=brussels))
+    (event,) = sql_store.audit_events()
+    assert event.at == brussels
+    assert event.at.utcoffset() == timedelta(0)
+
+
+def test_naive_instants_are_refused(sql_store: SqlStore) -> None:
+    from sqlalchemy.exc import StatementError
+
+    from bot.ports import AuditEvent
+
+    with pytest.raises(StatementError, match="naive datetime"):
+        sql_store.audit(AuditEvent(actor="U1", action="x", detail="", at=datetime(2026, 3, 1)))
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    store = SqlStore(sqlite_url)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 30000
+    finally:
+        store.close()
+
+
+def test_the_statement_behind_a_contradiction_cannot_be_missing(sql_store: SqlStore) -> None:
+    sql_store.add_report(report(2))
+    # The earlier statement was never saved: save_analysis stores it with the pair.
+    sql_store.save_analysis(
+        AnalysisWrite(report_id=ReportId("r2"), contradictions=(CONTRADICTION,))
+    )
+    assert sql_store.all_statements() == [DENIAL, CONTRADICTION.new]
+    assert SLACK.platform == "slack"
