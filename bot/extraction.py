@@ -291,19 +291,69 @@ class _Span:
         self.words.extend(words)
 
 
+def _has_polarity_cue(words: Sequence[str], lexicon: Lexicon) -> bool:
+    return lexicon.has("deny", words) or lexicon.has("affirm", words)
+
+
+def _is_statement(clause: _Clause, lexicon: Lexicon) -> bool:
+    """Say whether a clause could stand alone: it has both a cue and content."""
+    return _has_cue(clause.words, lexicon) and _has_content(clause.words, lexicon)
+
+
+def _starts_with_break(words: Sequence[str], lexicon: Lexicon) -> bool:
+    return any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
+
+
+def _split_fronted(clauses: list[_Clause], lexicon: Lexicon) -> list[_Clause]:
+    """Cut a fronted frame off its main clause where no comma does it.
+
+    "In tegenstelling tot eerdere ontkenningen heeft de politie ... gebruikt": the frame
+    ends with its denial (or "as claimed") cue when the main clause's action follows it.
+    """
+    if not clauses or not _starts_with_break(clauses[0].words, lexicon):
+        return clauses
+    first = clauses[0]
+    if not any(start == 0 for start, _ in lexicon.spans("retold", first.words)):
+        return clauses
+    cues = lexicon.spans("deny", first.words) or lexicon.spans("attribution", first.words)
+    if not cues:
+        return clauses
+    cut = cues[0][1]
+    if not lexicon.has("action", first.words[cut:]):
+        return clauses
+    head = _Clause(first.words[:cut], first.text, first.start)
+    tail = _Clause(first.words[cut:], first.text, first.start + cut)
+    return [head, tail, *clauses[1:]]
+
+
 def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[_Span]:
-    """Group clauses into spans and flag the ones that retell an earlier statement."""
+    """Group clauses into spans and flag the ones that retell an earlier statement.
+
+    A fronted subordinate clause that carries a cue ("despite its denial", "although it
+    denied it", "nachdem sie bestritten hatte") is a frame: it is retold, and the clause
+    after it is the sentence's own statement. A fronted "but it denied," whose next
+    clause is only its complement ("..., PimEyes genutzt zu haben") is no frame.
+    """
+    clauses = _split_fronted(clauses, lexicon)
     spans: list[_Span] = []
     frame_retold = False
-    for clause in clauses:
+    for index, clause in enumerate(clauses):
         words = clause.words
         retold_cue = lexicon.has("retold", words)
         own_cue = _has_cue(words, lexicon)
         own_content = _has_content(words, lexicon)
-        if retold_cue and not own_content and not own_cue and not spans:
+        starts_break = _starts_with_break(words, lexicon)
+        if retold_cue and not own_content and not own_cue and not spans and not starts_break:
             frame_retold = True
             continue
-        starts_break = any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
+        framing_cue = _has_polarity_cue(words, lexicon)
+        fronted = (
+            not spans
+            and starts_break
+            and index + 1 < len(clauses)
+            and (not framing_cue or retold_cue or _is_statement(clauses[index + 1], lexicon))
+            and (framing_cue or not own_content)
+        )
         after_frame = bool(spans) and spans[-1].frame and not retold_cue
         if (
             spans
@@ -314,10 +364,8 @@ def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[_Span]:
         ):
             spans[-1].extend(words)
         else:
-            frame = starts_break and any(s == 0 for s, _ in lexicon.spans("retold", words))
-            spans.append(
-                _Span(list(words), retold_cue or frame_retold, clause.start, frame and not spans)
-            )
+            retold = retold_cue or frame_retold or (fronted and framing_cue)
+            spans.append(_Span(list(words), retold, clause.start, fronted))
     if (
         len(spans) > 1
         and not _has_content(spans[0].words, lexicon)
@@ -384,7 +432,12 @@ def _polarity(words: list[str], lexicon: Lexicon) -> Verdict:
         return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.9)
     if lexicon.has("cessation", words):
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.85)
-    negations = [start for start, _ in lexicon.spans("negation", words)]
+    affirm_spans = lexicon.spans("affirm", words)
+    negations = [
+        start
+        for start, _ in lexicon.spans("negation", words)
+        if not any(a <= start < b for a, b in affirm_spans)
+    ]
     denials = lexicon.spans("deny", words)
     if denials:
         first = denials[0][0]

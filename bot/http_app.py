@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from fastapi import BackgroundTasks, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from bot.domain import Analysis, Contradiction, ReportId, Statement
+from bot.domain import Contradiction, ReportId, Statement
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.pipeline import Pipeline
 from bot.ports import AlertRecord, Store
@@ -32,7 +32,7 @@ def create_app(
     api_token: str | None,
     readiness: Readiness,
     slack_handler: SlackHandler | None = None,
-    on_analysis: Callable[[Analysis], None] | None = None,
+    on_report: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the HTTP app around the service's collaborators."""
     app = FastAPI(title="denialwatch", version="0.1.0")
@@ -53,7 +53,7 @@ def create_app(
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @app.post("/api/v1/reports", status_code=202)
-    async def post_report(request: Request, background: BackgroundTasks) -> JSONResponse:
+    async def post_report(request: Request) -> JSONResponse:
         refusal = _authorise(request, api_token)
         if refusal is not None:
             return refusal
@@ -69,7 +69,10 @@ def create_app(
         added = await anyio.to_thread.run_sync(store.add_report, report)
         metrics.reports.labels("accepted" if added else "duplicate").inc()
         if added:
-            background.add_task(_analyse, pipeline, metrics, report.id, on_analysis)
+            # Analysis goes through the same claim (FOR UPDATE SKIP LOCKED) as every other
+            # intake, so a report is analysed once whichever replica stored it.
+            if on_report is not None:
+                on_report()
         return JSONResponse(
             {"id": report.id, "status": "accepted" if added else "duplicate"}, status_code=202
         )
@@ -105,21 +108,6 @@ def create_app(
             return await handler(request)
 
     return app
-
-
-async def _analyse(
-    pipeline: Pipeline,
-    metrics: Metrics,
-    report_id: ReportId,
-    on_analysis: Callable[[Analysis], None] | None,
-) -> None:
-    stored = await anyio.to_thread.run_sync(pipeline.store.get_report, report_id)
-    if stored is None or stored.analysed:
-        return
-    with metrics.analysis_seconds.time():
-        analysis = await anyio.to_thread.run_sync(pipeline.analyse, stored.report)
-    if on_analysis is not None:
-        on_analysis(analysis)
 
 
 def _authorise(request: Request, token: str | None) -> JSONResponse | None:

@@ -12,6 +12,8 @@ from bot.language.text import fold, stem, word_pairs
 from bot.language.vocabulary import Vocabulary
 
 FUZZY_MIN = 0.86
+MIN_FUZZY = 5
+"""Shorter keys only match exactly."""
 ADJACENT = 3
 
 
@@ -89,7 +91,7 @@ def _head_key(head: str, vocabulary: Vocabulary) -> tuple[str, ...] | None:
 def _same(key: str, other: str) -> bool:
     if key == other:
         return True
-    if key.startswith("#") or other.startswith("#") or min(len(key), len(other)) < 5:
+    if key.startswith("#") or other.startswith("#") or min(len(key), len(other)) < MIN_FUZZY:
         return False
     return Indel.normalized_similarity(key, other) >= FUZZY_MIN
 
@@ -106,27 +108,27 @@ class _Form:
     """True for forms with generic heads dropped: they need an adjacent country cue."""
 
 
-def _same_any(key: str, alternatives: Sequence[str]) -> bool:
-    return any(_same(key, other) for other in alternatives)
+def _positions(key: str, keys: Sequence[Sequence[str]]) -> list[int]:
+    """Return the word positions whose keys match one required key."""
+    if key.startswith("#") or len(key) < MIN_FUZZY:
+        return [i for i, alternatives in enumerate(keys) if key in alternatives]
+    return [i for i, alternatives in enumerate(keys) if any(_same(key, a) for a in alternatives)]
 
 
 def _best_window(
     required: Sequence[str], keys: Sequence[Sequence[str]], width: int
 ) -> tuple[int, int, int]:
     """Return (matched, start, end) of the window holding most of the required keys."""
+    positions = [_positions(r, keys) for r in required]
     best = (0, 0, 0)
-    for start, alternatives in enumerate(keys):
-        if not any(_same_any(r, alternatives) for r in required):
-            continue
-        window = keys[start : start + width]
+    for start in sorted({p for found in positions for p in found}):
         matched = 0
         last = start
-        for r in required:
-            for offset, other in enumerate(window):
-                if _same_any(r, other):
-                    matched += 1
-                    last = max(last, start + offset)
-                    break
+        for found in positions:
+            inside = next((p for p in found if start <= p < start + width), None)
+            if inside is not None:
+                matched += 1
+                last = max(last, inside)
         if matched > best[0]:
             best = (matched, start, last + 1)
     return best

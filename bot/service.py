@@ -63,6 +63,7 @@ class Service:
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def readiness(self) -> str | None:
         try:
@@ -75,6 +76,13 @@ class Service:
         return None
 
     def record(self, analysis: Analysis) -> None:
+        log.info(
+            "report analysed",
+            report=analysis.report.id,
+            language=analysis.language,
+            statements=len(analysis.statements),
+            contradictions=len(analysis.contradictions),
+        )
         for statement in analysis.statements:
             self.metrics.statements.labels(str(statement.polarity)).inc()
         for contradiction in analysis.contradictions:
@@ -116,7 +124,7 @@ class Service:
             api_token=_secret(self.settings.api_token),
             readiness=self.readiness,
             slack_handler=self._slack_handler(),
-            on_analysis=self.record,
+            on_report=self._reports_waiting.set,
         )
         config = uvicorn.Config(
             app,
@@ -152,7 +160,8 @@ class Service:
                 self._loop(worker.run_once, DELIVERY_POLL_SECONDS), name="delivery"
             ),
             asyncio.create_task(
-                self._loop(self._process_pending, PENDING_POLL_SECONDS), name="pending"
+                self._loop(self._process_pending, PENDING_POLL_SECONDS, self._reports_waiting),
+                name="pending",
             ),
         ]
         log.info(
@@ -177,21 +186,35 @@ class Service:
         self.release_leadership()
         log.info("stopped")
 
-    async def _loop(self, step: Callable[[], object], every: float) -> None:
+    async def _loop(
+        self, step: Callable[[], object], every: float, wake: asyncio.Event | None = None
+    ) -> None:
         while not self._stopping.is_set():
             try:
                 result = step()
                 if asyncio.iscoroutine(result):
                     await result
-            except Exception:  # a failing step must not stop the service
+            except Exception:
                 log.exception("background step failed", step=getattr(step, "__name__", "?"))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), every)
+            waits = [asyncio.ensure_future(self._stopping.wait())]
+            if wake is not None:
+                waits.append(asyncio.ensure_future(wake.wait()))
+            _, pending = await asyncio.wait(
+                waits, timeout=every, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+            if wake is not None:
+                wake.clear()
 
     async def _process_pending(self) -> None:
-        analyses = await anyio.to_thread.run_sync(self.pipeline.process_pending, 20)
-        for analysis in analyses:
-            self.record(analysis)
+        while True:
+            with self.metrics.analysis_seconds.time():
+                analyses = await anyio.to_thread.run_sync(self.pipeline.process_pending, 20)
+            for analysis in analyses:
+                self.record(analysis)
+            if not analyses:
+                break
         await self._refresh_gauges()
 
     async def _refresh_gauges(self) -> None:

@@ -117,3 +117,18 @@ def test_bad_or_stale_signatures_get_401_and_change_nothing(
     assert response.status_code == 401
     time.sleep(0.5)
     assert not fake.slack.ephemerals and not fake.slack.response_posts
+
+
+def test_secrets_never_reach_the_logs(
+    service: RunningService, fake: ThreadedFakeSlack, data_dir: Path
+) -> None:
+    _command(service, fake, "watch topic Clearview AI")
+    _command(service, fake, "status", secret="wrong-secret")
+    service.post_report(_dev(data_dir, "dev-01"))
+    service.post_report({"id": "x"}, token="wrong-token")
+    time.sleep(1.0)
+    logs = service.stdout.read_text() + service.stderr.read_text()
+    assert '"event": "settings"' in logs
+    for secret in (SECRET, fake.slack.bot_token, "test-token-0123456789"):
+        assert secret not in logs
+        assert urllib.parse.quote(secret) not in logs

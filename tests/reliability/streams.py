@@ -12,6 +12,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from adapters.memory import MemoryAdapter
+from bot.alerts import DEFAULT_GROUP_WINDOW
 from bot.clock import FixedClock
 from bot.delivery import DeliveryWorker
 from bot.domain import (
@@ -94,19 +95,22 @@ def report_document(report: Report) -> dict[str, str]:
             "text": report.text}
 
 
-async def undisturbed(reports: list[Report], listing: Watchlist,
-                      channel: Channel) -> tuple[Counter[str], Counter[str]]:
-    """What an undisturbed run posts and edits in `channel`: delivery keys posted, and
-    delivery keys applied as edits of a lead (all reports inside one group window)."""
+async def undisturbed(reports: list[Report], listing: Watchlist, channel: Channel, *,
+                      group_window: timedelta = DEFAULT_GROUP_WINDOW,
+                      step_seconds: float = 0.0) -> tuple[Counter[str], Counter[str]]:
+    """What an undisturbed run posts and edits in `channel`: the delivery keys posted,
+    and those applied as edits of a lead; reports arrive `step_seconds` apart."""
     store = MemoryStore()
     store.save_watchlist(listing)
     store.add_subscription(Subscription(channel))
     clock = FixedClock()
-    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
+    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary(),
+                        group_window=group_window)
     adapter = MemoryAdapter(platform=channel.platform)
     worker = DeliveryWorker(store, {channel.platform: adapter}, clock, channel_interval=0.0)
     for report in reports:
         pipeline.ingest(report)
+        clock.advance(timedelta(seconds=step_seconds))
     while await worker.run_once(200):
         pass
     assert all(d.status is DeliveryStatus.SENT for d in store.deliveries())

@@ -1053,3 +1053,148 @@ SPOKEN = {
 @pytest.mark.parametrize("case", list(SPOKEN.values()), ids=list(SPOKEN))
 def test_spoken_statements_follow_the_same_rules(case: Case) -> None:
     test_primary_statement_follows_the_label_rules(case)
+
+
+FRAMES = {
+    # A fronted frame retells; the clause after it is the report's own statement.
+    "en-contrary-to-earlier-denials": retold(
+        "Contrary to its earlier denials, the German Federal Police used PimEyes in 2022.",
+        DE_POL,
+        PIMEYES,
+        "en",
+    ),
+    "en-contrary-to-reports-never": Case(
+        "Contrary to reports, the German Federal Police never used PimEyes.",
+        DE_POL,
+        PIMEYES,
+        DENIES,
+        "en",
+    ),
+    "en-after-months-of-denials": retold(
+        "After months of denials, the Hungarian government admitted that it had bought Pegasus.",
+        HU,
+        PEGASUS,
+        "en",
+    ),
+    "en-although-it-denied": retold(
+        "Although it had denied buying Pegasus, the Hungarian government now admits the purchase.",
+        HU,
+        PEGASUS,
+        "en",
+    ),
+    "en-but-is-no-frame": Case(
+        "But the German Federal Police denied using PimEyes.",
+        DE_POL,
+        PIMEYES,
+        DENIES,
+        "en",
+    ),
+    "en-not-only": Case(
+        "Not only did the German Federal Police use PimEyes, it also kept the results.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "en",
+    ),
+    "nl-ondanks-ontkenningen": retold(
+        "Ondanks eerdere ontkenningen heeft de Duitse federale politie PimEyes gebruikt.",
+        DE_POL,
+        PIMEYES,
+        "nl",
+    ),
+    "nl-in-tegenstelling-tot": retold(
+        "In tegenstelling tot eerdere ontkenningen heeft de Duitse federale politie PimEyes "
+        "wel degelijk gebruikt.",
+        DE_POL,
+        PIMEYES,
+        "nl",
+    ),
+    "nl-maar-is-geen-kader": Case(
+        "Maar de Duitse federale politie ontkent PimEyes te hebben gebruikt.",
+        DE_POL,
+        PIMEYES,
+        DENIES,
+        "nl",
+    ),
+    "nl-niet-alleen": Case(
+        "Niet alleen de Duitse federale politie gebruikte PimEyes.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "nl",
+    ),
+    "fr-malgre-dementis": retold(
+        "Malgré ses démentis, la police fédérale allemande a bien utilisé PimEyes.",
+        DE_POL,
+        PIMEYES,
+        "fr",
+    ),
+    "fr-apres-avoir-nie": retold(
+        "Après avoir longtemps nié, la police fédérale allemande reconnaît avoir utilisé PimEyes.",
+        DE_POL,
+        PIMEYES,
+        "fr",
+    ),
+    "fr-contrairement-a-ce-qu-elle-affirmait": Case(
+        "Contrairement à ce qu'elle affirmait, la police fédérale allemande a bien utilisé "
+        "PimEyes.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "fr",
+    ),
+    "fr-mais-n-est-pas-un-cadre": Case(
+        "Mais la police fédérale allemande dément avoir utilisé PimEyes.",
+        DE_POL,
+        PIMEYES,
+        DENIES,
+        "fr",
+    ),
+    "fr-non-seulement": Case(
+        "Non seulement la police fédérale allemande a utilisé PimEyes, mais elle a aussi "
+        "conservé les résultats.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "fr",
+    ),
+    "de-trotz-dementis": retold(
+        "Trotz ihres Dementis hat die Bundespolizei PimEyes genutzt.",
+        DE_POL,
+        PIMEYES,
+        "de",
+    ),
+    "de-nachdem-bestritten": retold(
+        "Nachdem sie es monatelang bestritten hatte, räumte die Bundespolizei ein, PimEyes "
+        "genutzt zu haben.",
+        DE_POL,
+        PIMEYES,
+        "de",
+    ),
+    "de-anders-als-behauptet": Case(
+        "Anders als bisher behauptet hat die Bundespolizei PimEyes doch genutzt.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "de",
+    ),
+    "de-aber-ist-kein-rahmen": Case(
+        "Aber die Bundespolizei bestreitet, PimEyes genutzt zu haben.",
+        DE_POL,
+        PIMEYES,
+        DENIES,
+        "de",
+    ),
+    "de-nicht-nur": Case(
+        "Die Bundespolizei hat PimEyes nicht nur getestet, sondern auch eingesetzt.",
+        DE_POL,
+        PIMEYES,
+        AFFIRMS,
+        "de",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FRAMES.values()), ids=list(FRAMES))
+def test_fronted_frames_are_retold_and_the_main_clause_speaks(case: Case) -> None:
+    test_primary_statement_follows_the_label_rules(case)

@@ -138,7 +138,10 @@ def test_a_muted_agency_is_stored_but_not_delivered() -> None:
     pipe.ingest(DENIAL)
     analysis = pipe.ingest(ADMISSION)
     assert analysis is not None and analysis.contradictions
-    assert not store.deliveries()
+    from bot.ports import DeliveryStatus
+
+    assert {d.status for d in store.deliveries()} == {DeliveryStatus.SUPPRESSED}
+    assert not store.due_deliveries(clock.now(), 10)
     assert any(d.reason == "muted" for d in analysis.decisions)
 
 
