@@ -68,11 +68,10 @@ def create_app(
             return _error(422, str(error))
         added = await anyio.to_thread.run_sync(store.add_report, report)
         metrics.reports.labels("accepted" if added else "duplicate").inc()
-        if added:
-            # Analysis goes through the same claim (FOR UPDATE SKIP LOCKED) as every other
-            # intake, so a report is analysed once whichever replica stored it.
-            if on_report is not None:
-                on_report()
+        # Analysis goes through the same claim (FOR UPDATE SKIP LOCKED) as every other
+        # intake, so a report is analysed once whichever replica stored it.
+        if added and on_report is not None:
+            on_report()
         return JSONResponse(
             {"id": report.id, "status": "accepted" if added else "duplicate"}, status_code=202
         )
