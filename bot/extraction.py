@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.domain import (
     AgencyName,
@@ -19,8 +20,8 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.language.detect import detect_language
-from bot.language.lexicon import Lexicon
+from bot.language.detect import LanguageGuesser
+from bot.language.lexicon import Lexicon, Phrase
 from bot.language.text import split_sentences, tokens, word_pairs
 from bot.language.vocabulary import Vocabulary
 from bot.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
@@ -34,6 +35,43 @@ _FORCES = frozenset(
 )
 _LOCAL = frozenset({"#city", "#local"})
 NEAR_NEGATION = 3
+
+
+class Cues(Protocol):
+    """What the rules ask of a language's cue phrases."""
+
+    def has(self, kind: str, words: Sequence[str]) -> bool: ...
+
+    def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]: ...
+
+
+class CueIndex:
+    """A lexicon's cue phrases indexed by their first word, so a lookup only tries
+    the phrases that can start in the words at hand."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._first: dict[str, dict[str, list[Phrase]]] = {}
+        for kind, phrases in lexicon.cues.items():
+            index = self._first.setdefault(kind, {})
+            for phrase in phrases:
+                first = phrase.parts[0] if phrase.parts else None
+                if first is not None:
+                    index.setdefault(first, []).append(phrase)
+
+    def _candidates(self, kind: str, words: Sequence[str]) -> list[Phrase]:
+        index = self._first.get(kind, {})
+        seen: dict[int, Phrase] = {}
+        for word in set(words):
+            for phrase in index.get(word, ()):
+                seen[id(phrase)] = phrase
+        return list(seen.values())
+
+    def has(self, kind: str, words: Sequence[str]) -> bool:
+        return any(phrase.find(words) for phrase in self._candidates(kind, words))
+
+    def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]:
+        return sorted(span for p in self._candidates(kind, words) for span in p.find(words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +133,8 @@ class Extractor:
     def __init__(
         self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
     ) -> None:
-        self._lexicons = lexicons
+        self._cues = {code: CueIndex(lexicon) for code, lexicon in lexicons.items()}
+        self._guesser = LanguageGuesser(lexicons)
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
         self._topics = TopicFinder(watchlist.topics, vocabulary)
@@ -111,7 +150,7 @@ class Extractor:
             for a in watchlist.agencies
         }
 
-    def _refers_back(self, unit: _Unit, agency: str, lexicon: Lexicon) -> bool:
+    def _refers_back(self, unit: _Unit, agency: str, lexicon: Cues) -> bool:
         """Say whether a sentence without a named agency speaks of the report's agency.
 
         "The force", "a spokesperson" refer back; "the cantonal police", "Dutch police"
@@ -139,10 +178,8 @@ class Extractor:
         """Return the statements of a report and a decision for every sentence without one."""
         texts = _units_of(report)
         all_words = [Words.of(text, self._vocabulary) for _, text in texts]
-        language = detect_language(
-            [w for ws in all_words for w in ws.folded], self._lexicons, report.language
-        )
-        lexicon = self._lexicons[language]
+        language = self._guesser.guess([w for ws in all_words for w in ws.folded], report.language)
+        lexicon = self._cues[language]
         countries = report_countries(all_words)
         units = [
             _Unit(
@@ -250,7 +287,7 @@ def _within(mentions: Sequence[Mention], judged: Judged) -> Mention | None:
     return max(inside, key=lambda m: m.confidence) if inside else None
 
 
-def _clauses(text: str, lexicon: Lexicon) -> list[_Clause]:
+def _clauses(text: str, lexicon: Cues) -> list[_Clause]:
     """Cut a sentence at punctuation and at clause breaks ("but", "maar", "mais", "aber")."""
     clauses: list[_Clause] = []
     position = 0
@@ -264,11 +301,11 @@ def _clauses(text: str, lexicon: Lexicon) -> list[_Clause]:
     return clauses
 
 
-def _has_content(words: Sequence[str], lexicon: Lexicon) -> bool:
+def _has_content(words: Sequence[str], lexicon: Cues) -> bool:
     return lexicon.has("action", words) or lexicon.has("cessation", words)
 
 
-def _has_cue(words: Sequence[str], lexicon: Lexicon) -> bool:
+def _has_cue(words: Sequence[str], lexicon: Cues) -> bool:
     return any(lexicon.has(kind, words) for kind in ("deny", "affirm", "hedge", "attribution"))
 
 
@@ -291,20 +328,20 @@ class _Span:
         self.words.extend(words)
 
 
-def _has_polarity_cue(words: Sequence[str], lexicon: Lexicon) -> bool:
+def _has_polarity_cue(words: Sequence[str], lexicon: Cues) -> bool:
     return lexicon.has("deny", words) or lexicon.has("affirm", words)
 
 
-def _is_statement(clause: _Clause, lexicon: Lexicon) -> bool:
+def _is_statement(clause: _Clause, lexicon: Cues) -> bool:
     """Say whether a clause could stand alone: it has both a cue and content."""
     return _has_cue(clause.words, lexicon) and _has_content(clause.words, lexicon)
 
 
-def _starts_with_break(words: Sequence[str], lexicon: Lexicon) -> bool:
+def _starts_with_break(words: Sequence[str], lexicon: Cues) -> bool:
     return any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
 
 
-def _split_fronted(clauses: list[_Clause], lexicon: Lexicon) -> list[_Clause]:
+def _split_fronted(clauses: list[_Clause], lexicon: Cues) -> list[_Clause]:
     """Cut a fronted frame off its main clause where no comma does it.
 
     "In tegenstelling tot eerdere ontkenningen heeft de politie ... gebruikt": the frame
@@ -326,7 +363,7 @@ def _split_fronted(clauses: list[_Clause], lexicon: Lexicon) -> list[_Clause]:
     return [head, tail, *clauses[1:]]
 
 
-def _merge(clauses: list[_Clause], lexicon: Lexicon) -> list[_Span]:
+def _merge(clauses: list[_Clause], lexicon: Cues) -> list[_Span]:
     """Group clauses into spans and flag the ones that retell an earlier statement.
 
     A fronted subordinate clause that carries a cue ("despite its denial", "although it
@@ -388,7 +425,7 @@ class Judged:
     end: int = 0
 
 
-def judge_sentence(text: str, lexicon: Lexicon) -> list[Judged]:
+def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
     """Return a verdict per span of the sentence that carries a cue, in sentence order."""
     spans = _merge(_clauses(text, lexicon), lexicon)
     sentence_words = [w for span in spans for w in span.words]
@@ -411,7 +448,7 @@ def _is_question(text: str) -> bool:
     return text.rstrip().rstrip("\"'\u201c\u201d\u00bb").rstrip().endswith("?")
 
 
-def judge_words(words: Sequence[str], lexicon: Lexicon) -> Verdict:
+def judge_words(words: Sequence[str], lexicon: Cues) -> Verdict:
     """Decide whether a span of words denies, affirms, or says nothing firm."""
     words = list(words)
     reversed_ = False
@@ -425,7 +462,7 @@ def judge_words(words: Sequence[str], lexicon: Lexicon) -> Verdict:
     return verdict
 
 
-def _polarity(words: list[str], lexicon: Lexicon) -> Verdict:
+def _polarity(words: list[str], lexicon: Cues) -> Verdict:
     if lexicon.has("hedge", words):
         return Verdict(None, Reason.HEDGE)
     if lexicon.has("answer_no", words):
@@ -472,7 +509,7 @@ _SPEAKER_ROLES = re.compile(
 )
 
 
-def _speaker(text: str, lexicon: Lexicon) -> str:
+def _speaker(text: str, lexicon: Cues) -> str:
     """Return who made the statement where the sentence says so."""
     del lexicon
     match = _SPEAKER_ROLES.search(text)

@@ -91,8 +91,11 @@ def _head_key(head: str, vocabulary: Vocabulary) -> tuple[str, ...] | None:
 def _same(key: str, other: str) -> bool:
     if key == other:
         return True
-    if key.startswith("#") or other.startswith("#") or min(len(key), len(other)) < MIN_FUZZY:
+    short, long_ = sorted((len(key), len(other)))
+    if key.startswith("#") or other.startswith("#") or short < MIN_FUZZY:
         return False
+    if 2 * short < FUZZY_MIN * (short + long_):
+        return False  # lengths too far apart for the similarity to reach FUZZY_MIN
     return Indel.normalized_similarity(key, other) >= FUZZY_MIN
 
 

@@ -57,6 +57,7 @@ from bot.ports import (
     FeedbackRecord,
     StoredAnalysis,
 )
+from storage.migrate import upgrade_engine
 from storage.tables import (
     AdapterStateRow,
     AgencyRow,
@@ -153,6 +154,10 @@ class SqlStore:
         self.claim_lease = claim_lease
         self.delivery_lease = delivery_lease
         self._postgres = self.engine.dialect.name == "postgresql"
+
+    def migrate(self) -> None:
+        """Apply the migrations through this store's engine (needed for `sqlite://`)."""
+        upgrade_engine(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -32,6 +32,7 @@ from nio import (
     JoinError,
     LocalProtocolError,
     LoginError,
+    MegolmEvent,
     RoomGetEventError,
     RoomSendError,
     SyncError,
@@ -161,6 +162,7 @@ class MatrixAdapter:
         on_feedback: FeedbackHandler | None = None,
         encryption: bool | None = None,
         allowed_rooms: frozenset[str] = frozenset(),
+        ignore_users: frozenset[str] = frozenset(),
         device_name: str = "denialwatch",
         pickle_key: str = "denialwatch",
         sync_timeout: timedelta = timedelta(seconds=30),
@@ -173,6 +175,7 @@ class MatrixAdapter:
         self.user_id = user_id
         self.admins = admins
         self.allowed_rooms = allowed_rooms
+        self.ignore_users = ignore_users
         self.encryption = ENCRYPTION_ENABLED if encryption is None else encryption
         if self.encryption and not ENCRYPTION_ENABLED:
             raise ValueError("Matrix encryption needs matrix-nio[e2e]")
@@ -565,11 +568,16 @@ class MatrixAdapter:
             await self._check_encryption(client, room_id)
         for room_id, info in response.rooms.join.items():
             for event in info.timeline.events:
+                if isinstance(event, MegolmEvent):
+                    await self._undecryptable(client, event)
+                    continue
                 source = getattr(event, "source", None)
                 if not isinstance(source, dict):
                     continue
                 message = translate(room_id, source, self.user_id)
                 if message is None or message.event_id in self._handled:
+                    continue
+                if message.sender in self.ignore_users:
                     continue
                 if message.sent_at_ms < cutoff:
                     log.info(
@@ -584,6 +592,16 @@ class MatrixAdapter:
                 else:
                     self._spawn(self._run_feedback(client, message))
         return changed
+
+    async def _undecryptable(self, client: AsyncClient, event: MegolmEvent) -> None:
+        """Log an event the bot cannot decrypt and ask the sender's devices for its key."""
+        log.warning(
+            "matrix event not decrypted: no room key",
+            extra={"event_id": event.event_id, "session_id": event.session_id},
+        )
+        if client.olm is not None and event.session_id not in client.outgoing_key_requests:
+            with contextlib.suppress(Exception):  # best effort: the sender may be offline
+                await client.request_room_key(event)
 
     def _spawn(self, job: Awaitable[None]) -> None:
         async def guarded() -> None:

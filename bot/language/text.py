@@ -178,7 +178,12 @@ class Sentence:
 
 def split_sentences(text: str) -> list[str]:
     """Split running text into sentences, keeping abbreviations and decimals intact."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).replace("\r\n", "\n").replace("\r", "\n")
+    text = (
+        unicodedata.normalize("NFKC", text)
+        .translate(_QUOTES)
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+    )
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):

@@ -18,11 +18,12 @@ _SPACES = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """Casefold a text and strip its accents."""
-    folded = text.casefold()
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    if text.isascii():
+        return text.casefold()
+    # Decompose first: compatibility forms (mathematical letters, ligatures) fold only then.
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return unicodedata.normalize("NFKD", stripped.casefold())
 
 
 def _split_hashtag(match: re.Match[str]) -> str:

@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from nio import AsyncClient, AsyncClientConfig, LoginResponse, SyncResponse
 
 from adapters.matrix.adapter import MatrixAdapter
 
@@ -414,3 +415,81 @@ async def make_adapter(tmp_path: Path) -> AsyncIterator[AdapterFactory]:
     yield factory
     for adapter in made:
         await adapter.stop()
+
+
+class EncryptedUser:
+    """A person with an end-to-end encrypting matrix-nio client (its own key store)."""
+
+    def __init__(self, server: Homeserver, account: Account, store_path: Path):
+        store_path.mkdir(parents=True, exist_ok=True)
+        config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
+        self.account = account
+        self.user_id = account.user_id
+        self.raw = server.user(account)
+        self.client = AsyncClient(
+            server.url, account.user_id, store_path=str(store_path), config=config
+        )
+        self.seen: dict[str, dict[str, Any]] = {}
+
+    async def login(self) -> None:
+        response = await self.client.login(self.account.password)
+        assert isinstance(response, LoginResponse), response
+        await self.sync(full_state=True)
+        await self.client.keys_upload()
+
+    async def aclose(self) -> None:
+        await self.client.close()
+        await self.raw.aclose()
+
+    async def sync(self, timeout_ms: int = 0, *, full_state: bool = False) -> None:
+        """Sync once, do the key housekeeping, and keep every decrypted room event."""
+        response = await self.client.sync(timeout=timeout_ms, full_state=full_state or None)
+        await self.client.send_to_device_messages()
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+        if self.client.should_claim_keys:
+            await self.client.keys_claim(self.client.get_users_for_key_claiming())
+        if isinstance(response, SyncResponse):
+            for info in response.rooms.join.values():
+                for event in info.timeline.events:
+                    if isinstance(getattr(event, "source", None), dict):
+                        self.seen[event.event_id] = event.source
+
+    async def prepare(self, room_id: str) -> None:
+        """Learn the room's members and their devices before sending encrypted."""
+        await self.sync(full_state=True)
+        await self.client.joined_members(room_id)
+        if self.client.should_query_keys:
+            await self.client.keys_query()
+
+    async def say(self, room_id: str, body: str) -> str:
+        await self.prepare(room_id)
+        response = await self.client.room_send(
+            room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": body},
+            ignore_unverified_devices=True,
+        )
+        event_id: str = response.event_id
+        return event_id
+
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0
+    ) -> dict[str, Any]:
+        """Sync until a decrypted event matches, and return it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.seen.values():
+                if predicate(event):
+                    return event
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no matching decrypted event within {timeout}s")
+            await self.sync(500)
+
+
+@pytest.fixture
+async def encrypted_editor(synapse: Homeserver, tmp_path: Path) -> AsyncIterator[EncryptedUser]:
+    user = EncryptedUser(synapse, synapse.register("editor"), tmp_path / "editor-keys")
+    await user.login()
+    yield user
+    await user.aclose()

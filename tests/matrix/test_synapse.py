@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nio import AsyncClient, AsyncClientConfig, LoginResponse, SyncResponse
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.format import ALERT_KEY_FIELD
@@ -18,6 +17,7 @@ from tests.matrix.conftest import (
     RELAXED_RATE_LIMITS,
     Account,
     AdapterFactory,
+    EncryptedUser,
     Homeserver,
     MatrixUser,
     MemoryState,
@@ -335,20 +335,24 @@ async def test_own_messages_and_other_bots_notices_are_ignored(
 ) -> None:
     """T-06: no answer to itself nor to an m.notice, so two bots cannot loop."""
     handler = RecordingHandler()
-    adapter = await started(make_adapter(synapse, bot_account), handler)
-    room_id = await room_with_bot(editor, adapter, bot_account)
     other_bot = synapse.user(synapse.register("otherbot"))
-    await editor.invite(room_id, other_bot.user_id)
-    await other_bot.join(room_id)
+    noisy_bot = synapse.user(synapse.register("noisybot"))
+    adapter = make_adapter(synapse, bot_account, ignore_users=frozenset({noisy_bot.user_id}))
+    await started(adapter, handler)
+    room_id = await room_with_bot(editor, adapter, bot_account)
+    for bot in (other_bot, noisy_bot):
+        await editor.invite(room_id, bot.user_id)
+        await bot.join(room_id)
     as_bot = synapse.user(bot_account)
 
     await other_bot.say(room_id, "!dw help", msgtype="m.notice")
+    await noisy_bot.say(room_id, "!dw help")  # a bot on the ignore list, even as m.text
     await editor.say(room_id, "!dw help", msgtype="m.notice")
     await as_bot.say(room_id, "!dw help")
     last = await editor.say(room_id, "!dw status")
     await editor.wait_for(room_id, is_reply_to(last))
-    await other_bot.aclose()
-    await as_bot.aclose()
+    for client in (other_bot, noisy_bot, as_bot):
+        await client.aclose()
 
     assert [r.text for r in handler.requests] == ["status"]
 
@@ -477,62 +481,33 @@ async def test_burst_against_stock_rate_limits_raises_retry_after(
     assert limited.retry_after is not None and 0 < limited.retry_after <= 60
 
 
-async def test_encrypted_room_commands_and_alerts_work_end_to_end(
+async def test_encrypted_room_commands_alerts_and_feedback_work_end_to_end(
     synapse: Homeserver,
     bot_account: Account,
+    encrypted_editor: EncryptedUser,
     make_adapter: AdapterFactory,
-    tmp_path: Path,
 ) -> None:
     """With matrix-nio[e2e] the bot decrypts commands and encrypts its answers."""
-    account = synapse.register("editor")
-    raw = synapse.user(account)
-    config = AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False)
-    (tmp_path / "editor-store").mkdir()
-    editor = AsyncClient(
-        synapse.url, account.user_id, store_path=str(tmp_path / "editor-store"), config=config
-    )
-    try:
-        assert isinstance(await editor.login(account.password), LoginResponse)
-        await editor.sync(timeout=0, full_state=True)
-        await editor.keys_upload()
-        handler = RecordingHandler()
-        adapter = await started(make_adapter(synapse, bot_account), handler)
-        room_id = await raw.create_room(invite=(bot_account.user_id,), encrypted=True)
-        await raw.wait_membership(room_id, bot_account.user_id, "join")
-        await editor.sync(timeout=0, full_state=True)
-        await editor.joined_members(room_id)
-        await editor.keys_query()
+    editor = encrypted_editor
+    handler, feedback = RecordingHandler(), RecordingFeedback()
+    adapter = await started(make_adapter(synapse, bot_account, on_feedback=feedback), handler)
+    room_id = await editor.raw.create_room(invite=(bot_account.user_id,), encrypted=True)
+    await editor.raw.wait_membership(room_id, bot_account.user_id, "join")
 
-        sent = await editor.room_send(
-            room_id,
-            "m.room.message",
-            {"msgtype": "m.text", "body": "!dw help"},
-            ignore_unverified_devices=True,
-        )
-        await handler.wait(1, timeout=20)
-        posted = await adapter.post_alert(matrix_channel(room_id), alert_view(), "e2ee-1")
+    command_id = await editor.say(room_id, "!dw help")
+    reply = await editor.wait_for(is_reply_to(command_id))
+    posted = await adapter.post_alert(matrix_channel(room_id), alert_view(), "e2ee-1")
+    alert = await editor.wait_for(lambda e: e["event_id"] == posted.message_id)
+    raw_alert = await editor.raw.wait_for(room_id, lambda e: e["event_id"] == posted.message_id)
+    await editor.raw.react(room_id, posted.message_id, "🔇")
 
-        seen: dict[str, Any] = {}
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(seen) < 2 and asyncio.get_running_loop().time() < deadline:
-            response = await editor.sync(timeout=500)
-            await editor.send_to_device_messages()
-            if editor.should_query_keys:
-                await editor.keys_query()
-            if not isinstance(response, SyncResponse):
-                continue
-            for info in response.rooms.join.values():
-                for event in info.timeline.events:
-                    if event.sender == bot_account.user_id and hasattr(event, "body"):
-                        seen[event.event_id] = event.source["content"]
-        assert handler.requests[0].text == "help"
-        reply = next(c for c in seen.values() if "denialwatch commands" in c["body"])
-        assert reply["m.relates_to"]["event_id"] == sent.event_id
-        alert = seen[posted.message_id]
-        assert alert["m.mentions"] == {} and alert["msgtype"] == "m.notice"
-    finally:
-        await editor.close()
-        await raw.aclose()
+    assert handler.requests[0].text == "help"
+    assert "denialwatch commands" in reply["content"]["body"]
+    assert raw_alert["type"] == "m.room.encrypted"
+    assert alert["content"]["m.mentions"] == {}
+    assert alert["content"]["msgtype"] == "m.notice"
+    await asyncio.wait_for(feedback.arrived.wait(), 15)
+    assert feedback.calls[0][3] == "muted"
 
 
 @pytest.mark.slow

@@ -32,8 +32,12 @@ WINDOW_MINUTES = 0.0005
 
 @pytest.fixture
 async def slack() -> AsyncIterator[KillingSlack]:
-    async with KillingSlack(scopes=manifest_scopes()) as fake:
+    fake = KillingSlack(scopes=manifest_scopes())
+    await fake.start()
+    try:
         yield fake
+    finally:
+        await fake.stop()
 
 
 async def run_disturbed(tmp_path: Path, slack: KillingSlack, reports: list[Report],

@@ -11,8 +11,17 @@ from adapters.memory import MemoryAdapter
 from bot.alerts import route
 from bot.clock import FixedClock
 from bot.delivery import DeliveryWorker
-from bot.domain import Agency, AgencyName, Report, ReportId, Silence, Subscription, Topic
-from bot.domain import TopicName, Watchlist
+from bot.domain import (
+    Agency,
+    AgencyName,
+    Report,
+    ReportId,
+    Silence,
+    Subscription,
+    Topic,
+    TopicName,
+    Watchlist,
+)
 from bot.language.resources import load_lexicons, load_vocabulary
 from bot.memory_store import MemoryStore
 from bot.pipeline import Pipeline

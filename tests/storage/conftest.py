@@ -90,11 +90,12 @@ def pg_url(pg_server: PgServer) -> str:
 
 
 def empty_postgres(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in METADATA.sorted_tables)
+    """Delete every row; cheaper than TRUNCATE for the few rows a test writes."""
     engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(METADATA.sorted_tables):
+                conn.execute(table.delete())
     finally:
         engine.dispose()
 

@@ -263,3 +263,13 @@ def test_the_statement_behind_a_contradiction_cannot_be_missing(sql_store: SqlSt
     )
     assert sql_store.all_statements() == [DENIAL, CONTRADICTION.new]
     assert SLACK.platform == "slack"
+
+
+def test_an_in_memory_database_is_migrated_through_the_store() -> None:
+    store = SqlStore("sqlite://")
+    try:
+        store.migrate()
+        assert store.add_report(report(1))
+        assert [r.id for r in store.claim_unanalysed(5)] == ["r1"]
+    finally:
+        store.close()

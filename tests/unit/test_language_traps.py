@@ -730,7 +730,9 @@ def test_primary_statement_follows_the_label_rules(case: Case) -> None:
 
 
 @pytest.mark.parametrize("language", [None, "en", "nl", "fr", "de", "xx"])
-@pytest.mark.parametrize("name", [n for n in CASES if n.split("-")[0] == "de"][:3])
+@pytest.mark.parametrize(
+    "name", [n for lang in ("en", "nl", "fr", "de") for n in CASES if n.startswith(lang)][::10]
+)
 def test_language_field_does_not_change_the_outcome(name: str, language: str | None) -> None:
     case = CASES[name]
     expected = [(s.polarity, s.role) for s in extract(case).statements]
