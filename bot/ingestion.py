@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -24,13 +25,19 @@ class Ingestion:
     """Poll feeds and read URLs; every report goes through the one pipeline."""
 
     def __init__(
-        self, store: Store, pipeline: Pipeline, fetcher: SafeFetcher, clock: Clock
+        self,
+        store: Store,
+        pipeline: Pipeline,
+        fetcher: SafeFetcher,
+        clock: Clock,
+        on_feed_error: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self._pipeline = pipeline
         self._fetcher = fetcher
         self._clock = clock
         self._failures: dict[int, int] = {}
+        self._on_feed_error = on_feed_error
 
     def check_url(self, url: str) -> None:
         """Refuse, before any connection, a URL that may not be fetched (ValueError)."""
@@ -96,6 +103,8 @@ class Ingestion:
         except (FetchError, FeedError) as error:
             self._failures[feed.id] = self._failures.get(feed.id, 0) + 1
             log.warning("feed poll failed", feed=feed.id, error=str(error))
+            if self._on_feed_error is not None:
+                self._on_feed_error()
             await anyio.to_thread.run_sync(
                 self._store.update_feed,
                 replace(feed, last_error=str(error)[:300], last_polled_at=now),

@@ -274,7 +274,8 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
     )
     fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
-    ingestion = Ingestion(store, pipeline, fetcher, clock)
+    metrics = Metrics()
+    ingestion = Ingestion(store, pipeline, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
     search = ClaimSearch()
     search.add(store.all_statements())
     commands = CommandService(
@@ -293,7 +294,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         commands=commands,
         ingestion=ingestion,
         search=search,
-        metrics=Metrics(),
+        metrics=metrics,
     )
     service.adapters.update(_adapters(settings, store, commands))
     if "console" in service.adapters:
