@@ -1,4 +1,4 @@
-"""Bring reports in from feeds and URLs through the safe fetcher into the pipeline."""
+"""Bring reports in from feeds and URLs through the safe fetcher into the store."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import anyio.to_thread
 import structlog
 
 from bot.articles import extract_article
-from bot.domain import Analysis, Report, ReportId
+from bot.domain import Report, ReportId
 from bot.feeds import FeedError, parse_feed
 from bot.fetching import FetchError, SafeFetcher, accepts_feed, accepts_html
-from bot.pipeline import Pipeline
 from bot.ports import Clock, Feed, Store
 
 log = structlog.get_logger("denialwatch.ingestion")
@@ -27,13 +26,11 @@ class Ingestion:
     def __init__(
         self,
         store: Store,
-        pipeline: Pipeline,
         fetcher: SafeFetcher,
         clock: Clock,
         on_feed_error: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
-        self._pipeline = pipeline
         self._fetcher = fetcher
         self._clock = clock
         self._failures: dict[int, int] = {}
@@ -75,17 +72,18 @@ class Ingestion:
         wait = min(base * 2 ** min(self._failures.get(feed.id, 0), 8), max(MAX_BACKOFF, base))
         return bool(now - feed.last_polled_at >= wait)
 
-    async def poll_due_feeds(self) -> list[Analysis]:
+    async def poll_due_feeds(self) -> list[Report]:
         """Poll every feed whose interval has passed; a broken feed disturbs no other."""
         now = self._clock.now()
         feeds = await anyio.to_thread.run_sync(self._store.feeds)
-        analyses: list[Analysis] = []
+        stored: list[Report] = []
         for feed in feeds:
             if self.due(feed, now):
-                analyses.extend(await self.poll(feed))
-        return analyses
+                stored.extend(await self.poll(feed))
+        return stored
 
-    async def poll(self, feed: Feed) -> list[Analysis]:
+    async def poll(self, feed: Feed) -> list[Report]:
+        """Fetch a feed and store its new entries; analysis claims them like any report."""
         now = self._clock.now()
         try:
             result = await self._fetcher.fetch(
@@ -121,15 +119,14 @@ class Ingestion:
                 last_polled_at=now,
             ),
         )
-        analyses: list[Analysis] = []
+        stored: list[Report] = []
         for report in reports:
             if not report.text.strip() and report.url:
                 report = await self._with_article(report)
-            analysis = await anyio.to_thread.run_sync(self._pipeline.ingest, report)
-            if analysis is not None:
-                analyses.append(analysis)
-        log.info("feed polled", feed=feed.id, entries=len(reports), new=len(analyses))
-        return analyses
+            if await anyio.to_thread.run_sync(self._store.add_report, report):
+                stored.append(report)
+        log.info("feed polled", feed=feed.id, entries=len(reports), new=len(stored))
+        return stored
 
     async def _with_article(self, report: Report) -> Report:
         try:

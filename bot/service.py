@@ -233,8 +233,8 @@ class Service:
         self.metrics.leader.set(1 if leader else 0)
         if not leader:
             return
-        for analysis in await self.ingestion.poll_due_feeds():
-            self.record(analysis)
+        if await self.ingestion.poll_due_feeds():
+            self._reports_waiting.set()
         await self._digests()
 
     async def _digests(self) -> None:
@@ -275,7 +275,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     )
     fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
     metrics = Metrics()
-    ingestion = Ingestion(store, pipeline, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
+    ingestion = Ingestion(store, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
     search = ClaimSearch()
     search.add(store.all_statements())
     commands = CommandService(
