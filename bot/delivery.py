@@ -98,11 +98,13 @@ class DeliveryWorker:
         self._channel_hold: dict[Channel, datetime] = {}
         self._platform_hold: dict[str, datetime] = {}
 
-    async def run_once(self, limit: int = 50) -> int:
+    async def run_once(self, limit: int = 20) -> int:
         """Send what is due now; return how many deliveries were confirmed.
 
-        A store failure propagates after every channel has stopped: with no
-        notification log nothing more is sent (R-07).
+        `limit` stays small: the store's claim on a batch must outlast draining it
+        at one message per second per channel. A store failure propagates after
+        every channel has stopped: with no notification log, nothing more is sent
+        (R-07).
         """
         now = self._clock.now()
         due = await anyio.to_thread.run_sync(self._store.due_deliveries, now, limit)

@@ -47,5 +47,6 @@ def configure_logging(fmt: str | None) -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     for noisy in ("trafilatura", "htmldate"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)

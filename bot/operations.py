@@ -39,7 +39,13 @@ def run(args: argparse.Namespace) -> int:
 
     structlog.get_logger("denialwatch").info("settings", **settings.described())
     service = build_service(settings)
-    asyncio.run(service.run())
+    try:
+        asyncio.run(service.run())
+    except (RuntimeError, ValueError) as error:
+        # A chat platform refused our credentials at start: one line, not a traceback.
+        raise InputError(
+            str(error).splitlines()[0] if str(error) else type(error).__name__
+        ) from None
     return 0
 
 

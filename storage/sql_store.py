@@ -657,6 +657,17 @@ class SqlStore:
                 row.claimed_until = now + self.delivery_lease
             return [_delivery(r) for r in rows]
 
+    def undelivered(self, limit: int) -> list[Delivery]:
+        """Pending deliveries, oldest first, without claiming them (for the gauges)."""
+        with self._tx() as s:
+            rows = s.exec(
+                select(DeliveryRow)
+                .where(col(DeliveryRow.status) == DeliveryStatus.PENDING.value)
+                .order_by(col(DeliveryRow.created_at), col(DeliveryRow.id))
+                .limit(limit)
+            ).all()
+            return [_delivery(r) for r in rows]
+
     def update_delivery(self, delivery: Delivery) -> None:
         """Record a delivery's outcome (by `key`) and release its claim."""
         with self._tx() as s:

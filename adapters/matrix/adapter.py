@@ -518,6 +518,10 @@ class MatrixAdapter:
             await self._handle_invites(client, response)
             await self._save_sync_state(token, handled_changed=False)
             first = False
+            # Connected now: the next sync long-polls and may not return for a while.
+            self._connected = True
+            self.last_error = ""
+            self._ready.set()
             log.info("matrix initial sync done; history ignored")
         while True:
             response = await client.sync(

@@ -119,9 +119,12 @@ class SlackDeliveryError(DeliveryError):
         retry_after: float | None = None,
         permanent: bool = False,
         status: int = 0,
+        auth: bool = False,
     ):
         detail = f" (HTTP {status})" if status else ""
-        super().__init__(f"slack: {code}{detail}", retry_after=retry_after, permanent=permanent)
+        super().__init__(
+            f"slack: {code}{detail}", retry_after=retry_after, permanent=permanent, auth=auth
+        )
         self.code = code
         self.status = status
 
@@ -140,6 +143,9 @@ def delivery_error(error: BaseException) -> SlackDeliveryError:
             )
         if status >= 500:
             return SlackDeliveryError(code or "server_error", status=status)
+        if code in AUTH_ERRORS:
+            # The token itself is unusable: pause the platform and keep the rows.
+            return SlackDeliveryError(code, status=status, auth=True)
         if code in PERMANENT_ERRORS:
             return SlackDeliveryError(code, permanent=True, status=status)
         return SlackDeliveryError(code or "unknown_error", status=status)
@@ -317,7 +323,7 @@ class SlackAdapter:
             auth = await self._client.auth_test()
         except SlackApiError as error:
             mapped = delivery_error(error)
-            if mapped.permanent:
+            if mapped.permanent or mapped.auth:
                 raise SlackStartError(f"SLACK_BOT_TOKEN rejected by Slack: {mapped.code}") from None
             raise
         self._identity = BotIdentity(
@@ -334,7 +340,7 @@ class SlackAdapter:
             opened = await self._client.apps_connections_open(app_token=app_token)
         except SlackApiError as error:
             mapped = delivery_error(error)
-            if mapped.permanent:
+            if mapped.permanent or mapped.auth:
                 raise SlackStartError(f"SLACK_APP_TOKEN rejected by Slack: {mapped.code}") from None
             raise
         handler = AsyncSocketModeHandler(self._app, app_token=app_token, web_client=self._client)

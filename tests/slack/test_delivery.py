@@ -62,7 +62,7 @@ async def test_server_errors_are_retryable(fake: FakeSlack, adapter: SlackAdapte
     assert caught.value.retry_after is None
 
 
-@pytest.mark.parametrize("case", ["channel_not_found", "not_in_channel", "invalid_auth"])
+@pytest.mark.parametrize("case", ["channel_not_found", "not_in_channel"])
 async def test_permanent_errors_are_marked_permanent(fake: FakeSlack, case: str) -> None:
     fake.add_channel("C0NOTJOINED", member=False)
     token = "xoxb-revoked" if case == "invalid_auth" else fake.bot_token
@@ -76,6 +76,15 @@ async def test_permanent_errors_are_marked_permanent(fake: FakeSlack, case: str)
         await adapter.post_alert(Channel("slack", ChannelId(channel)), make_view(), "d1")
     assert caught.value.permanent
     assert caught.value.code == case
+
+
+async def test_a_rejected_token_pauses_instead_of_failing_the_row(fake: FakeSlack) -> None:
+    adapter = SlackAdapter("xoxb-revoked", SIGNING_SECRET, api_url=fake.api_url,
+                           min_post_interval=0)
+    with pytest.raises(SlackDeliveryError) as caught:
+        await adapter.post_alert(ALERTS, make_view(), "d1")
+    assert caught.value.auth and not caught.value.permanent
+    assert caught.value.code == "invalid_auth"
 
 
 async def test_unreachable_slack_is_retryable(fake: FakeSlack) -> None:
