@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     import structlog
 
     structlog.get_logger("denialwatch").info("settings", **settings.described())
-    service = build_service(settings)
     try:
+        service = build_service(settings)
         asyncio.run(service.run())
     except (RuntimeError, ValueError) as error:
         # A chat platform refused our credentials at start: one line, not a traceback.
