@@ -30,3 +30,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def dev_report(data_dir: Path, report_id: str) -> dict[str, object]:
+    """Return one report of the development stream, read where it lies."""
+    import json
+
+    for line in (data_dir / "dev" / "reports.jsonl").read_text("utf-8").splitlines():
+        report: dict[str, object] = json.loads(line)
+        if report["id"] == report_id:
+            return report
+    raise KeyError(report_id)

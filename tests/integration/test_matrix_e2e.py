@@ -2,41 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.matrix.conftest import (  # noqa: F401 - fixtures used by name
-    Account,
-    EncryptedUser,
-    Homeserver,
-    encrypted_editor,
-    synapse,
-)
+from tests.conftest import dev_report
+from tests.matrix.conftest import Account, EncryptedUser, Homeserver
 from tests.running import RunningService, running_service
 
 pytestmark = pytest.mark.shared
 
 
-def _dev(data_dir: Path, report_id: str) -> dict[str, Any]:
-    for line in (data_dir / "dev" / "reports.jsonl").read_text().splitlines():
-        report: dict[str, Any] = json.loads(line)
-        if report["id"] == report_id:
-            return report
-    raise KeyError(report_id)
-
-
 @pytest.fixture
-def bot(synapse: Homeserver) -> Account:  # noqa: F811 - the imported fixture
+def bot(synapse: Homeserver) -> Account:
     return synapse.register("dwbot")
 
 
 @pytest.fixture
-def service(tmp_path: Path, synapse: Homeserver, bot: Account,  # noqa: F811
-            data_dir: Path) -> Iterator[RunningService]:
+def service(
+    tmp_path: Path,
+    synapse: Homeserver,
+    bot: Account,
+    data_dir: Path,
+) -> Iterator[RunningService]:
     extra = {
         "MATRIX_HOMESERVER": synapse.url,
         "MATRIX_USER_ID": bot.user_id,
@@ -51,14 +41,21 @@ def service(tmp_path: Path, synapse: Homeserver, bot: Account,  # noqa: F811
 def _from_bot(bot: Account, text: str) -> Any:
     def match(event: dict[str, Any]) -> bool:
         content = event.get("content", {})
-        return (event.get("sender") == bot.user_id and content.get("msgtype") == "m.notice"
-                and text in content.get("body", ""))
+        return (
+            event.get("sender") == bot.user_id
+            and content.get("msgtype") == "m.notice"
+            and text in content.get("body", "")
+        )
+
     return match
 
 
 async def test_editor_watches_a_topic_and_receives_the_alert_and_gives_feedback(
-        synapse: Homeserver, bot: Account, service: RunningService,  # noqa: F811
-        data_dir: Path) -> None:
+    synapse: Homeserver,
+    bot: Account,
+    service: RunningService,
+    data_dir: Path,
+) -> None:
     editor = synapse.user(synapse.register("editor"))
     try:
         room = await editor.create_room(invite=(bot.user_id,))
@@ -66,8 +63,8 @@ async def test_editor_watches_a_topic_and_receives_the_alert_and_gives_feedback(
         await editor.say(room, "!dw watch topic Clearview AI")
         await editor.wait_for(room, _from_bot(bot, "Watching topic Clearview AI"))
 
-        service.post_report(_dev(data_dir, "dev-01"))
-        service.post_report(_dev(data_dir, "dev-06"))
+        service.post_report(dev_report(data_dir, "dev-01"))
+        service.post_report(dev_report(data_dir, "dev-06"))
         alert = await editor.wait_for(room, _from_bot(bot, "never used Clearview AI"))
         content = alert["content"]
         assert content["m.mentions"] == {}
@@ -82,20 +79,22 @@ async def test_editor_watches_a_topic_and_receives_the_alert_and_gives_feedback(
 
 
 async def test_the_same_in_an_encrypted_room(
-        bot: Account, service: RunningService, data_dir: Path,
-        encrypted_editor: EncryptedUser) -> None:  # noqa: F811
+    bot: Account, service: RunningService, data_dir: Path, encrypted_editor: EncryptedUser
+) -> None:
     room = await encrypted_editor.raw.create_room(invite=(bot.user_id,), encrypted=True)
     await encrypted_editor.raw.wait_membership(room, bot.user_id, "join")
     await encrypted_editor.say(room, "!dw watch topic Clearview AI")
 
     def decrypted_from_bot(text: str) -> Any:
         def match(event: dict[str, Any]) -> bool:
-            return event.get("sender") == bot.user_id and text in event.get(
-                "content", {}).get("body", "")
+            return event.get("sender") == bot.user_id and text in event.get("content", {}).get(
+                "body", ""
+            )
+
         return match
 
     await encrypted_editor.wait_for(decrypted_from_bot("Watching topic Clearview AI"))
-    service.post_report(_dev(data_dir, "dev-01"))
-    service.post_report(_dev(data_dir, "dev-06"))
+    service.post_report(dev_report(data_dir, "dev-01"))
+    service.post_report(dev_report(data_dir, "dev-06"))
     alert = await encrypted_editor.wait_for(decrypted_from_bot("never used Clearview AI"))
     assert alert["content"]["msgtype"] == "m.notice"

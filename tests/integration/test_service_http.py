@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.running import RunningService, running_service
+from tests.conftest import dev_report
+from tests.running import TOKEN, RunningService, running_service
 
 pytestmark = pytest.mark.shared
-
-
-def _dev_reports(data_dir: Path) -> dict[str, dict[str, object]]:
-    lines = (data_dir / "dev" / "reports.jsonl").read_text().splitlines()
-    return {r["id"]: r for r in map(json.loads, lines)}
 
 
 @pytest.fixture
@@ -28,10 +23,9 @@ def service(tmp_path: Path, data_dir: Path) -> RunningService:
 def test_posted_reports_raise_an_alert_on_the_console(
     service: RunningService, data_dir: Path
 ) -> None:
-    reports = _dev_reports(data_dir)
-    first = service.post_report(reports["dev-01"])
+    first = service.post_report(dev_report(data_dir, "dev-01"))
     assert first.status_code == 202 and first.json() == {"id": "dev-01", "status": "accepted"}
-    assert service.post_report(reports["dev-06"]).status_code == 202
+    assert service.post_report(dev_report(data_dir, "dev-06")).status_code == 202
 
     alerts = service.wait_for("/api/v1/alerts", lambda r: r.json()["alerts"]).json()["alerts"]
     [alert] = alerts
@@ -52,7 +46,7 @@ def test_posted_reports_raise_an_alert_on_the_console(
 
 
 def test_same_report_twice_is_stored_once(service: RunningService, data_dir: Path) -> None:
-    report = _dev_reports(data_dir)["dev-02"]
+    report = dev_report(data_dir, "dev-02")
     assert service.post_report(report).json()["status"] == "accepted"
     assert service.post_report(report).json()["status"] == "duplicate"
 
@@ -71,8 +65,6 @@ def test_same_report_twice_is_stored_once(service: RunningService, data_dir: Pat
 def test_bad_requests_are_refused_and_store_nothing(
     service: RunningService, headers: dict[str, str] | None, body: bytes, status: int
 ) -> None:
-    from tests.running import TOKEN
-
     sent = headers if headers is not None else {"Authorization": f"Bearer {TOKEN}"}
     response = httpx.post(
         f"{service.url}/api/v1/reports",

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import dev_report
 from tests.fakes.fake_slack import FORM, FakeSlack, signed_headers, slash_command
 from tests.running import RunningService, running_service
 
@@ -76,21 +77,13 @@ def _command(
     return httpx.post(f"{service.url}/slack/events", content=body, headers=headers, timeout=10)
 
 
-def _dev(data_dir: Path, report_id: str) -> dict[str, Any]:
-    for line in (data_dir / "dev" / "reports.jsonl").read_text().splitlines():
-        report: dict[str, Any] = json.loads(line)
-        if report["id"] == report_id:
-            return report
-    raise KeyError(report_id)
-
-
 def test_watch_command_then_reports_post_one_block_kit_alert(
     service: RunningService, fake: ThreadedFakeSlack, data_dir: Path
 ) -> None:
     response = _command(service, fake, "watch topic Clearview AI")
     assert response.status_code == 200
-    service.post_report(_dev(data_dir, "dev-01"))
-    service.post_report(_dev(data_dir, "dev-06"))
+    service.post_report(dev_report(data_dir, "dev-01"))
+    service.post_report(dev_report(data_dir, "dev-06"))
     deadline = time.monotonic() + 20
     while not fake.slack.messages("C0ALERTS") and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -124,7 +117,7 @@ def test_secrets_never_reach_the_logs(
 ) -> None:
     _command(service, fake, "watch topic Clearview AI")
     _command(service, fake, "status", secret="wrong-secret")
-    service.post_report(_dev(data_dir, "dev-01"))
+    service.post_report(dev_report(data_dir, "dev-01"))
     service.post_report({"id": "x"}, token="wrong-token")
     time.sleep(1.0)
     logs = service.stdout.read_text() + service.stderr.read_text()
