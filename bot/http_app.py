@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from bot.domain import Contradiction, ReportId, Statement
+from bot.domain import Contradiction, Report, ReportId, Statement
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.pipeline import Pipeline
 from bot.ports import AlertRecord, Store
@@ -33,6 +33,7 @@ def create_app(
     readiness: Readiness,
     slack_handler: SlackHandler | None = None,
     on_report: Callable[[], None] | None = None,
+    complete: Callable[[Report], Awaitable[Report]] | None = None,
 ) -> FastAPI:
     """Build the HTTP app around the service's collaborators."""
     app = FastAPI(title="denialwatch", version="0.1.0")
@@ -66,6 +67,11 @@ def create_app(
             return _error(422, "body is not valid JSON")
         except ReportError as error:
             return _error(422, str(error))
+        if complete is not None and not report.text.strip():
+            try:
+                report = await complete(report)
+            except ValueError as error:
+                return _error(422, f"cannot read the report's url: {error}")
         added = await anyio.to_thread.run_sync(store.add_report, report)
         metrics.reports.labels("accepted" if added else "duplicate").inc()
         # Analysis goes through the same claim (FOR UPDATE SKIP LOCKED) as every other

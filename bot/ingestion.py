@@ -122,18 +122,20 @@ class Ingestion:
         stored: list[Report] = []
         for report in reports:
             if not report.text.strip() and report.url:
-                report = await self._with_article(report)
+                try:
+                    report = await self.complete(report)
+                except ValueError as error:
+                    log.info("article not fetched", report=report.id, error=str(error))
             if await anyio.to_thread.run_sync(self._store.add_report, report):
                 stored.append(report)
         log.info("feed polled", feed=feed.id, entries=len(reports), new=len(stored))
         return stored
 
-    async def _with_article(self, report: Report) -> Report:
-        try:
-            article = await self.read_url(report.url)
-        except ValueError as error:
-            log.info("article not fetched", report=report.id, error=str(error))
+    async def complete(self, report: Report) -> Report:
+        """Fill in the text of a report that carries only a URL (ValueError if unreadable)."""
+        if report.text.strip() or not report.url:
             return report
+        article = await self.read_url(report.url)
         return replace(report, text=article.text, title=report.title or article.title)
 
 

@@ -125,6 +125,7 @@ class Service:
             readiness=self.readiness,
             slack_handler=self._slack_handler(),
             on_report=self._reports_waiting.set,
+            complete=self.ingestion.complete,
         )
         config = uvicorn.Config(
             app,

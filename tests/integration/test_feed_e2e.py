@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import dev_report, free_port
 from tests.running import running_service, service_env
 
 pytestmark = pytest.mark.shared
@@ -43,12 +43,22 @@ def _rss(data_dir: Path, ids: tuple[str, ...]) -> bytes:
 
 @pytest.fixture
 def feed_server(data_dir: Path) -> Iterator[str]:
-    body = _rss(data_dir, ("dev-01", "dev-06"))
+    rss = _rss(data_dir, ("dev-01", "dev-06"))
+    article = dev_report(data_dir, "dev-06")
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in str(article["text"]).split("\n") if p)
+    title = escape(str(article["title"]))
+    page = (
+        f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        f"{paragraphs}</article></body></html>"
+    ).encode()
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            is_page = self.path.startswith("/article")
+            body = page if is_page else rss
+            kind = "text/html" if is_page else "application/rss+xml"
             self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -125,3 +135,30 @@ def test_feeds_add_refuses_a_private_address_before_connecting(tmp_path: Path) -
         timeout=60,
     )
     assert listed.stdout == ""
+
+
+def test_a_report_with_only_a_url_is_fetched_and_analysed(
+    tmp_path: Path, data_dir: Path, feed_server: str
+) -> None:
+    host = feed_server.split("/")[2]
+    extra = {
+        "DENIALWATCH_FETCH_ALLOW_HOSTS": host,
+        "DENIALWATCH_WATCHLIST": str(data_dir / "dev" / "watchlist.json"),
+    }
+    with running_service(tmp_path, extra) as service:
+        service.post_report(dev_report(data_dir, "dev-01"))
+        response = service.post_report(
+            {"id": "page", "published": "2021-10-29", "url": f"http://{host}/article/belgium"}
+        )
+        assert response.status_code == 202, response.text
+        alerts = service.wait_for("/api/v1/alerts", lambda r: r.json()["alerts"]).json()
+        [contradiction] = alerts["alerts"][0]["contradictions"]
+        assert (contradiction["report_id"], contradiction["contradicts"]) == ("page", "dev-01")
+        refused = service.post_report(
+            {
+                "id": "p2",
+                "published": "2021-10-29",
+                "url": "http://169.254.169.254/latest/meta-data",
+            }
+        )
+        assert refused.status_code == 422
