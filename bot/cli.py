@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from bot.config import SettingsError, load_settings
 from bot.evaluation import score
 from bot.loading import InputError, read_gold, read_reports, read_watchlist
+from bot.progress import progress
 from bot.replay import contradiction_document, replay
 
 
@@ -37,24 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
-@contextmanager
-def _progress(total: int, label: str, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """Show a progress bar on a terminal; stay silent in pipes and CI."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda done: None
-        return
-    from rich.progress import Progress
-
-    with Progress(transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda done: progress.update(task, completed=done)
-
-
 def _cmd_replay(args: argparse.Namespace) -> int:
     reports = read_reports(Path(args.reports))
     watchlist = _watchlist(args.watchlist, Path(args.reports).parent / "watchlist.json")
     count = 0
-    with _progress(len(reports), "replaying", not args.json) as tick:
+    with progress(len(reports), "replaying", not args.json) as tick:
         for contradiction in replay(reports, watchlist, tick):
             count += 1
             doc = contradiction_document(contradiction)

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +23,9 @@ from bot.domain import (
     Topic,
     TopicName,
 )
-from bot.loading import InputError, read_jsonl, read_text, read_watchlist
+from bot.loading import InputError, read_text, read_watchlist
 from bot.logs import configure_logging
+from bot.progress import progress
 from bot.reports import ReportError, parse_report
 from bot.service import Service, build_service, open_store
 
@@ -150,45 +152,65 @@ def claims_import(args: argparse.Namespace) -> int:
     good = bad = found = 0
     if path.suffix.lower() == ".csv":
         rows = list(csv.DictReader(read_text(path).splitlines()))
-        for number, row in enumerate(rows, start=2):
-            try:
-                polarity = Polarity((row.get("polarity") or "").strip().lower())
-                agency, topic = row["agency"].strip(), row["topic"].strip()
-                quote = row["quote"].strip()
-                published = date.fromisoformat(
-                    (row.get("date") or "").strip() or date.today().isoformat()
-                )
-                if not (agency and topic and quote):
-                    raise ValueError("agency, topic and quote are required")
-            except (KeyError, ValueError, AttributeError) as error:
-                bad += 1
-                print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
-                continue
-            report = Report(
-                ReportId(f"csv-{path.stem}-{number}"),
-                published,
-                source=(row.get("source") or "import").strip(),
-                url=(row.get("url") or "").strip(),
-                text=quote,
-            )
-            statement = manual_statement(
-                report, agency, topic, polarity, service.store.next_sequence()
-            )
-            found += record_statement(service.store, service.pipeline, report, statement)
-            good += 1
+        with progress(len(rows), f"importing {path.name}") as tick:
+            found, good, bad = _import_claims(service, path, rows, tick)
     else:
-        for number, row in read_jsonl(path):
-            try:
-                report = parse_report(row)
-            except ReportError as error:
-                bad += 1
-                print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
-                continue
-            analysis = service.pipeline.ingest(report)
-            good += 1
-            found += len(analysis.contradictions) if analysis else 0
+        lines = read_text(path).splitlines()
+        with progress(len(lines), f"importing {path.name}") as tick:
+            for number, line in enumerate(lines, start=1):
+                tick(number)
+                if not line.strip():
+                    continue
+                try:
+                    report = parse_report(json.loads(line))
+                except json.JSONDecodeError as error:
+                    bad += 1
+                    print(
+                        f"{path}:{number}: skipped: malformed JSON ({error.msg})", file=sys.stderr
+                    )
+                    continue
+                except ReportError as error:
+                    bad += 1
+                    print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
+                    continue
+                analysis = service.pipeline.ingest(report)
+                good += 1
+                found += len(analysis.contradictions) if analysis else 0
     print(f"imported {good} rows, skipped {bad}, {found} contradictions")
     return 1 if bad and not good else 0
+
+
+def _import_claims(
+    service: Service, path: Path, rows: list[dict[str, str]], tick: Callable[[int], None]
+) -> tuple[int, int, int]:
+    """Record claims from CSV rows; return (contradictions, good rows, bad rows)."""
+    good = bad = found = 0
+    for number, row in enumerate(rows, start=2):
+        tick(number - 1)
+        try:
+            polarity = Polarity((row.get("polarity") or "").strip().lower())
+            agency, topic = row["agency"].strip(), row["topic"].strip()
+            quote = row["quote"].strip()
+            published = date.fromisoformat(
+                (row.get("date") or "").strip() or date.today().isoformat()
+            )
+            if not (agency and topic and quote):
+                raise ValueError("agency, topic and quote are required")
+        except (KeyError, ValueError, AttributeError) as error:
+            bad += 1
+            print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
+            continue
+        report = Report(
+            ReportId(f"csv-{path.stem}-{number}"),
+            published,
+            source=(row.get("source") or "import").strip(),
+            url=(row.get("url") or "").strip(),
+            text=quote,
+        )
+        statement = manual_statement(report, agency, topic, polarity, service.store.next_sequence())
+        found += record_statement(service.store, service.pipeline, report, statement)
+        good += 1
+    return found, good, bad
 
 
 def claims_export(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ class Tuning:
     coverage_weight: float = 0.0
     saturation: float = 20.0
     """The BM25 score that maps to 0.5 in the lexical part of the final score."""
-    block_candidates: int = 256
+    block_candidates: int = 96
     block_fuzzy_weight: float = 0.8
     """Inside an agency/topic block every candidate shares those names, so surface
     similarity (rapidfuzz WRatio) decides most of the order there."""

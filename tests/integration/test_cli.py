@@ -160,3 +160,44 @@ def test_bad_setting_stops_start_up_with_one_line_naming_the_variable(tmp_path: 
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("denialwatch: error: DENIALWATCH_HTTP_PORT:")
+
+
+def test_import_keeps_good_rows_and_names_bad_lines(tmp_path: Path) -> None:
+    from tests.running import service_env
+
+    env = service_env(tmp_path)
+    reports = tmp_path / "in.jsonl"
+    reports.write_text(
+        '{"id": "a", "published": "2020-01-01", "text": "The Met said it never used PimEyes."}\n'
+        "{broken\n"
+        '{"id": "b", "published": "2020-01-02", "text": ""}\n'
+    )
+    claims = tmp_path / "in.csv"
+    claims.write_text(
+        "agency,topic,polarity,quote,date\n"
+        "Metropolitan Police,PimEyes,denies,We never used it,2020-01-01\n"
+        "Metropolitan Police,PimEyes,perhaps,Hmm,2020-02-01\n"
+        "Metropolitan Police,PimEyes,affirms,Officers did use it,2021-05-01\n"
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+
+    done = cli("claims", "import", str(reports))
+    assert done.returncode == 0
+    assert done.stdout.strip() == "imported 1 rows, skipped 2, 0 contradictions"
+    assert f"{reports}:2: skipped: malformed JSON" in done.stderr
+    assert f"{reports}:3: skipped: report has no text" in done.stderr
+    done = cli("claims", "import", str(claims))
+    assert done.stdout.strip() == "imported 2 rows, skipped 1, 1 contradictions"
+    assert f"{claims}:3: skipped" in done.stderr
+    listed = cli("claims", "list", "--json").stdout.splitlines()
+    assert [json.loads(line)["polarity"] for line in listed] == ["denies", "affirms"]
