@@ -57,6 +57,9 @@ class ConsoleAdapter:
         print(prefix + render_text(view), file=self._stream, flush=True)
         return Posted(message_id=f"console-{self._count}", thread_id=thread_id)
 
+    async def post_text(self, channel: Channel, text: str, key: str) -> None:
+        print(text, file=self._stream, flush=True)
+
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
         print(
             f"[update {message_id}] sources: " + ", ".join(view.sources),

@@ -20,6 +20,7 @@ from bot.clock import SystemClock
 from bot.command_service import CommandService
 from bot.config import Settings
 from bot.delivery import DeliveryWorker, oldest_pending_age
+from bot.digest import DIGEST_SPAN, compose_digest
 from bot.domain import Analysis, Channel, ChannelId, Subscription
 from bot.fetching import SafeFetcher
 from bot.http_app import SlackHandler, create_app
@@ -28,7 +29,14 @@ from bot.language.resources import load_lexicons, load_vocabulary
 from bot.loading import read_watchlist
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.ports import ChatAdapter, CommandReply, CommandRequest, Delivery, Store
+from bot.ports import (
+    ChatAdapter,
+    CommandReply,
+    CommandRequest,
+    Delivery,
+    DeliveryError,
+    Store,
+)
 
 log = structlog.get_logger("denialwatch.service")
 
@@ -239,11 +247,14 @@ class Service:
         await self._digests()
 
     async def _digests(self) -> None:
+        """Post each channel's daily digest once, at or after the time it asked for."""
         now = SystemClock().now()
         subs = await anyio.to_thread.run_sync(self.store.subscriptions)
-        for channel in {s.channel for s in subs}:
+        for channel in sorted({s.channel for s in subs}, key=str):
             at = await anyio.to_thread.run_sync(self.store.get_state, f"digest:{channel}")
-            if not at:
+            adapter = self.adapters.get(channel.platform)
+            post_text = getattr(adapter, "post_text", None)
+            if not at or post_text is None:
                 continue
             hour, minute = (int(x) for x in at.split(":"))
             due = datetime.combine(now.date(), time(hour, minute), now.tzinfo)
@@ -251,8 +262,15 @@ class Service:
             last = await anyio.to_thread.run_sync(self.store.get_state, sent_key)
             if now < due or last == now.date().isoformat():
                 continue
-            log.info("digest due", channel=str(channel))
+            # Mark first: a digest is worth at most one post, never two.
             await anyio.to_thread.run_sync(self.store.set_state, sent_key, now.date().isoformat())
+            records = await anyio.to_thread.run_sync(self.store.alerts_since, now - DIGEST_SPAN)
+            text = compose_digest(records, channel, now)
+            try:
+                await post_text(channel, text, f"digest|{channel}|{now.date()}")
+                log.info("digest posted", channel=str(channel))
+            except DeliveryError as error:
+                log.warning("digest not posted", channel=str(channel), error=str(error))
 
     def _slack_handler(self) -> SlackHandler | None:
         slack = self.adapters.get("slack")

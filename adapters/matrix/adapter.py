@@ -273,6 +273,11 @@ class MatrixAdapter:
             raise DeliveryError(f"matrix: not connected ({self.last_error})")
         return self._client
 
+    async def post_text(self, channel: Channel, text: str, key: str) -> None:
+        """Post the bot's own plain text (a digest) as an m.notice, deduplicated by key."""
+        txn = "dw-text-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+        await self._send(channel, format_notice(text), txn)
+
     async def _send(self, channel: Channel, content: dict[str, Any], txn_id: str) -> str:
         if channel.platform != PLATFORM:
             raise DeliveryError(f"matrix: cannot post to {channel}", permanent=True)

@@ -595,6 +595,24 @@ class SlackAdapter:
         log.info("slack alert delivered: %s ts %s", delivery_key, ts)
         return Posted(message_id=ts, thread_id=thread_id)
 
+    async def post_text(self, channel: Channel, text: str, key: str) -> None:
+        """Post the bot's own plain text (a digest), escaped, unfurling nothing."""
+        del key  # Slack has no idempotency key for plain posts; digests are at most once
+        async with self._channel_lock(channel.id):
+            await self._pace(channel.id)
+            try:
+                await self._client.chat_postMessage(
+                    channel=channel.id,
+                    text=escape(text),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    link_names=False,
+                )
+            except Exception as error:
+                raise delivery_error(error) from None
+            finally:
+                self._last_post_at[channel.id] = time.monotonic()
+
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
         """chat.update an alert already posted (new sources, or a verdict)."""
         message = format_alert(view)

@@ -125,3 +125,23 @@ def test_secrets_never_reach_the_logs(
     for secret in (SECRET, fake.slack.bot_token, "test-token-0123456789"):
         assert secret not in logs
         assert urllib.parse.quote(secret) not in logs
+
+
+def test_a_channel_that_asks_for_a_digest_gets_one_post(
+    service: RunningService, fake: ThreadedFakeSlack
+) -> None:
+    assert _command(service, fake, "watch topic Clearview AI").status_code == 200
+    assert _command(service, fake, "digest on 00:00").status_code == 200
+
+    def digests() -> list[dict[str, Any]]:
+        return [
+            m
+            for m in fake.slack.messages("C0ALERTS")
+            if m.get("text", "").startswith("denialwatch digest")
+        ]
+
+    deadline = time.monotonic() + 40
+    while not digests() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(16)  # one more scheduler tick: the digest must not come twice
+    assert len(digests()) == 1
