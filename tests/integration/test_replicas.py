@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -36,24 +33,6 @@ TOPICS = [
     "Palantir Gotham",
     "FinFisher",
 ]
-
-
-@pytest.fixture
-def database() -> Iterator[str]:
-    base = os.environ.get("DENIALWATCH_TEST_DATABASE_URL")
-    if not base:
-        pytest.skip("DENIALWATCH_TEST_DATABASE_URL is not set (.ci/run sets it)")
-    import psycopg
-
-    name = f"dw_replicas_{uuid.uuid4().hex[:10]}"
-    admin = base.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _stream() -> tuple[list[dict[str, str]], dict[str, object], int]:
