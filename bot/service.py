@@ -318,12 +318,12 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     service.adapters.update(_adapters(settings, store, commands))
     if "console" in service.adapters:
         store.add_subscription(Subscription(CONSOLE_CHANNEL))
-    if settings.database_url.startswith("postgresql"):
-        from storage.leader import LeaderElection
+    from storage.leader import LeaderElection
 
-        election = LeaderElection(settings.database_url)
-        service.is_leader = election.try_acquire
-        service.release_leadership = election.release
+    # PostgreSQL: an advisory lock; SQLite: a file lock beside the database file.
+    election = LeaderElection(settings.database_url)
+    service.is_leader = election.try_acquire
+    service.release_leadership = election.release
     return service
 
 
