@@ -102,14 +102,16 @@ class CommandService:
         match command:
             case cmd.Help():
                 return CommandReply(cmd.help_text())
-            case cmd.Watch(kind=kind, name=name, country=country, aliases=aliases):
+            case cmd.Watch(
+                kind=kind, name=name, country=country, aliases=aliases, min_score=min_score
+            ):
                 watchlist = store.watchlist()
                 if kind == "agency":
                     watchlist = watchlist.with_agency(Agency(AgencyName(name), country, aliases))
-                    store.add_subscription(Subscription(channel, agency=name))
+                    store.add_subscription(Subscription(channel, agency=name, min_score=min_score))
                 else:
                     watchlist = watchlist.with_topic(Topic(TopicName(name), aliases))
-                    store.add_subscription(Subscription(channel, topic=name))
+                    store.add_subscription(Subscription(channel, topic=name, min_score=min_score))
                 store.save_watchlist(watchlist)
                 return CommandReply(f"Watching {kind} {name}; alerts go to this channel.")
             case cmd.Unwatch(name=name):

@@ -15,8 +15,8 @@ DEFAULT_MUTE = timedelta(days=7)
 USAGE = {
     "help": "help",
     "watch": (
-        "watch agency <name> [country=XX] [aka <alias>, <alias>]"
-        " | watch topic <name> [aka <alias>, …]"
+        "watch agency <name> [country=XX] [min=0.N] [aka <alias>, <alias>]"
+        " | watch topic <name> [min=0.N] [aka <alias>, …]"
     ),
     "unwatch": "unwatch <agency or topic name>",
     "watching": "watching",
@@ -50,6 +50,8 @@ class Watch:
     name: str
     country: str = ""
     aliases: tuple[str, ...] = ()
+    min_score: float = 0.0
+    """Alerts below this score are not posted to the channel."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +208,20 @@ def _watch(rest: str) -> Command:
             raise ValueError("a topic has no country")
         country = match.group(1).upper()
         body = (body[: match.start()] + " " + body[match.end() :]).strip()
+    min_score = 0.0
+    match = re.search(r"(?:^|\s)min=(\S+)(?=\s|$)", body)
+    if match:
+        try:
+            min_score = float(match.group(1))
+        except ValueError:
+            raise ValueError("min= takes a score between 0 and 1, such as min=0.7") from None
+        if not 0.0 <= min_score <= 1.0:
+            raise ValueError("min= takes a score between 0 and 1, such as min=0.7")
+        body = (body[: match.start()] + " " + body[match.end() :]).strip()
     name = " ".join(body.split())
     if not name:
         raise ValueError(f"the {kind} needs a name")
-    return Watch(kind, name, country, aliases)
+    return Watch(kind, name, country, aliases, min_score)
 
 
 def _split_aka(body: str) -> tuple[str, tuple[str, ...]]:

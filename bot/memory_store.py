@@ -289,5 +289,12 @@ class MemoryStore:
         with self._lock:
             self._state[key] = value
 
+    def claim_key(self, key: str) -> bool:
+        with self._lock:
+            if key in self._state:
+                return False
+            self._state[key] = "claimed"
+            return True
+
     def ping(self) -> None:
         return None

@@ -198,6 +198,10 @@ class Store(Protocol):
 
     def set_state(self, key: str, value: str) -> None: ...
 
+    def claim_key(self, key: str) -> bool:
+        """Record a key once across every replica; True only for the first caller."""
+        ...
+
     def ping(self) -> None:
         """Raise when the database does not answer."""
         ...

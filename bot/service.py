@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import cast
@@ -327,6 +327,15 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     return service
 
 
+def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
+    """Claim a Slack request id in the database, so a retry to any replica runs once."""
+
+    async def claim(key: str) -> bool:
+        return await anyio.to_thread.run_sync(store.claim_key, f"slack-inbound:{key}")
+
+    return claim
+
+
 def _adapters(settings: Settings, store: Store, commands: CommandService) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_enabled:
@@ -339,6 +348,7 @@ def _adapters(settings: Settings, store: Store, commands: CommandService) -> dic
             app_token=_secret(settings.slack_app_token),
             admins=settings.admin_ids,
             on_feedback=commands.feedback,
+            claim_inbound=_inbound_claim(store),
         )
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter

@@ -769,6 +769,17 @@ class SqlStore:
                 .on_conflict_do_update(index_elements=["key"], set_={"value": value})
             )
 
+    def claim_key(self, key: str) -> bool:
+        """Record a key once across every replica; True only for the first caller."""
+        with self._tx() as s:
+            insert = (
+                self._insert(AdapterStateRow)
+                .values(key=key, value="claimed")
+                .on_conflict_do_nothing()
+                .returning(col(AdapterStateRow.key))
+            )
+            return _inserted(s, insert)
+
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1")).scalar_one()

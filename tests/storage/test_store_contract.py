@@ -254,3 +254,9 @@ def test_adapter_state_is_overwritten(store: Store) -> None:
 
 def test_ping_answers(store: Store) -> None:
     store.ping()
+
+
+def test_a_key_is_claimed_once(store: Store) -> None:
+    assert store.claim_key("slack-inbound:Ev01")
+    assert not store.claim_key("slack-inbound:Ev01")
+    assert store.claim_key("slack-inbound:Ev02")

@@ -24,6 +24,7 @@ from bot.domain import Polarity
             ),
         ),
         ("WATCH agency  NSA ", cmd.Watch("agency", "NSA")),
+        ("watch topic Pegasus min=0.8", cmd.Watch("topic", "Pegasus", min_score=0.8)),
         ("unwatch topic Clearview AI", cmd.Unwatch("Clearview AI")),
         ("watching", cmd.Watching()),
         (
@@ -62,6 +63,8 @@ def test_command_parses(text: str, expected: cmd.Command) -> None:
         ("watch person Bob", "watch"),
         ("watch topic", "watch"),
         ("watch topic X country=BE", "watch"),
+        ("watch topic X min=2", "watch"),
+        ("watch topic X min=high", "watch"),
         ("claim a | b | maybe | q", "claim"),
         ("claim a | b | denies", "claim"),
         ("claim a | b | denies | q | ftp://x", "claim"),
