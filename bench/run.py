@@ -56,6 +56,30 @@ def table(rows: list[dict[str, float | int | str]]) -> str:
     )
 
 
+def replay_seconds(count: int = 1_000) -> float | None:
+    """Time `replay` of `count` reports: the dev stream repeated under fresh ids."""
+    import time
+    from dataclasses import replace
+
+    from bot.domain import ReportId
+    from bot.loading import read_reports, read_watchlist
+    from bot.replay import replay
+
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return None
+    stream = read_reports(dev / "reports.jsonl")
+    reports = [
+        replace(stream[i % len(stream)], id=ReportId(f"{stream[i % len(stream)].id}-{i}"))
+        for i in range(count)
+    ]
+    watchlist = read_watchlist(dev / "watchlist.json")
+    started = time.perf_counter()
+    for _ in replay(reports, watchlist):
+        pass
+    return time.perf_counter() - started
+
+
 def main() -> None:
     """Run every scale, print each result as JSON and write RESULTS.md."""
     rows = []
@@ -68,6 +92,7 @@ def main() -> None:
         for split in ("dev", "test"):
             retrieval[split] = evaluate_retrieval(CHECKTHAT, split)
             print(json.dumps({"split": split, **retrieval[split]}), flush=True)
+    seconds = replay_seconds()
     notes = Path(__file__).resolve().parent / "NOTES.md"
     text = (
         "# Benchmark results\n\n"
@@ -86,6 +111,12 @@ def main() -> None:
                 f"| {split} | {figures['map@5']} | {figures['mrr']} | {figures['p@1']} "
                 f"| {figures['queries']} |\n"
             )
+    if seconds is not None:
+        text += (
+            "\n## Replay\n\n"
+            f"`denialwatch replay` of 1,000 reports (the dev stream repeated under new ids, "
+            f"so every report makes statements and many contradict): {seconds:.1f} s.\n"
+        )
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)
 

@@ -31,6 +31,7 @@ from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.ports import (
     ChatAdapter,
+    Clock,
     CommandReply,
     CommandRequest,
     Delivery,
@@ -67,6 +68,7 @@ class Service:
     ingestion: Ingestion
     search: ClaimSearch
     metrics: Metrics
+    clock: Clock = field(default_factory=SystemClock)
     adapters: dict[str, ChatAdapter] = field(default_factory=dict)
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
@@ -110,7 +112,7 @@ class Service:
     def on_delivery(self, delivery: Delivery, outcome: str) -> None:
         self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
         if outcome == "sent" and delivery.created_at is not None:
-            now = SystemClock().now()
+            now = self.clock.now()
             self.metrics.delivery_seconds.observe((now - delivery.created_at).total_seconds())
 
     async def handle_command(self, request: CommandRequest) -> CommandReply:
@@ -150,7 +152,7 @@ class Service:
             await adapter.start(self.handle_command)
             log.info("adapter started", adapter=name)
         worker = DeliveryWorker(
-            self.store, self.adapters, SystemClock(), on_outcome=self.on_delivery
+            self.store, self.adapters, self.clock, on_outcome=self.on_delivery
         )
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
@@ -232,7 +234,7 @@ class Service:
         undelivered = getattr(self.store, "undelivered", None)
         if not callable(undelivered):
             return
-        now = SystemClock().now()
+        now = self.clock.now()
         pending: list[Delivery] = await anyio.to_thread.run_sync(undelivered, 1000)
         self.metrics.outbox_depth.set(len(pending))
         self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
@@ -248,7 +250,7 @@ class Service:
 
     async def _digests(self) -> None:
         """Post each channel's daily digest once, at or after the time it asked for."""
-        now = SystemClock().now()
+        now = self.clock.now()
         subs = await anyio.to_thread.run_sync(self.store.subscriptions)
         for channel in sorted({s.channel for s in subs}, key=str):
             at = await anyio.to_thread.run_sync(self.store.get_state, f"digest:{channel}")
@@ -314,6 +316,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         ingestion=ingestion,
         search=search,
         metrics=metrics,
+        clock=clock,
     )
     service.adapters.update(_adapters(settings, store, commands))
     if "console" in service.adapters:
