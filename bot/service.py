@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import cast
 
 import anyio.to_thread
@@ -46,6 +46,7 @@ DELIVERY_POLL_SECONDS = 0.5
 PENDING_POLL_SECONDS = 5.0
 LEADER_TICK_SECONDS = 15.0
 DRAIN_SECONDS = 10.0
+SEARCH_REFRESH = timedelta(minutes=1)
 
 
 def open_store(settings: Settings) -> Store:
@@ -74,6 +75,7 @@ class Service:
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    _search_refreshed_at: datetime | None = None
 
     async def readiness(self) -> str | None:
         try:
@@ -226,7 +228,16 @@ class Service:
                 self.record(analysis)
             if not analyses:
                 break
+        await self._refresh_search()
         await self._refresh_gauges()
+
+    async def _refresh_search(self) -> None:
+        """Pick up statements other replicas analysed, at most once a minute."""
+        now = self.clock.now()
+        if self._search_refreshed_at and now - self._search_refreshed_at < SEARCH_REFRESH:
+            return
+        self._search_refreshed_at = now
+        self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
 
     async def _refresh_gauges(self) -> None:
         # Only a read-only view will do: `due_deliveries` claims rows, which would hold
