@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -192,20 +191,23 @@ class Extractor:
             )
             for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True))
         ]
-        main_agency = _main(units, "agencies")
-        main_topic = _main(units, "topics")
         candidates: list[_Candidate] = []
         decisions: list[Decision] = []
-        last_agency = main_agency
+        # "The force" and "the software" refer back: to the agency and topic named last
+        # before the sentence (the title comes first), never to one named only later.
+        last_agency: str | None = None
+        last_topic: str | None = None
         for unit in units:
             agency = _nearest(unit.agencies, unit.topics)
-            if agency is None and main_agency and self._refers_back(unit, main_agency, lexicon):
-                agency = Mention(last_agency or main_agency, 0, 0, 0.7)
+            if agency is None and last_agency and self._refers_back(unit, last_agency, lexicon):
+                agency = Mention(last_agency, 0, 0, 0.7)
             elif agency is not None:
                 last_agency = agency.name
             topic = _nearest(unit.topics, unit.agencies)
-            if topic is None and main_topic and lexicon.has("topic_anaphora", unit.words.folded):
-                topic = Mention(main_topic, 0, 0, 0.7)
+            if topic is None and last_topic and lexicon.has("topic_anaphora", unit.words.folded):
+                topic = Mention(last_topic, 0, 0, 0.7)
+            elif topic is not None:
+                last_topic = topic.name
             if agency is None or topic is None:
                 if agency or topic:
                     reason = Reason.NO_AGENCY if agency is None else Reason.NO_TOPIC
@@ -256,18 +258,6 @@ def _units_of(report: Report) -> list[tuple[bool, str]]:
             continue
         units.append((False, sentence))
     return units
-
-
-def _main(units: Sequence[_Unit], field: str) -> str | None:
-    counts: Counter[str] = Counter()
-    first: dict[str, int] = {}
-    for unit in units:
-        for mention in getattr(unit, field):
-            counts[mention.name] += 2 if unit.is_title else 1
-            first.setdefault(mention.name, unit.index)
-    if not counts:
-        return None
-    return min(counts, key=lambda name: (-counts[name], first[name]))
 
 
 def _nearest(mentions: Sequence[Mention], others: Sequence[Mention]) -> Mention | None:

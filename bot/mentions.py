@@ -26,6 +26,13 @@ class Words:
     keys: tuple[tuple[str, ...], ...]
     """Per word: its own match key, then the concept keys of a compound's parts."""
     countries: tuple[tuple[int, str], ...]
+    cities: tuple[tuple[int, str], ...] = ()
+    """City cues: they point to a country but are never stripped from a name."""
+
+    @property
+    def places(self) -> tuple[tuple[int, str], ...]:
+        """Country and city cues together, by position."""
+        return tuple(sorted(self.countries + self.cities))
 
     @classmethod
     def of(cls, text: str, vocabulary: Vocabulary) -> Words:
@@ -33,7 +40,13 @@ class Words:
         folded = tuple(f for f, _ in pairs)
         raw = tuple(r for _, r in pairs)
         keys = tuple((_key(w, vocabulary), *compound_parts(w, vocabulary)) for w in folded)
-        return cls(folded, raw, keys, tuple(vocabulary.countries_in(folded, raw)))
+        return cls(
+            folded,
+            raw,
+            keys,
+            tuple(vocabulary.countries_in(folded, raw)),
+            tuple(vocabulary.cities_in(folded)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +198,19 @@ class AgencyFinder:
                 best[agency.name] = mention
         return _drop_ambiguous(list(best.values()))
 
+    def _names_another_body(self, form: _Form, words: Words, start: int, end: int) -> bool:
+        """Say whether a partial match carries a concept the name lacks.
+
+        "Danish police intelligence" shares "intelligence" with "Danish Defence
+        Intelligence Service", but "police" names a different body.
+        """
+        heads = {f"#{h}" for h in self._vocabulary.generic_heads}
+        own = set(form.required) | heads
+        for keys in words.keys[max(0, start - 1) : end + 1]:
+            if any(key.startswith("#") and key not in own for key in keys):
+                return True
+        return False
+
     def _match(
         self, agency: Agency, form: _Form, words: Words, report_countries: frozenset[str]
     ) -> Mention | None:
@@ -196,7 +222,7 @@ class AgencyFinder:
         fraction = matched / len(form.required)
         adjacent = {
             code
-            for pos, code in words.countries
+            for pos, code in words.places
             if start - ADJACENT <= pos < start or end <= pos < end + ADJACENT
         }
         if adjacent and form.country and form.country not in adjacent:
@@ -204,6 +230,8 @@ class AgencyFinder:
         has_country = form.country in adjacent
         if fraction < 1.0:
             if has_country and fraction >= 0.5 and not form.distinctive:
+                if self._names_another_body(form, words, start, end):
+                    return None
                 return Mention(agency.name, start, end, 0.75)
             return None
         if has_country:
@@ -290,7 +318,14 @@ def _match_topic(
     if len(keys) >= 4:
         good = fraction >= 0.6 and (found >= 1 or not distinctive)
     else:
-        good = bool(distinctive) and found == len(distinctive) and fraction >= 0.5
+        # Half a short name will do only when what matched is written as a name
+        # ("Clearview" for "Clearview AI"), not an ordinary word that shares its stem.
+        named = any(
+            _same(d, stems[i]) and words.raw[i][:1].isupper()
+            for d in distinctive
+            for i in range(start, end)
+        )
+        good = named and found == len(distinctive) and fraction >= 0.5
     return Mention(topic.name, start, end, 0.8) if good else None
 
 
@@ -307,7 +342,7 @@ def _drop_ambiguous(mentions: list[Mention]) -> list[Mention]:
 
 
 def report_countries(words: Sequence[Words]) -> frozenset[str]:
-    return frozenset(code for w in words for _, code in w.countries)
+    return frozenset(code for w in words for _, code in w.places)
 
 
 def watch_names(watchlist: Watchlist) -> set[str]:

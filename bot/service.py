@@ -153,9 +153,7 @@ class Service:
         for name, adapter in self.adapters.items():
             await adapter.start(self.handle_command)
             log.info("adapter started", adapter=name)
-        worker = DeliveryWorker(
-            self.store, self.adapters, self.clock, on_outcome=self.on_delivery
-        )
+        worker = DeliveryWorker(self.store, self.adapters, self.clock, on_outcome=self.on_delivery)
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self._leader_tick,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.language.lexicon import Phrase
 from bot.language.text import fold, stem
@@ -22,6 +22,8 @@ class Vocabulary:
     """Case-sensitive acronyms (US, UK) -> ISO country code."""
     generic_topic_words: frozenset[str]
     news_agencies: frozenset[str]
+    city_words: Mapping[str, str] = field(default_factory=dict)
+    """Folded city name -> ISO country code: a cue for the country, never part of a name."""
 
     @classmethod
     def from_mappings(
@@ -57,6 +59,7 @@ class Vocabulary:
                 fold(w) for w in _strings(concepts, "generic_topic_words")
             ),
             news_agencies=frozenset(_strings(concepts, "news_agencies")),
+            city_words=_cities(countries),
         )
 
     def concept(self, word: str) -> str | None:
@@ -73,6 +76,16 @@ class Vocabulary:
         acronyms = {w.replace(".", ""): code for w, code in self.country_acronyms.items()}
         found.extend((i, acronyms[w]) for i, w in enumerate(raw_words) if w in acronyms)
         return sorted(found)
+
+    def cities_in(self, words: Sequence[str]) -> list[tuple[int, str]]:
+        """Return (position, code) for each city that points to a country."""
+        return [(i, self.city_words[w]) for i, w in enumerate(words) if w in self.city_words]
+
+
+def _cities(countries: Mapping[str, object]) -> dict[str, str]:
+    table = countries.get("cities", {})
+    assert isinstance(table, dict)
+    return {fold(city): str(code) for code, cities in table.items() for city in cities}
 
 
 def _strings(data: Mapping[str, object], key: str) -> list[str]:
