@@ -99,3 +99,18 @@ def running_service(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `denialwatch ARGS…` as a separate process and capture what it prints."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=None if env is None else dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )

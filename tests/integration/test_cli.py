@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from bot.domain import Reason
 from bot.extraction import Extractor
 from bot.language.resources import load_lexicons, load_vocabulary
 from bot.loading import read_reports, read_watchlist
+from tests.running import run_cli, service_env
 
 pytestmark = pytest.mark.shared
 
@@ -121,12 +121,7 @@ def test_bad_input_gets_one_error_line_and_nonzero_exit(
 ) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(content)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "replay", str(path), "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli("replay", str(path), "--json")
     assert done.returncode == 2
     assert done.stdout == ""
     [line] = done.stderr.strip().splitlines()
@@ -134,37 +129,20 @@ def test_bad_input_gets_one_error_line_and_nonzero_exit(
 
 
 def test_missing_file_is_one_clear_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "replay", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_cli("replay", str(tmp_path / "nope"))
     assert done.returncode == 2
     assert done.stderr.strip() == f"denialwatch: error: {tmp_path / 'nope'}: no such file"
 
 
 def test_bad_setting_stops_start_up_with_one_line_naming_the_variable(tmp_path: Path) -> None:
-    from tests.running import service_env
-
     env = service_env(tmp_path, {"DENIALWATCH_HTTP_PORT": "eighty"})
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+    done = run_cli("run", env=env, cwd=tmp_path)
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("denialwatch: error: DENIALWATCH_HTTP_PORT:")
 
 
 def test_import_keeps_good_rows_and_names_bad_lines(tmp_path: Path) -> None:
-    from tests.running import service_env
-
     env = service_env(tmp_path)
     reports = tmp_path / "in.jsonl"
     reports.write_text(
@@ -181,15 +159,7 @@ def test_import_keeps_good_rows_and_names_bad_lines(tmp_path: Path) -> None:
     )
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bot.cli", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        return run_cli(*args, env=env, cwd=tmp_path)
 
     done = cli("claims", "import", str(reports))
     assert done.returncode == 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +14,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from tests.conftest import dev_report, free_port
-from tests.running import running_service, service_env
+from tests.running import run_cli, running_service, service_env
 
 pytestmark = pytest.mark.shared
 
@@ -85,15 +83,7 @@ def test_feed_added_by_cli_yields_the_alert(
         "DENIALWATCH_WATCHLIST": str(data_dir / "dev" / "watchlist.json"),
     }
     env = service_env(tmp_path, extra)
-    added = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "feeds", "add", feed_server, "--every", "1"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    added = run_cli("feeds", "add", feed_server, "--every", "1", env=env, cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     with running_service(tmp_path, extra) as service:
         alerts = service.wait_for(
@@ -113,27 +103,12 @@ def test_feeds_add_refuses_a_private_address_before_connecting(tmp_path: Path) -
         "file:///etc/passwd",
         "http://10.0.0.1/rss",
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "feeds", "add", url],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        done = run_cli("feeds", "add", url, env=env, cwd=tmp_path)
         assert done.returncode == 2, url
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("denialwatch: error: refused"), line
-    listed = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "feeds", "list"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    listed = run_cli("feeds", "list", env=env, cwd=tmp_path)
+    assert listed.returncode == 0
     assert listed.stdout == ""
 
 

@@ -96,8 +96,14 @@ def prepare_database(path: Path, listing: Watchlist) -> str:
 class Bot:
     """One `denialwatch run` process at a time, restartable, on a fixed database."""
 
-    def __init__(self, workdir: Path, database_url: str, slack: FakeSlack, *,
-                 group_window_minutes: float = 10.0) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str,
+        slack: FakeSlack,
+        *,
+        group_window_minutes: float = 10.0,
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -124,8 +130,12 @@ class Bot:
         self.starts += 1
         self._log = (self.workdir / f"run-{self.starts}.log").open("w")
         self.process = subprocess.Popen(
-            [str(DENIALWATCH), "run"], cwd=self.workdir, env=self.env,
-            stdout=self._log, stderr=subprocess.STDOUT)
+            [str(DENIALWATCH), "run"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         if isinstance(self.slack, KillingSlack):
             self.slack.pid = self.process.pid
         deadline = time.monotonic() + 30
@@ -190,8 +200,10 @@ class Bot:
         answer = await client.get(f"{self.base}/api/v1/reports/{report.id}")
         if answer.status_code == 404:
             posted = await client.post(
-                f"{self.base}/api/v1/reports", json=report_document(report),
-                headers={"Authorization": f"Bearer {API_TOKEN}"})
+                f"{self.base}/api/v1/reports",
+                json=report_document(report),
+                headers={"Authorization": f"Bearer {API_TOKEN}"},
+            )
             assert posted.status_code == 202, posted.text
             return False
         return bool(answer.json()["analysed"])

@@ -26,27 +26,49 @@ NEWSROOM = Channel("memory", ChannelId("newsroom"))
 DESK = Channel("memory", ChannelId("desk"))
 
 
-def statement(report: str, polarity: Polarity, *, agency: str = "Zephyr Police",
-              topic: str = "Clearview AI", source: str = "", day: int = 1) -> Statement:
+def statement(
+    report: str,
+    polarity: Polarity,
+    *,
+    agency: str = "Zephyr Police",
+    topic: str = "Clearview AI",
+    source: str = "",
+    day: int = 1,
+) -> Statement:
     return Statement(
-        report_id=ReportId(report), agency=AgencyName(agency), topic=TopicName(topic),
-        polarity=polarity, quote=f"{report} says {polarity}", published=date(2021, 1, day),
+        report_id=ReportId(report),
+        agency=AgencyName(agency),
+        topic=TopicName(topic),
+        polarity=polarity,
+        quote=f"{report} says {polarity}",
+        published=date(2021, 1, day),
         source=source or f"source of {report}",
     )
 
 
-def contradiction(new: str, earlier: str = "denial", *, agency: str = "Zephyr Police",
-                  topic: str = "Clearview AI", source: str = "") -> Contradiction:
+def contradiction(
+    new: str,
+    earlier: str = "denial",
+    *,
+    agency: str = "Zephyr Police",
+    topic: str = "Clearview AI",
+    source: str = "",
+) -> Contradiction:
     """`new` affirms what `earlier` denied."""
     return Contradiction(
         new=statement(new, Polarity.AFFIRMS, agency=agency, topic=topic, source=source, day=2),
         earlier=statement(earlier, Polarity.DENIES, agency=agency, topic=topic),
-        kind=ContradictionKind.DENIAL_CONTRADICTED, score=0.9,
+        kind=ContradictionKind.DENIAL_CONTRADICTED,
+        score=0.9,
     )
 
 
-def commit(store: Store, clock: Clock, *contradictions: Contradiction,
-           group_window: timedelta = DEFAULT_GROUP_WINDOW) -> list[Delivery]:
+def commit(
+    store: Store,
+    clock: Clock,
+    *contradictions: Contradiction,
+    group_window: timedelta = DEFAULT_GROUP_WINDOW,
+) -> list[Delivery]:
     """Route and commit contradictions the way `Pipeline.commit` does; return new rows."""
     keys = {alert_key(c.agency, c.topic) for c in contradictions}
     open_alerts: dict[AlertKey, AlertRecord] = {}
@@ -54,11 +76,23 @@ def commit(store: Store, clock: Clock, *contradictions: Contradiction,
         record = store.alert(key)
         if record is not None:
             open_alerts[key] = record
-    routing = route(list(contradictions), store.subscriptions(), store.silences(), open_alerts,
-                    clock.now(), group_window)
-    store.save_analysis(AnalysisWrite(
-        report_id=contradictions[0].new.report_id, contradictions=list(contradictions),
-        deliveries=routing.deliveries, alerts=routing.alerts, at=clock.now()))
+    routing = route(
+        list(contradictions),
+        store.subscriptions(),
+        store.silences(),
+        open_alerts,
+        clock.now(),
+        group_window,
+    )
+    store.save_analysis(
+        AnalysisWrite(
+            report_id=contradictions[0].new.report_id,
+            contradictions=list(contradictions),
+            deliveries=routing.deliveries,
+            alerts=routing.alerts,
+            at=clock.now(),
+        )
+    )
     return list(routing.deliveries)
 
 
@@ -68,12 +102,16 @@ class ReconcilingAdapter(MemoryAdapter):
 
     lookups: list[str] = field(default_factory=list)
 
-    async def find_posted(self, channel: Channel, delivery_key: str,
-                          thread_id: str = "") -> Posted | None:
+    async def find_posted(
+        self, channel: Channel, delivery_key: str, thread_id: str = ""
+    ) -> Posted | None:
         self.lookups.append(delivery_key)
         for sent in self.posts:
-            if (sent.channel == channel and sent.delivery_key == delivery_key
-                    and sent.thread_id == thread_id):
+            if (
+                sent.channel == channel
+                and sent.delivery_key == delivery_key
+                and sent.thread_id == thread_id
+            ):
                 return Posted(sent.message_id, sent.thread_id)
         return None
 

@@ -32,13 +32,23 @@ from bot.pipeline import Pipeline
 from bot.ports import DeliveryStatus
 
 AGENCIES = (
-    ("Zephyr Regional Police", "XA"), ("Korvania Border Guard", "XB"),
-    ("Ostmark Customs Office", "XC"), ("Valdoria Intelligence Service", "XD"),
-    ("Brennholt Municipal Police", "XE"), ("Quillon Coast Guard", "XF"),
-    ("Tavaris Prison Service", "XG"), ("Mirelund Tax Authority", "XH"),
+    ("Zephyr Regional Police", "XA"),
+    ("Korvania Border Guard", "XB"),
+    ("Ostmark Customs Office", "XC"),
+    ("Valdoria Intelligence Service", "XD"),
+    ("Brennholt Municipal Police", "XE"),
+    ("Quillon Coast Guard", "XF"),
+    ("Tavaris Prison Service", "XG"),
+    ("Mirelund Tax Authority", "XH"),
 )
-TOPICS = ("Clearview AI", "Pegasus spyware", "Palantir Gotham", "Cellebrite UFED",
-          "ShotSpotter", "FinFisher")
+TOPICS = (
+    "Clearview AI",
+    "Pegasus spyware",
+    "Palantir Gotham",
+    "Cellebrite UFED",
+    "ShotSpotter",
+    "FinFisher",
+)
 DENIALS = {
     "en": "A spokesperson for the {a} said the force had never used {t}.",
     "nl": "Een woordvoerder van de {a} zei dat de politie nooit {t} heeft gebruikt.",
@@ -61,12 +71,15 @@ LANGUAGES = tuple(DENIALS)
 
 
 def watchlist() -> Watchlist:
-    return Watchlist(tuple(Agency(AgencyName(a), c) for a, c in AGENCIES),
-                     tuple(Topic(TopicName(t)) for t in TOPICS))
+    return Watchlist(
+        tuple(Agency(AgencyName(a), c) for a, c in AGENCIES),
+        tuple(Topic(TopicName(t)) for t in TOPICS),
+    )
 
 
-def stream(count: int, seed: int = 11, *, pairs: int | None = None,
-           noise: float = 0.3) -> list[Report]:
+def stream(
+    count: int, seed: int = 11, *, pairs: int | None = None, noise: float = 0.3
+) -> list[Report]:
     """`count` reports in publication order; most pairs see 1-4 alternating statements."""
     rng = random.Random(seed)
     all_pairs = [(a, t) for a, _ in AGENCIES for t in TOPICS]
@@ -84,28 +97,47 @@ def stream(count: int, seed: int = 11, *, pairs: int | None = None,
             # Denials are more common than confirmations, as in the news.
             templates = DENIALS if rng.random() < 0.6 else CONFIRMATIONS
             text = templates[language].format(a=agency, t=topic)
-        reports.append(Report(ReportId(f"syn-{n:05d}"), day, f"Wire {n % 17}",
-                              f"https://news.example/{n}", language, "", text))
+        reports.append(
+            Report(
+                ReportId(f"syn-{n:05d}"),
+                day,
+                f"Wire {n % 17}",
+                f"https://news.example/{n}",
+                language,
+                "",
+                text,
+            )
+        )
     return reports
 
 
 def report_document(report: Report) -> dict[str, str]:
-    return {"id": report.id, "published": report.published.isoformat(), "source": report.source,
-            "url": report.url, "language": report.language or "", "title": report.title,
-            "text": report.text}
+    return {
+        "id": report.id,
+        "published": report.published.isoformat(),
+        "source": report.source,
+        "url": report.url,
+        "language": report.language or "",
+        "title": report.title,
+        "text": report.text,
+    }
 
 
-async def undisturbed(reports: list[Report], listing: Watchlist, channel: Channel, *,
-                      group_window: timedelta = DEFAULT_GROUP_WINDOW,
-                      step_seconds: float = 0.0) -> tuple[Counter[str], Counter[str]]:
+async def undisturbed(
+    reports: list[Report],
+    listing: Watchlist,
+    channel: Channel,
+    *,
+    group_window: timedelta = DEFAULT_GROUP_WINDOW,
+    step_seconds: float = 0.0,
+) -> tuple[Counter[str], Counter[str]]:
     """What an undisturbed run posts and edits in `channel`: the delivery keys posted,
     and those applied as edits of a lead; reports arrive `step_seconds` apart."""
     store = MemoryStore()
     store.save_watchlist(listing)
     store.add_subscription(Subscription(channel))
     clock = FixedClock()
-    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary(),
-                        group_window=group_window)
+    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary(), group_window=group_window)
     adapter = MemoryAdapter(platform=channel.platform)
     worker = DeliveryWorker(store, {channel.platform: adapter}, clock, channel_interval=0.0)
     for report in reports:

@@ -40,8 +40,9 @@ async def slack() -> AsyncIterator[KillingSlack]:
         await fake.stop()
 
 
-async def run_disturbed(tmp_path: Path, slack: KillingSlack, reports: list[Report],
-                        listing_path: Path | None = None) -> tuple[Bot, list[str]]:
+async def run_disturbed(
+    tmp_path: Path, slack: KillingSlack, reports: list[Report], listing_path: Path | None = None
+) -> tuple[Bot, list[str]]:
     listing = read_watchlist(listing_path) if listing_path else watchlist()
     url = prepare_database(tmp_path / "denialwatch.db", listing)
     bot = Bot(tmp_path, url, slack, group_window_minutes=WINDOW_MINUTES)
@@ -52,21 +53,28 @@ async def run_disturbed(tmp_path: Path, slack: KillingSlack, reports: list[Repor
     finally:
         await bot.stop()
     assert all(d.status is DeliveryStatus.SENT for d in deliveries), [
-        (d.key, d.status, d.last_error) for d in deliveries if d.status is not DeliveryStatus.SENT]
+        (d.key, d.status, d.last_error) for d in deliveries if d.status is not DeliveryStatus.SENT
+    ]
     return bot, [d.key for d in deliveries if d.update]
 
 
-async def assert_same_as_undisturbed(slack: KillingSlack, reports: list[Report],
-                                     edited: list[str], listing_path: Path | None = None) -> None:
+async def assert_same_as_undisturbed(
+    slack: KillingSlack, reports: list[Report], edited: list[str], listing_path: Path | None = None
+) -> None:
     listing = read_watchlist(listing_path) if listing_path else watchlist()
     expected_posts, expected_edits = await undisturbed(
-        reports, listing, ALERTS, group_window=timedelta(minutes=WINDOW_MINUTES),
-        step_seconds=60.0)
+        reports, listing, ALERTS, group_window=timedelta(minutes=WINDOW_MINUTES), step_seconds=60.0
+    )
     posted = slack.delivered()
     duplicated = {key: n for key, n in posted.items() if n > 1}
     lost = set(expected_posts) - set(posted)
-    report = {"lost": len(lost), "duplicated": sum(n - 1 for n in duplicated.values()),
-              "posts": sum(posted.values()), "edits": len(edited), "kills": slack.kills}
+    report = {
+        "lost": len(lost),
+        "duplicated": sum(n - 1 for n in duplicated.values()),
+        "posts": sum(posted.values()),
+        "edits": len(edited),
+        "kills": slack.kills,
+    }
     print("crash figures:", json.dumps(report))
     assert duplicated == {}
     assert lost == set()
@@ -74,10 +82,13 @@ async def assert_same_as_undisturbed(slack: KillingSlack, reports: list[Report],
     assert set(edited) == set(expected_edits)
 
 
-@pytest.mark.parametrize("plan", [
-    pytest.param({2: "after", 4: "before", 7: "after", 11: "after"}, id="after-before-after"),
-    pytest.param({1: "after", 3: "after", 5: "before"}, id="lead-first"),
-])
+@pytest.mark.parametrize(
+    "plan",
+    [
+        pytest.param({2: "after", 4: "before", 7: "after", 11: "after"}, id="after-before-after"),
+        pytest.param({1: "after", 3: "after", 5: "before"}, id="lead-first"),
+    ],
+)
 async def test_killed_around_slack_posts_loses_nothing_and_posts_nothing_twice(
     tmp_path: Path, slack: KillingSlack, plan: dict[int, str]
 ) -> None:
@@ -90,8 +101,9 @@ async def test_killed_around_slack_posts_loses_nothing_and_posts_nothing_twice(
     assert any(m.get("thread_ts") for m in slack.messages(ALERTS.id))  # threads exercised
 
 
-needs_dev = pytest.mark.skipif(not (DEV / "reports.jsonl").exists(),
-                               reason="../shared/data/dev is not here")
+needs_dev = pytest.mark.skipif(
+    not (DEV / "reports.jsonl").exists(), reason="../shared/data/dev is not here"
+)
 
 
 def dev_reports() -> list[Report]:

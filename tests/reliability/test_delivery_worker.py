@@ -49,11 +49,17 @@ def outcomes() -> Outcomes:
     return Outcomes()
 
 
-def worker(store: MemoryStore, adapter: MemoryAdapter, clock: FixedClock,
-           outcomes: Outcomes | None = None, **options: object) -> DeliveryWorker:
+def worker(
+    store: MemoryStore,
+    adapter: MemoryAdapter,
+    clock: FixedClock,
+    outcomes: Outcomes | None = None,
+    **options: object,
+) -> DeliveryWorker:
     options.setdefault("channel_interval", 0.0)
-    return DeliveryWorker(store, {"memory": adapter}, clock, rng=random.Random(7),
-                          on_outcome=outcomes, **options)  # type: ignore[arg-type]
+    return DeliveryWorker(
+        store, {"memory": adapter}, clock, rng=random.Random(7), on_outcome=outcomes, **options
+    )  # type: ignore[arg-type]
 
 
 def only(store: MemoryStore) -> Delivery:
@@ -160,8 +166,9 @@ async def test_permanent_error_stops_retrying_and_says_so(
     assert row.status is DeliveryStatus.FAILED
     assert "channel_not_found" in row.last_error
     assert outcomes.of("failed") == [row.key]
-    assert any(e["event"] == "delivery failed permanently" and e["log_level"] == "error"
-               for e in logs)
+    assert any(
+        e["event"] == "delivery failed permanently" and e["log_level"] == "error" for e in logs
+    )
     clock.advance(timedelta(days=1))
     assert await worker(store, adapter, clock).run_once() == 0
     assert adapter.posts == []
@@ -225,8 +232,9 @@ class TimedAdapter(MemoryAdapter):
 
     times: list[tuple[Channel, float]] = field(default_factory=list)
 
-    async def post_alert(self, channel: Channel, view: AlertView, delivery_key: str,
-                         thread_id: str = "") -> Posted:
+    async def post_alert(
+        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
+    ) -> Posted:
         self.times.append((channel, time.monotonic()))
         return await super().post_alert(channel, view, delivery_key, thread_id)
 
@@ -282,7 +290,7 @@ class LosesSentMark(MemoryStore):
 
 
 async def test_a_post_whose_outcome_was_lost_is_reconciled_not_posted_again(
-    clock: FixedClock
+    clock: FixedClock,
 ) -> None:
     store = LosesSentMark()
     store.add_subscription(Subscription(NEWSROOM))
@@ -304,7 +312,7 @@ async def test_a_post_whose_outcome_was_lost_is_reconciled_not_posted_again(
 
 
 async def test_a_thread_reply_whose_outcome_was_lost_is_reconciled_in_its_thread(
-    clock: FixedClock
+    clock: FixedClock,
 ) -> None:
     store = MemoryStore()
     store.add_subscription(Subscription(NEWSROOM))

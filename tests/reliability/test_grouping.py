@@ -49,8 +49,9 @@ def adapter() -> MemoryAdapter:
 
 
 def worker(store: MemoryStore, adapter: MemoryAdapter, clock: FixedClock) -> DeliveryWorker:
-    return DeliveryWorker(store, {"memory": adapter}, clock, rng=random.Random(3),
-                          channel_interval=0.0)
+    return DeliveryWorker(
+        store, {"memory": adapter}, clock, rng=random.Random(3), channel_interval=0.0
+    )
 
 
 async def test_first_contradiction_of_a_pair_is_posted_at_once_as_the_lead(
@@ -220,14 +221,19 @@ def test_a_contradiction_and_its_outbox_rows_are_committed_in_one_write(
     clock: FixedClock,
 ) -> None:
     store = RecordingStore()
-    store.save_watchlist(Watchlist((Agency(AgencyName("Zephyr Regional Police"), "XA"),),
-                                   (Topic(TopicName("Clearview AI")),)))
+    store.save_watchlist(
+        Watchlist(
+            (Agency(AgencyName("Zephyr Regional Police"), "XA"),),
+            (Topic(TopicName("Clearview AI")),),
+        )
+    )
     store.add_subscription(Subscription(NEWSROOM))
     pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
-    texts = ("A spokesperson for the Zephyr Regional Police said the force had never used "
-             "Clearview AI.",
-             "The interior minister confirmed that the Zephyr Regional Police had used "
-             "Clearview AI since last year.")
+    texts = (
+        "A spokesperson for the Zephyr Regional Police said the force had never used Clearview AI.",
+        "The interior minister confirmed that the Zephyr Regional Police had used "
+        "Clearview AI since last year.",
+    )
     for n, text in enumerate(texts):
         report = Report(ReportId(f"r{n}"), date(2021, 1, 1 + n), "src", "", "en", "", text)
         pipeline.ingest(report)

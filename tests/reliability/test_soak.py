@@ -40,8 +40,9 @@ RETRY_AFTER = 5.0
 class StormySlack(FakeSlack):
     """Fails every call while `storm()` is true, cycling 429 / 500 / stored-then-500."""
 
-    def __init__(self, storm: Callable[[], bool], now: Callable[[], datetime],
-                 **options: Any) -> None:
+    def __init__(
+        self, storm: Callable[[], bool], now: Callable[[], datetime], **options: Any
+    ) -> None:
         super().__init__(**options)
         self.storm = storm
         self.now = now
@@ -69,8 +70,9 @@ class StormySlack(FakeSlack):
             raise SlackError("internal_error", status=500)
         return result
 
-    def _record(self, method: str, args: dict[str, Any], token: str, status: int,
-                body: dict[str, Any]) -> None:
+    def _record(
+        self, method: str, args: dict[str, Any], token: str, status: int, body: dict[str, Any]
+    ) -> None:
         if status == 429 and method in ("chat.postMessage", "chat.update"):
             self.sends.append((str(args.get("channel", "")), self.now(), status))
         super()._record(method, args, token, status, body)
@@ -97,15 +99,21 @@ async def test_2000_reports_through_a_minute_of_429_and_500_deliver_every_alert_
     for channel in CHANNELS:
         store.add_subscription(Subscription(channel))
     pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
-    slack = StormySlack(storm, clock.now, scopes=manifest_scopes(),
-                        channels=[c.id for c in CHANNELS])
+    slack = StormySlack(
+        storm, clock.now, scopes=manifest_scopes(), channels=[c.id for c in CHANNELS]
+    )
     await slack.start()
     try:
-        adapter = SlackAdapter(bot_token=slack.bot_token, signing_secret="soak-secret",
-                               api_url=slack.api_url, min_post_interval=0.0)
+        adapter = SlackAdapter(
+            bot_token=slack.bot_token,
+            signing_secret="soak-secret",
+            api_url=slack.api_url,
+            min_post_interval=0.0,
+        )
         await adapter.start(_no_commands)
-        worker = DeliveryWorker(store, {"slack": adapter}, clock, rng=random.Random(5),
-                                channel_interval=0.0)
+        worker = DeliveryWorker(
+            store, {"slack": adapter}, clock, rng=random.Random(5), channel_interval=0.0
+        )
         try:
             for report in reports:
                 pipeline.ingest(report)
@@ -125,16 +133,19 @@ async def test_2000_reports_through_a_minute_of_429_and_500_deliver_every_alert_
     deliveries = store.deliveries()
     expected_posts, expected_edits = Counter[str](), Counter[str]()
     for channel in CHANNELS:
-        posts, edits = await undisturbed(reports, watchlist(), channel,
-                                         step_seconds=STEP.total_seconds())
+        posts, edits = await undisturbed(
+            reports, watchlist(), channel, step_seconds=STEP.total_seconds()
+        )
         expected_posts += posts
         expected_edits += edits
     posted: Counter[str] = Counter()
     for channel in CHANNELS:
         posted += slack.delivered(channel.id)
     figures = {
-        "reports": len(reports), "deliveries": len(deliveries),
-        "posts": sum(posted.values()), "edits": sum(d.update for d in deliveries),
+        "reports": len(reports),
+        "deliveries": len(deliveries),
+        "posts": sum(posted.values()),
+        "edits": sum(d.update for d in deliveries),
         "storm_answers": dict(slack.answers),
         "lost": len(set(expected_posts) - set(posted)),
         "duplicated": sum(n - 1 for n in posted.values() if n > 1),

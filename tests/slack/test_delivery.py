@@ -79,8 +79,9 @@ async def test_permanent_errors_are_marked_permanent(fake: FakeSlack, case: str)
 
 
 async def test_a_rejected_token_pauses_instead_of_failing_the_row(fake: FakeSlack) -> None:
-    adapter = SlackAdapter("xoxb-revoked", SIGNING_SECRET, api_url=fake.api_url,
-                           min_post_interval=0)
+    adapter = SlackAdapter(
+        "xoxb-revoked", SIGNING_SECRET, api_url=fake.api_url, min_post_interval=0
+    )
     with pytest.raises(SlackDeliveryError) as caught:
         await adapter.post_alert(ALERTS, make_view(), "d1")
     assert caught.value.auth and not caught.value.permanent

@@ -27,8 +27,10 @@ def _pairs(store: Store) -> set[tuple[str, str, str, str, str, float]]:
     for _, report in sorted(enumerate(reports), key=lambda item: (item[1].published, item[0])):
         analysis = pipeline.ingest(report)
         assert analysis is not None
-        found |= {(c.new.report_id, c.earlier.report_id, str(c.kind), c.agency, c.topic, c.score)
-                  for c in analysis.contradictions}
+        found |= {
+            (c.new.report_id, c.earlier.report_id, str(c.kind), c.agency, c.topic, c.score)
+            for c in analysis.contradictions
+        }
     return found
 
 
