@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -102,6 +102,8 @@ def create_app(
             since_at = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
         except ValueError:
             return _error(422, "since must be an ISO date or time")
+        if since_at is not None and since_at.tzinfo is None:
+            since_at = since_at.replace(tzinfo=UTC)  # a bare date or time means UTC
         records = await anyio.to_thread.run_sync(store.alerts_since, since_at)
         return JSONResponse({"alerts": [alert_document(r) for r in records]})
 

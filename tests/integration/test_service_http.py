@@ -40,6 +40,12 @@ def test_posted_reports_raise_an_alert_on_the_console(
     assert "Belgian Federal Police · Clearview AI" in printed
     assert "never used Clearview AI" in printed
 
+    for since, count in (("2000-01-01", 1), ("2999-01-01T00:00:00Z", 0)):
+        listed = httpx.get(f"{service.url}/api/v1/alerts", params={"since": since}, timeout=5)
+        assert len(listed.json()["alerts"]) == count
+    bad = httpx.get(f"{service.url}/api/v1/alerts", params={"since": "yesterday"}, timeout=5)
+    assert bad.status_code == 422
+
     detail = httpx.get(f"{service.url}/api/v1/reports/dev-06", timeout=5).json()
     assert detail["analysed"] and detail["contradictions"]
     assert any(s["role"] == "primary" and s["polarity"] == "affirms" for s in detail["statements"])
