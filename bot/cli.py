@@ -90,8 +90,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         (c.new.report_id, c.earlier.report_id, str(c.kind)) for c in replay(reports, watchlist)
     ]
     result = score(alerts, gold)
+    document = result.document()
+    if args.feedback:
+        document["editor_feedback"] = _editor_feedback()
     if args.json:
-        print(json.dumps(result.document(), ensure_ascii=False))
+        print(json.dumps(document, ensure_ascii=False))
     else:
         print(
             f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
@@ -100,10 +103,31 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         )
         for error in result.errors:
             print("  " + " ".join(f"{k}={v}" for k, v in error.items()))
+        if args.feedback:
+            fb = document["editor_feedback"]
+            print(
+                f"editors: {fb['confirmed']} confirmed, {fb['false_alarm']} not a "
+                f"contradiction, confirmed share {fb['confirmed_share']}"
+            )
     below = (args.min_precision is not None and result.precision < args.min_precision) or (
         args.min_recall is not None and result.recall < args.min_recall
     )
     return 1 if below else 0
+
+
+def _editor_feedback() -> dict[str, Any]:
+    """Count the editors' verdicts on live alerts in the configured database."""
+    from bot.service import open_store
+
+    verdicts = [f.verdict for f in open_store(load_settings()).feedback()]
+    confirmed = verdicts.count("confirmed")
+    rejected = verdicts.count("false_alarm")
+    judged = confirmed + rejected
+    return {
+        "confirmed": confirmed,
+        "false_alarm": rejected,
+        "confirmed_share": round(confirmed / judged, 4) if judged else None,
+    }
 
 
 def _cmd_eval_retrieval(args: argparse.Namespace) -> int:
@@ -163,6 +187,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-precision", type=float)
     ev.add_argument("--min-recall", type=float)
+    ev.add_argument(
+        "--feedback",
+        action="store_true",
+        help="also report the editors' verdicts on live alerts in the configured database",
+    )
     ev.set_defaults(handler=_cmd_eval)
 
     er = sub.add_parser("eval-retrieval", help="CheckThat!-2020 claim retrieval (MAP@5)")

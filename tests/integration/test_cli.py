@@ -171,3 +171,24 @@ def test_import_keeps_good_rows_and_names_bad_lines(tmp_path: Path) -> None:
     assert f"{claims}:3: skipped" in done.stderr
     listed = cli("claims", "list", "--json").stdout.splitlines()
     assert [json.loads(line)["polarity"] for line in listed] == ["denies", "affirms"]
+
+
+def test_eval_reports_the_share_of_alerts_editors_confirmed(tmp_path: Path, data_dir: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.config import load_settings
+    from bot.domain import AlertKey, Channel, ChannelId
+    from bot.ports import FeedbackRecord
+    from bot.service import open_store
+
+    env = service_env(tmp_path)
+    store = open_store(load_settings(env, env_file=None))
+    desk = Channel("slack", ChannelId("C1"))
+    for verdict in ("confirmed", "confirmed", "confirmed", "false_alarm"):
+        store.add_feedback(
+            FeedbackRecord(AlertKey("a|b"), desk, "U1", verdict, datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    done = run_cli("eval", str(data_dir / "dev"), "--feedback", "--json", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    feedback = json.loads(done.stdout)["editor_feedback"]
+    assert feedback == {"confirmed": 3, "false_alarm": 1, "confirmed_share": 0.75}
