@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import anyio.to_thread
 
@@ -176,22 +177,18 @@ class CommandService:
         return "This channel watches:\n" + "\n".join(lines)
 
     def _claim(self, command: cmd.Claim, request: CommandRequest) -> CommandReply:
-        today = self._clock.now().date()
-        digest = hashlib.sha256(
-            f"{command.agency}|{command.topic}|{command.polarity}|{command.quote}".encode()
-        ).hexdigest()[:12]
-        report = Report(
-            ReportId(f"claim-{digest}"),
-            today,
+        report = claim_report(
+            command.agency,
+            command.topic,
+            command.polarity,
+            command.quote,
+            self._clock.now().date(),
             source=f"recorded by {request.user}",
             url=command.url,
-            title="",
-            text=command.quote,
         )
-        statement = manual_statement(
-            report, command.agency, command.topic, command.polarity, self._store.next_sequence()
+        added = record_claim(
+            self._store, self._pipeline, report, command.agency, command.topic, command.polarity
         )
-        added = record_statement(self._store, self._pipeline, report, statement)
         found = f" It contradicts {added} earlier statement(s)." if added else ""
         return CommandReply(
             f"Recorded: {command.agency} {command.polarity} {command.topic}.{found}"
@@ -276,10 +273,34 @@ class CommandService:
         )
 
 
-def manual_statement(
-    report: Report, agency: str, topic: str, polarity: Polarity, sequence: int
-) -> Statement:
-    return Statement(
+def claim_report(
+    agency: str,
+    topic: str,
+    polarity: Polarity,
+    quote: str,
+    published: date,
+    *,
+    source: str,
+    url: str = "",
+    report_id: str = "",
+) -> Report:
+    """Return the report that carries a hand-recorded claim; same claim, same id."""
+    if not report_id:
+        digest = hashlib.sha256(f"{agency}|{topic}|{polarity}|{quote}".encode()).hexdigest()
+        report_id = f"claim-{digest[:12]}"
+    return Report(ReportId(report_id), published, source=source, url=url, text=quote)
+
+
+def record_claim(
+    store: Store,
+    pipeline: Pipeline,
+    report: Report,
+    agency: str,
+    topic: str,
+    polarity: Polarity,
+) -> int:
+    """Store a hand-recorded statement and commit the contradictions it makes."""
+    statement = Statement(
         report_id=report.id,
         agency=AgencyName(agency),
         topic=TopicName(topic),
@@ -290,17 +311,12 @@ def manual_statement(
         url=report.url,
         confidence=1.0,
         role=StatementRole.PRIMARY,
-        sequence=sequence,
+        sequence=store.next_sequence(),
     )
-
-
-def record_statement(store: Store, pipeline: Pipeline, report: Report, statement: Statement) -> int:
-    """Store a hand-recorded statement and commit the contradictions it makes."""
     store.add_report(report)
     stored = store.statements_about(statement.agency, statement.topic)
     found, _ = find_contradictions([statement], stored)
-    new = pipeline.commit(report, (statement,), found)
-    return len(new)
+    return len(pipeline.commit(report, (statement,), found))
 
 
 def describe_analysis(analysis: Analysis) -> str:

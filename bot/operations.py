@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bot.command_service import describe_analysis, manual_statement, record_statement
+from bot.command_service import claim_report, describe_analysis, record_claim
 from bot.config import load_settings
 from bot.domain import (
     Agency,
@@ -97,18 +97,11 @@ def claims_add(args: argparse.Namespace) -> int:
         published = date.fromisoformat(args.date) if args.date else date.today()
     except ValueError:
         raise InputError(f"--date is not an ISO date: {args.date}") from None
-    import hashlib
-
-    digest = hashlib.sha256(
-        f"{args.agency}|{args.topic}|{args.polarity}|{args.quote}".encode()
-    ).hexdigest()[:12]
-    report = Report(
-        ReportId(f"claim-{digest}"), published, source=args.source, url=args.url, text=args.quote
+    polarity = Polarity(args.polarity)
+    report = claim_report(
+        args.agency, args.topic, polarity, args.quote, published, source=args.source, url=args.url
     )
-    statement = manual_statement(
-        report, args.agency, args.topic, Polarity(args.polarity), service.store.next_sequence()
-    )
-    found = record_statement(service.store, service.pipeline, report, statement)
+    found = record_claim(service.store, service.pipeline, report, args.agency, args.topic, polarity)
     print(
         f"recorded {args.agency} {args.polarity} {args.topic}"
         + (f"; contradicts {found} earlier statement(s)" if found else "")
@@ -200,15 +193,17 @@ def _import_claims(
             bad += 1
             print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
             continue
-        report = Report(
-            ReportId(f"csv-{path.stem}-{number}"),
+        report = claim_report(
+            agency,
+            topic,
+            polarity,
+            quote,
             published,
             source=(row.get("source") or "import").strip(),
             url=(row.get("url") or "").strip(),
-            text=quote,
+            report_id=f"csv-{path.stem}-{number}",
         )
-        statement = manual_statement(report, agency, topic, polarity, service.store.next_sequence())
-        found += record_statement(service.store, service.pipeline, report, statement)
+        found += record_claim(service.store, service.pipeline, report, agency, topic, polarity)
         good += 1
     return found, good, bad
 

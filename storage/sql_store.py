@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, delete, event, exists, or_, text, update
@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, select
 
+from bot.clock import SystemClock
 from bot.domain import (
     Agency,
     AgencyName,
@@ -81,13 +82,6 @@ from storage.tables import (
 SEQUENCE_COUNTER = "report_sequence"
 
 _Named = TypeVar("_Named", Agency, Topic)
-
-
-class SystemClock:
-    """Wall-clock time in UTC."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def is_sqlite(url: str) -> bool:
