@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.domain import Channel
-from bot.ports import AlertView, CommandHandler, Posted
+from bot.app.ports import AlertView, CommandHandler, Posted
+from bot.core.domain import Channel
 
 
 def render_text(view: AlertView) -> str:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.domain import Channel
-from bot.ports import AlertView, CommandHandler, CommandReply, CommandRequest, DeliveryError, Posted
+from bot.app.ports import (
+    AlertView,
+    CommandHandler,
+    CommandReply,
+    CommandRequest,
+    DeliveryError,
+    Posted,
+)
+from bot.core.domain import Channel
 
 
 @dataclass

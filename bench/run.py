@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.bench import run_bench
-from bot.retrieval_eval import evaluate_retrieval
+from bot.tools.bench import run_bench
+from bot.tools.retrieval_eval import evaluate_retrieval
 
 SCALES = ((10_000, 2_000), (100_000, 2_000), (1_000_000, 1_000))
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -61,9 +61,9 @@ def replay_seconds(count: int = 1_000) -> float | None:
     import time
     from dataclasses import replace
 
-    from bot.domain import ReportId
-    from bot.loading import read_reports, read_watchlist
-    from bot.replay import replay
+    from bot.core.domain import ReportId
+    from bot.entry.replay import replay
+    from bot.inputs.loading import read_reports, read_watchlist
 
     dev = CHECKTHAT.parent / "dev"
     if not (dev / "reports.jsonl").is_file():

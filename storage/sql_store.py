@@ -27,8 +27,9 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, select
 
-from bot.clock import SystemClock
-from bot.domain import (
+from bot.app.clock import SystemClock
+from bot.app.ports import Clock
+from bot.core.domain import (
     Agency,
     AgencyName,
     Alert,
@@ -49,11 +50,10 @@ from bot.domain import (
     Watchlist,
     alert_key,
 )
-from bot.ports import (
+from bot.core.records import (
     AlertRecord,
     AnalysisWrite,
     AuditEvent,
-    Clock,
     Delivery,
     DeliveryStatus,
     Feed,
@@ -147,7 +147,7 @@ def content_hash(report: Report) -> str:
 
 
 class SqlStore:
-    """`bot.ports.Store` on a SQLAlchemy URL; the schema comes from `storage.migrate.upgrade`."""
+    """`bot.app.ports.Store` on a SQLAlchemy URL; schema from `storage.migrate.upgrade`."""
 
     def __init__(
         self,

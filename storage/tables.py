@@ -1,7 +1,7 @@
 """SQLModel tables for everything denialwatch keeps.
 
 Rows are not domain objects: `storage.sql_store` maps them to and from the frozen
-dataclasses of `bot.domain` and `bot.ports` inside one short transaction. The
+dataclasses of `bot.core.domain` and `bot.app.ports` inside one short transaction. The
 unique constraints here are the last line of dedupe (RELIABILITY R-02, R-03, R-43):
 every insert into a constrained table uses ON CONFLICT DO NOTHING and checks the
 row count, so running the same work twice, on one replica or several, adds nothing.

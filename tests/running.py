@@ -72,7 +72,7 @@ def running_service(
     stdout, stderr = tmp_path / f"out-{port}.log", tmp_path / f"err-{port}.log"
     with stdout.open("w") as out, stderr.open("w") as err:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot.entry.cli", "run"],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -106,7 +106,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `denialwatch ARGS…` as a separate process and capture what it prints."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot.entry.cli", *args],
         env=None if env is None else dict(env),
         cwd=cwd,
         capture_output=True,

@@ -54,8 +54,7 @@ from adapters.matrix.translate import (
     invite_sender,
     translate,
 )
-from bot.domain import AlertKey, Channel, ChannelId
-from bot.ports import (
+from bot.app.ports import (
     AlertView,
     CommandHandler,
     CommandReply,
@@ -63,6 +62,7 @@ from bot.ports import (
     DeliveryError,
     Posted,
 )
+from bot.core.domain import AlertKey, Channel, ChannelId
 
 log = logging.getLogger(__name__)
 

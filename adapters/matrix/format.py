@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
-from bot.domain import Contradiction, ContradictionKind, Statement
-from bot.ports import AlertView, CommandReply
+from bot.app.ports import AlertView, CommandReply
+from bot.core.domain import Contradiction, ContradictionKind, Statement
 
 ALERT_KEY_FIELD = "denialwatch.alert_key"
 """Custom content field that lets a reaction be traced back to its alert."""

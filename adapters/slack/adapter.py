@@ -52,8 +52,15 @@ from adapters.slack.translate import (
     inbound_key,
     parse_body,
 )
-from bot.domain import AlertKey, Channel
-from bot.ports import AlertView, CommandHandler, CommandReply, CommandRequest, DeliveryError, Posted
+from bot.app.ports import (
+    AlertView,
+    CommandHandler,
+    CommandReply,
+    CommandRequest,
+    DeliveryError,
+    Posted,
+)
+from bot.core.domain import AlertKey, Channel
 
 log = logging.getLogger("denialwatch.slack")
 

@@ -16,8 +16,8 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.domain import ContradictionKind, Statement
-from bot.ports import AlertView
+from bot.app.ports import AlertView
+from bot.core.domain import ContradictionKind, Statement
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from adapters.slack.blocks import VERDICT_BY_ACTION
-from bot.domain import AlertKey, Channel, ChannelId
-from bot.ports import CommandRequest
+from bot.app.ports import CommandRequest
+from bot.core.domain import AlertKey, Channel, ChannelId
 
 PLATFORM = "slack"
 MAX_COMMAND_CHARS = 2000

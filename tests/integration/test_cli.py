@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.domain import Reason
-from bot.extraction import Extractor
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.loading import read_reports, read_watchlist
+from bot.core.domain import Reason
+from bot.core.extraction import Extractor
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.entry.cli import main
+from bot.inputs.loading import read_reports, read_watchlist
 from tests.running import run_cli, service_env
 
 pytestmark = pytest.mark.shared
@@ -176,10 +176,10 @@ def test_import_keeps_good_rows_and_names_bad_lines(tmp_path: Path) -> None:
 def test_eval_reports_the_share_of_alerts_editors_confirmed(tmp_path: Path, data_dir: Path) -> None:
     from datetime import UTC, datetime
 
-    from bot.config import load_settings
-    from bot.domain import AlertKey, Channel, ChannelId
-    from bot.ports import FeedbackRecord
-    from bot.service import open_store
+    from bot.core.domain import AlertKey, Channel, ChannelId
+    from bot.core.records import FeedbackRecord
+    from bot.entry.config import load_settings
+    from bot.entry.service import open_store
 
     env = service_env(tmp_path)
     store = open_store(load_settings(env, env_file=None))

@@ -17,8 +17,8 @@ from datetime import date
 
 import pytest
 
-from bot.feeds import parse_feed
-from bot.fetching import (
+from bot.inputs.feeds import parse_feed
+from bot.inputs.fetching import (
     BodyTooLarge,
     FetchError,
     FetchTimeout,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entry.cli import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

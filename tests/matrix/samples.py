@@ -6,7 +6,8 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.domain import (
+from bot.app.ports import AlertView, CommandReply, CommandRequest
+from bot.core.domain import (
     AgencyName,
     Alert,
     AlertKey,
@@ -19,7 +20,6 @@ from bot.domain import (
     TopicName,
     alert_key,
 )
-from bot.ports import AlertView, CommandReply, CommandRequest
 
 AGENCY = AgencyName("Belgian Federal Police")
 TOPIC = TopicName("Clearview AI")

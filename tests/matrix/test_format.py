@@ -19,7 +19,7 @@ from adapters.matrix.format import (
     sanitize,
     verdict_for_reaction,
 )
-from bot.ports import CommandReply
+from bot.app.ports import CommandReply
 from tests.matrix.samples import alert_view
 
 HOSTILE = [

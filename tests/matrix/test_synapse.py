@@ -11,8 +11,8 @@ import pytest
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.format import ALERT_KEY_FIELD
-from bot.domain import Channel, ChannelId
-from bot.ports import DeliveryError
+from bot.app.ports import DeliveryError
+from bot.core.domain import Channel, ChannelId
 from tests.matrix.conftest import (
     RELAXED_RATE_LIMITS,
     Account,

@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 import httpx
 
-from bot.domain import Channel, ChannelId, Report, Subscription, Watchlist
-from bot.ports import Delivery
+from bot.core.domain import Channel, ChannelId, Report, Subscription, Watchlist
+from bot.core.records import Delivery
 from storage.migrate import upgrade
 from storage.sql_store import SqlStore
 from tests.fakes.fake_slack import FakeSlack, SlackError

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from adapters.memory import MemoryAdapter
-from bot.alerts import DEFAULT_GROUP_WINDOW, route
-from bot.domain import (
+from bot.app.ports import Clock, Posted, Store
+from bot.core.alerts import DEFAULT_GROUP_WINDOW, route
+from bot.core.domain import (
     AgencyName,
     AlertKey,
     Channel,
@@ -20,7 +21,7 @@ from bot.domain import (
     TopicName,
     alert_key,
 )
-from bot.ports import AlertRecord, AnalysisWrite, Clock, Delivery, Posted, Store
+from bot.core.records import AlertRecord, AnalysisWrite, Delivery
 
 NEWSROOM = Channel("memory", ChannelId("newsroom"))
 DESK = Channel("memory", ChannelId("desk"))

@@ -12,10 +12,11 @@ from collections import Counter
 from datetime import date, timedelta
 
 from adapters.memory import MemoryAdapter
-from bot.alerts import DEFAULT_GROUP_WINDOW
-from bot.clock import FixedClock
-from bot.delivery import DeliveryWorker
-from bot.domain import (
+from bot.app.clock import FixedClock
+from bot.app.delivery import DeliveryWorker
+from bot.app.pipeline import Pipeline
+from bot.core.alerts import DEFAULT_GROUP_WINDOW
+from bot.core.domain import (
     Agency,
     AgencyName,
     Channel,
@@ -26,10 +27,9 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
-from bot.ports import DeliveryStatus
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.records import DeliveryStatus
+from storage.memory_store import MemoryStore
 
 AGENCIES = (
     ("Zephyr Regional Police", "XA"),

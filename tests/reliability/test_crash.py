@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Report
-from bot.loading import read_reports, read_watchlist
-from bot.ports import DeliveryStatus
+from bot.core.domain import Report
+from bot.core.records import DeliveryStatus
+from bot.inputs.loading import read_reports, read_watchlist
 from tests.fakes.fake_slack import manifest_scopes
 from tests.reliability.process import ALERTS, Bot, KillingSlack, prepare_database
 from tests.reliability.streams import stream, undisturbed, watchlist

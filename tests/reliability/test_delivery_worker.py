@@ -12,11 +12,12 @@ import pytest
 import structlog
 
 from adapters.memory import MemoryAdapter
-from bot.clock import FixedClock
-from bot.delivery import BACKOFF_CAP, CLAIM_LEASE, DeliveryWorker, backoff
-from bot.domain import Channel, ChannelId, Subscription
-from bot.memory_store import MemoryStore
-from bot.ports import AlertView, Delivery, DeliveryError, DeliveryStatus, Posted
+from bot.app.clock import FixedClock
+from bot.app.delivery import BACKOFF_CAP, CLAIM_LEASE, DeliveryWorker, backoff
+from bot.app.ports import AlertView, DeliveryError, Posted
+from bot.core.domain import Channel, ChannelId, Subscription
+from bot.core.records import Delivery, DeliveryStatus
+from storage.memory_store import MemoryStore
 from tests.reliability.samples import (
     DESK,
     NEWSROOM,

@@ -8,10 +8,12 @@ from datetime import date, timedelta
 import pytest
 
 from adapters.memory import MemoryAdapter
-from bot.alerts import route
-from bot.clock import FixedClock
-from bot.delivery import DeliveryWorker
-from bot.domain import (
+from bot.app.clock import FixedClock
+from bot.app.delivery import DeliveryWorker
+from bot.app.pipeline import Pipeline
+from bot.app.ports import DeliveryError
+from bot.core.alerts import route
+from bot.core.domain import (
     Agency,
     AgencyName,
     Report,
@@ -22,10 +24,9 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
-from bot.ports import AnalysisWrite, DeliveryError, DeliveryStatus
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.records import AnalysisWrite, DeliveryStatus
+from storage.memory_store import MemoryStore
 from tests.reliability.samples import DESK, NEWSROOM, commit, contradiction
 
 WINDOW = timedelta(minutes=10)

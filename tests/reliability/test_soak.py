@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from adapters.slack import SlackAdapter
-from bot.clock import FixedClock
-from bot.delivery import DeliveryWorker
-from bot.domain import Channel, ChannelId, Subscription
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
-from bot.ports import DeliveryStatus
+from bot.app.clock import FixedClock
+from bot.app.delivery import DeliveryWorker
+from bot.app.pipeline import Pipeline
+from bot.core.domain import Channel, ChannelId, Subscription
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.records import DeliveryStatus
+from storage.memory_store import MemoryStore
 from tests.fakes.fake_slack import FakeSlack, SlackError, _Fault, manifest_scopes
 from tests.reliability.streams import stream, undisturbed, watchlist
 

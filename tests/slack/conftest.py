@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from adapters.slack import SlackAdapter
-from bot.domain import (
+from bot.app.ports import AlertView, CommandReply, CommandRequest
+from bot.core.domain import (
     AgencyName,
     Alert,
     AlertKey,
@@ -29,7 +30,6 @@ from bot.domain import (
     TopicName,
     alert_key,
 )
-from bot.ports import AlertView, CommandReply, CommandRequest
 from tests.fakes.fake_slack import FakeSlack, manifest_scopes
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from adapters.slack import SlackAdapter, SlackDeliveryError, SlackStartError
-from bot.domain import Channel, ChannelId
-from bot.ports import DeliveryError, Posted
+from bot.app.ports import DeliveryError, Posted
+from bot.core.domain import Channel, ChannelId
 from tests.fakes.fake_slack import FakeSlack
 from tests.slack.conftest import ALERTS, SIGNING_SECRET, Commands, make_view
 

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.clock import FixedClock as FakeClock
-from bot.ports import Store
+from bot.app.clock import FixedClock as FakeClock
+from bot.app.ports import Store
 from storage.migrate import upgrade
 from storage.sql_store import SqlStore
 from storage.tables import METADATA
@@ -133,9 +133,9 @@ def sql_store(sql_url: str, clock: FakeClock) -> Iterator[SqlStore]:
 
 def _memory_store() -> Store:
     try:
-        from bot.memory_store import MemoryStore
+        from storage.memory_store import MemoryStore
     except ImportError:
-        pytest.skip("bot.memory_store.MemoryStore does not exist yet")
+        pytest.skip("storage.memory_store.MemoryStore does not exist yet")
     store: Store = MemoryStore()
     return store
 

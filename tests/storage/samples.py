@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.domain import (
+from bot.core.domain import (
     AgencyName,
     Channel,
     ChannelId,
@@ -17,7 +17,7 @@ from bot.domain import (
     TopicName,
     alert_key,
 )
-from bot.ports import AnalysisWrite, Delivery
+from bot.core.records import AnalysisWrite, Delivery
 
 POLICE = AgencyName("Federal Police")
 CLEARVIEW = TopicName("Clearview AI")

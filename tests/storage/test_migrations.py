@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.domain import AlertKey, ReportId
-from bot.ports import DeliveryStatus
+from bot.core.domain import AlertKey, ReportId
+from bot.core.records import DeliveryStatus
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.sql_store import SqlStore
 from storage.tables import METADATA

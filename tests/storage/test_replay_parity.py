@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.clock import FixedClock
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.loading import read_reports, read_watchlist
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
-from bot.ports import Store
+from bot.app.clock import FixedClock
+from bot.app.pipeline import Pipeline
+from bot.app.ports import Store
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.inputs.loading import read_reports, read_watchlist
+from storage.memory_store import MemoryStore
 from storage.sql_store import SqlStore
 from tests.conftest import shared_data
 

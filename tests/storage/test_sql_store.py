@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.domain import Contradiction, ContradictionKind, Polarity, ReportId
-from bot.ports import AnalysisWrite, DeliveryStatus
+from bot.core.domain import Contradiction, ContradictionKind, Polarity, ReportId
+from bot.core.records import AnalysisWrite, DeliveryStatus
 from storage.sql_store import SqlStore
 from tests.storage.conftest import FakeClock
 from tests.storage.samples import (
@@ -227,7 +227,7 @@ def test_adding_a_feed_again_changes_its_interval(sql_store: SqlStore) -> None:
 def test_instants_come_back_in_utc(sql_store: SqlStore) -> None:
     from datetime import timezone
 
-    from bot.ports import AuditEvent
+    from bot.core.records import AuditEvent
 
     brussels = datetime(2026, 3, 1, 13, 0, tzinfo=timezone(timedelta(hours=1)))
     sql_store.audit(AuditEvent(actor="U1", action="watch", detail="", at=brussels))
@@ -239,7 +239,7 @@ def test_instants_come_back_in_utc(sql_store: SqlStore) -> None:
 def test_naive_instants_are_refused(sql_store: SqlStore) -> None:
     from sqlalchemy.exc import StatementError
 
-    from bot.ports import AuditEvent
+    from bot.core.records import AuditEvent
 
     with pytest.raises(StatementError, match="naive datetime"):
         sql_store.audit(AuditEvent(actor="U1", action="x", detail="", at=datetime(2026, 3, 1)))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from bot.domain import (
+from bot.app.ports import Store
+from bot.core.domain import (
     Agency,
     AgencyName,
     Alert,
@@ -19,7 +20,7 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.ports import AuditEvent, DeliveryStatus, FeedbackRecord, Store
+from bot.core.records import AuditEvent, DeliveryStatus, FeedbackRecord
 from tests.storage.samples import (
     CLEARVIEW,
     CONFIRMATION,

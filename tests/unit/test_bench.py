@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.bench import run_bench
+from bot.tools.bench import run_bench
 
 SPEC_KEYS = {
     "claims",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.clock import FixedClock
-from bot.command_service import CommandService
-from bot.domain import Channel, ChannelId
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
-from bot.ports import CommandRequest
+from bot.app.clock import FixedClock
+from bot.app.command_service import CommandService
+from bot.app.pipeline import Pipeline
+from bot.app.ports import CommandRequest
+from bot.core.domain import Channel, ChannelId
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from storage.memory_store import MemoryStore
 
 DESK = Channel("memory", ChannelId("desk"))
 

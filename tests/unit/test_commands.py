@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import commands as cmd
-from bot.domain import Polarity
+from bot.core import commands as cmd
+from bot.core.domain import Polarity
 
 
 @pytest.mark.parametrize(

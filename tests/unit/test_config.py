@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, load_settings
+from bot.entry.config import SettingsError, load_settings
 
 
 def test_embedded_defaults() -> None:

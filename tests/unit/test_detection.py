@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from test_language_traps import AU_POL, DE_POL, EXTRACTOR, HU, LFR, MET, PEGASUS, PIMEYES, RFR
 
-from bot.detection import find_contradictions
-from bot.domain import (
+from bot.core.detection import find_contradictions
+from bot.core.domain import (
     AgencyName,
     ContradictionKind,
     Polarity,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.digest import compose_digest
-from bot.domain import (
+from bot.core.digest import compose_digest
+from bot.core.domain import (
     AgencyName,
     Alert,
     Channel,
@@ -18,7 +18,7 @@ from bot.domain import (
     TopicName,
     alert_key,
 )
-from bot.ports import AlertRecord, Delivery, DeliveryStatus
+from bot.core.records import AlertRecord, Delivery, DeliveryStatus
 
 NOW = datetime(2026, 5, 2, 8, 0, tzinfo=UTC)
 DESK = Channel("slack", ChannelId("C1"))

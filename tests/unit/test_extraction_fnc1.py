@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Polarity
-from bot.extraction import judge_sentence
-from bot.language.resources import load_lexicons
-from bot.language.text import split_sentences, tokens
+from bot.core.domain import Polarity
+from bot.core.extraction import judge_sentence
+from bot.core.language.resources import load_lexicons
+from bot.core.language.text import split_sentences, tokens
 
 FNC1 = Path(__file__).resolve().parents[3] / "shared" / "data" / "fnc-1"
 SAMPLE = 2000

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.feeds import FeedError, parse_feed
+from bot.inputs.feeds import FeedError, parse_feed
 
 TODAY = date(2024, 5, 1)
 

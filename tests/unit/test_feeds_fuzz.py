@@ -7,8 +7,8 @@ from datetime import date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.domain import Report
-from bot.feeds import FeedError, parse_feed
+from bot.core.domain import Report
+from bot.inputs.feeds import FeedError, parse_feed
 
 TODAY = date(2024, 5, 1)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.articles import extract_article, html_to_text
+from bot.inputs.articles import extract_article, html_to_text
 
 PARAGRAPH = (
     "The interior minister confirmed in parliament that the federal police had used "

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.fetching import (
+from bot.inputs.fetching import (
     FetchError,
     SafeFetcher,
     UnsafeURL,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 import httpx
 import pytest
 
-from bot.fetching import (
+from bot.inputs.fetching import (
     BodyTooLarge,
     FetchError,
     SafeFetcher,
@@ -18,7 +18,7 @@ from bot.fetching import (
     accepts_feed,
     accepts_html,
 )
-from bot.fetching.decoding import CappedDecoder
+from bot.inputs.fetching.decoding import CappedDecoder
 
 PUBLIC_A = "93.184.216.34"
 PUBLIC_B = "93.184.216.35"

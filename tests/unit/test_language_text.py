@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_language_traps import EXTRACTOR
 
-from bot.domain import Report, ReportId
-from bot.language.detect import detect_language
-from bot.language.resources import load_lexicons
-from bot.language.text import fold, split_sentences, stem, tokens
+from bot.core.domain import Report, ReportId
+from bot.core.language.detect import detect_language
+from bot.core.language.resources import load_lexicons
+from bot.core.language.text import fold, split_sentences, stem, tokens
 
 # Text that looks like news in the four languages, with the typography they use.
 NEWSY = st.text(

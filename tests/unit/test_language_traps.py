@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain import (
+from bot.core.domain import (
     Agency,
     AgencyName,
     Polarity,
@@ -23,8 +23,8 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.extraction import Extraction, Extractor
-from bot.language.resources import load_lexicons, load_vocabulary
+from bot.core.extraction import Extraction, Extractor
+from bot.core.language.resources import load_lexicons, load_vocabulary
 
 DK = "Danish Security and Intelligence Service"
 DE_POL = "German Federal Police"

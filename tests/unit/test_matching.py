@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.matching import ClaimDoc, ClaimIndex, Hit, clean, fold, terms
-from bot.matching.stemming import stem
+from bot.core.matching import ClaimDoc, ClaimIndex, Hit, clean, fold, terms
+from bot.core.matching.stemming import stem
 
 STORE = [
     ClaimDoc(

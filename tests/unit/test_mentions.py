@@ -19,10 +19,10 @@ from test_language_traps import (
     WATCHLIST,
 )
 
-from bot.domain import Polarity, Report, ReportId, StatementRole
-from bot.extraction import Extractor
-from bot.language.resources import load_vocabulary
-from bot.mentions import AgencyFinder, TopicFinder, Words
+from bot.core.domain import Polarity, Report, ReportId, StatementRole
+from bot.core.extraction import Extractor
+from bot.core.language.resources import load_vocabulary
+from bot.core.mentions import AgencyFinder, TopicFinder, Words
 
 VOCABULARY = load_vocabulary()
 AGENCIES = AgencyFinder(WATCHLIST.agencies, VOCABULARY)

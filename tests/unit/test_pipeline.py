@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date
 
-from bot.clock import FixedClock
-from bot.domain import (
+from bot.app.clock import FixedClock
+from bot.app.pipeline import Pipeline
+from bot.core.domain import (
     Agency,
     AgencyName,
     Channel,
@@ -20,9 +21,8 @@ from bot.domain import (
     TopicName,
     Watchlist,
 )
-from bot.language.resources import load_lexicons, load_vocabulary
-from bot.memory_store import MemoryStore
-from bot.pipeline import Pipeline
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from storage.memory_store import MemoryStore
 
 WATCHLIST = Watchlist(
     agencies=(
@@ -138,7 +138,7 @@ def test_a_muted_agency_is_stored_but_not_delivered() -> None:
     pipe.ingest(DENIAL)
     analysis = pipe.ingest(ADMISSION)
     assert analysis is not None and analysis.contradictions
-    from bot.ports import DeliveryStatus
+    from bot.core.records import DeliveryStatus
 
     assert {d.status for d in store.deliveries()} == {DeliveryStatus.SUPPRESSED}
     assert not store.due_deliveries(clock.now(), 10)

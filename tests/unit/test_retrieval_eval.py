@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.retrieval_eval import evaluate_retrieval, load_claims, load_gold, score_rankings
+from bot.tools.retrieval_eval import evaluate_retrieval, load_claims, load_gold, score_rankings
 
 CHECKTHAT = Path(__file__).resolve().parents[3] / "shared" / "data" / "checkthat2020-task2-en"
 # Measured 0.8159 MAP@5 on dev (197 queries); test measures 0.8852 (199 queries).

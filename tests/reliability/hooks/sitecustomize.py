@@ -10,10 +10,10 @@ from datetime import timedelta
 
 _seconds = float(os.environ.get("DENIALWATCH_TEST_LEASE_SECONDS", "0") or 0)
 if _seconds > 0:
-    import bot.delivery
+    import bot.app.delivery
     from storage import sql_store
 
-    bot.delivery.CLAIM_LEASE = timedelta(seconds=_seconds)
+    bot.app.delivery.CLAIM_LEASE = timedelta(seconds=_seconds)
     _defaults = sql_store.SqlStore.__init__.__kwdefaults__ or {}
     _defaults["delivery_lease"] = timedelta(seconds=_seconds)
     _defaults["claim_lease"] = timedelta(seconds=_seconds)

@@ -1,0 +1,391 @@
+"""Send outbox rows to chat platforms: retries with backoff, rate limits, no doubles.
+
+The delivery table is the notification log (RELIABILITY R-07): a row is claimed in
+the store (attempts + 1, next attempt pushed out by a lease) before anything goes to
+the platform, and marked sent after. A crash between the two leaves a row whose
+attempts show it may have been posted; the next attempt asks the adapter whether
+the message is there (`find_posted`, Slack) before posting again. Matrix reuses the
+delivery key as transaction id, so its resend is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import anyio.to_thread
+import structlog
+
+from bot.app.ports import AlertView, ChatAdapter, Clock, DeliveryError, Posted, Store
+from bot.core.domain import Channel, Contradiction, Silence
+from bot.core.records import AlertRecord, Delivery, DeliveryStatus
+
+log = structlog.get_logger("denialwatch.delivery")
+
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 300.0
+CLAIM_LEASE = timedelta(seconds=60)
+"""How long a claimed row is left alone: a crashed worker's row is retried after this."""
+MAX_AGE = timedelta(hours=24)
+CHANNEL_INTERVAL = 1.0
+"""Seconds between two posts to one channel (Slack: about one message per second)."""
+AUTH_PAUSE = timedelta(seconds=60)
+"""While a platform rejects our credentials, probe it at most this often."""
+LEAD_WAIT = timedelta(seconds=2)
+
+OutcomeHandler = Callable[[Delivery, str], None]
+"""Called with each delivery outcome: sent, retry, ratelimited, paused, failed, dead,
+suppressed (for metrics and operator alerts)."""
+
+Finder = Callable[[Channel, str, str], Awaitable[Posted | None]]
+
+
+def backoff(attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+    """Full-jitter exponential backoff, never shorter than the server's Retry-After."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** min(max(attempt, 0), 32))
+    return max(rng.uniform(0, ceiling), retry_after or 0.0)
+
+
+class DeliveryWorker:
+    """Drain due deliveries; each one is claimed, sent, and marked, in that order.
+
+    Channels are drained concurrently, each one in creation order and paced to
+    `channel_interval`; a rate-limited channel is left alone until its Retry-After
+    has passed, and a platform that rejects our credentials is paused.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        adapters: Mapping[str, ChatAdapter],
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        max_age: timedelta = MAX_AGE,
+        channel_interval: float = CHANNEL_INTERVAL,
+        lease: timedelta | None = None,
+        auth_pause: timedelta = AUTH_PAUSE,
+        on_outcome: OutcomeHandler | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._max_age = max_age
+        self._channel_interval = channel_interval
+        # Read at construction, not at import, so a test harness can shorten it.
+        self._lease = lease if lease is not None else CLAIM_LEASE
+        self._auth_pause = auth_pause
+        self._on_outcome = on_outcome
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last_sent: dict[Channel, float] = {}
+        self._channel_hold: dict[Channel, datetime] = {}
+        self._platform_hold: dict[str, datetime] = {}
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Send what is due now; return how many deliveries were confirmed.
+
+        `limit` stays small: the store's claim on a batch must outlast draining it
+        at one message per second per channel. A store failure propagates after
+        every channel has stopped: with no notification log, nothing more is sent
+        (R-07).
+        """
+        now = self._clock.now()
+        due = await anyio.to_thread.run_sync(self._store.due_deliveries, now, limit)
+        if not due:
+            return 0
+        silences = await anyio.to_thread.run_sync(self._store.silences)
+        by_channel: dict[Channel, list[Delivery]] = {}
+        for delivery in due:
+            by_channel.setdefault(delivery.channel, []).append(delivery)
+        results = await asyncio.gather(
+            *(self._drain(rows, silences) for rows in by_channel.values()),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        return sum(r for r in results if isinstance(r, int))
+
+    async def _drain(self, deliveries: Sequence[Delivery], silences: Sequence[Silence]) -> int:
+        sent = 0
+        for delivery in deliveries:
+            hold = self._hold(delivery)
+            if hold is not None:
+                # Release the claim without counting an attempt; try after the hold.
+                await self._store_update(replace(delivery, next_attempt_at=hold))
+                continue
+            if await self._deliver(delivery, silences):
+                sent += 1
+        return sent
+
+    def _hold(self, delivery: Delivery) -> datetime | None:
+        now = self._clock.now()
+        holds = [
+            h
+            for h in (
+                self._platform_hold.get(delivery.channel.platform),
+                self._channel_hold.get(delivery.channel),
+            )
+            if h is not None
+        ]
+        latest = max(holds, default=None)
+        return latest if latest is not None and latest > now else None
+
+    async def _deliver(self, delivery: Delivery, silences: Sequence[Silence]) -> bool:
+        now = self._clock.now()
+        if delivery.created_at is not None and now - delivery.created_at >= self._max_age:
+            log.error(
+                "delivery dead",
+                delivery=delivery.key,
+                channel=str(delivery.channel),
+                attempts=delivery.attempts,
+                last_error=delivery.last_error,
+                age_hours=round((now - delivery.created_at).total_seconds() / 3600, 1),
+            )
+            await self._finish(delivery, DeliveryStatus.DEAD, error=delivery.last_error)
+            return False
+        adapter = self._adapters.get(delivery.channel.platform)
+        if adapter is None:
+            # Not lost: the platform may be configured again before the row dies.
+            await self._pause(delivery, f"no {delivery.channel.platform} adapter configured")
+            return False
+        record = await anyio.to_thread.run_sync(self._store.alert, delivery.alert_key)
+        contradiction = _find(record, delivery.contradiction_key)
+        if record is None or contradiction is None:
+            log.error("delivery failed permanently", delivery=delivery.key, error="alert not found")
+            await self._finish(delivery, DeliveryStatus.FAILED, error="alert not found")
+            return False
+        muted = next((s for s in silences if s.covers(contradiction, now)), None)
+        if muted is not None:
+            log.info("delivery suppressed: muted", delivery=delivery.key, target=muted.target)
+            await self._finish(delivery, DeliveryStatus.SUPPRESSED, error=f"muted: {muted.target}")
+            return False
+        root = None
+        if not delivery.is_lead:
+            root = thread_root(record, delivery.channel)
+            waiting = _pending_lead(record, delivery)
+            if root is None and waiting is not None:
+                later = max(now + LEAD_WAIT, waiting.next_attempt_at or now)
+                await self._store_update(replace(delivery, next_attempt_at=later))
+                return False
+        claimed = replace(
+            delivery, attempts=delivery.attempts + 1, next_attempt_at=now + self._lease
+        )
+        # Claim in the notification log first: no database, no send (R-07).
+        await self._store_update(claimed)
+        view = AlertView(
+            alert=record.alert,
+            contradiction=contradiction,
+            is_lead=root is None,
+            sources=sources(record),
+        )
+        await self._pace(delivery.channel)
+        try:
+            posted = await self._send(adapter, claimed, view, record, root)
+        except DeliveryError as error:
+            await self._failed(claimed, error)
+            return False
+        except Exception as error:  # any adapter bug must not lose the row
+            await self._failed(claimed, DeliveryError(f"{type(error).__name__}: {error}"[:200]))
+            return False
+        try:
+            await self._finish(claimed, DeliveryStatus.SENT, posted=posted)
+        except Exception:
+            # The platform has it but we could not record it: the next attempt reconciles.
+            log.error(
+                "delivery outcome not recorded", delivery=delivery.key, message_id=posted.message_id
+            )
+            raise
+        log.info(
+            "alert delivered",
+            delivery=delivery.key,
+            channel=str(delivery.channel),
+            message_id=posted.message_id,
+            lead=root is None,
+            update=delivery.update,
+            attempts=claimed.attempts,
+        )
+        return True
+
+    async def _send(
+        self,
+        adapter: ChatAdapter,
+        delivery: Delivery,
+        view: AlertView,
+        record: AlertRecord,
+        root: Delivery | None,
+    ) -> Posted:
+        if root is not None and delivery.update:
+            # A copy of the story: edit the lead's list of sources; an edit is idempotent.
+            lead_view = replace(
+                view,
+                is_lead=True,
+                contradiction=_find(record, root.contradiction_key) or view.contradiction,
+            )
+            await adapter.update_alert(delivery.channel, root.message_id, lead_view)
+            return Posted(root.message_id, root.thread_id)
+        thread = root.message_id if root is not None else ""
+        if delivery.attempts > 1:
+            # An earlier attempt may have reached the platform before we lost track.
+            find: Finder | None = getattr(adapter, "find_posted", None)
+            if find is not None:
+                found = await find(delivery.channel, delivery.key, thread)
+                if found is not None:
+                    log.info(
+                        "delivery reconciled", delivery=delivery.key, message_id=found.message_id
+                    )
+                    return Posted(found.message_id, found.thread_id or thread)
+        return await adapter.post_alert(delivery.channel, view, delivery.key, thread)
+
+    async def _pace(self, channel: Channel) -> None:
+        last = self._last_sent.get(channel)
+        if last is not None:
+            wait = self._channel_interval - (self._monotonic() - last)
+            if wait > 0:
+                await self._sleep(wait)
+        self._last_sent[channel] = self._monotonic()
+
+    async def _failed(self, delivery: Delivery, error: DeliveryError) -> None:
+        if getattr(error, "auth", False):
+            await self._pause(replace(delivery, attempts=delivery.attempts - 1), str(error))
+            return
+        if error.permanent:
+            log.error(
+                "delivery failed permanently",
+                delivery=delivery.key,
+                channel=str(delivery.channel),
+                error=str(error),
+            )
+            await self._finish(delivery, DeliveryStatus.FAILED, error=str(error))
+            return
+        now = self._clock.now()
+        attempts = delivery.attempts
+        outcome = "retry"
+        if error.retry_after is not None:
+            # The server pacing us is not a failed attempt (R-13); the whole channel waits.
+            attempts -= 1
+            outcome = "ratelimited"
+            hold = now + timedelta(seconds=error.retry_after)
+            self._channel_hold[delivery.channel] = max(
+                hold, self._channel_hold.get(delivery.channel, hold)
+            )
+        delay = backoff(attempts, self._rng, error.retry_after)
+        log.warning(
+            "delivery retry",
+            delivery=delivery.key,
+            error=str(error),
+            attempts=attempts,
+            retry_in=round(delay, 1),
+        )
+        await self._reschedule(replace(delivery, attempts=attempts), delay, str(error), outcome)
+
+    async def _pause(self, delivery: Delivery, reason: str) -> None:
+        """Keep the row pending and leave its platform alone for `auth_pause`."""
+        now = self._clock.now()
+        platform = delivery.channel.platform
+        hold = self._platform_hold.get(platform)
+        if hold is None or hold <= now:
+            log.error(
+                "delivery paused",
+                platform=platform,
+                reason=reason,
+                retry_in=self._auth_pause.total_seconds(),
+            )
+            self._platform_hold[platform] = now + self._auth_pause
+        await self._reschedule(delivery, self._auth_pause.total_seconds(), reason, "paused")
+
+    async def _reschedule(self, delivery: Delivery, delay: float, error: str, outcome: str) -> None:
+        later = replace(
+            delivery,
+            next_attempt_at=self._clock.now() + timedelta(seconds=delay),
+            last_error=error[:300],
+        )
+        await self._store_update(later)
+        self._outcome(delivery, outcome)
+
+    async def _finish(
+        self,
+        delivery: Delivery,
+        status: DeliveryStatus,
+        *,
+        error: str = "",
+        posted: Posted | None = None,
+    ) -> None:
+        done = replace(
+            delivery,
+            status=status,
+            last_error=error[:300] or delivery.last_error,
+            message_id=posted.message_id if posted else delivery.message_id,
+            thread_id=posted.thread_id if posted else delivery.thread_id,
+        )
+        await self._store_update(done)
+        self._outcome(delivery, str(status))
+
+    async def _store_update(self, delivery: Delivery) -> None:
+        await anyio.to_thread.run_sync(self._store.update_delivery, delivery)
+
+    def _outcome(self, delivery: Delivery, outcome: str) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(delivery, outcome)
+
+
+def thread_root(record: AlertRecord, channel: Channel) -> Delivery | None:
+    """The message follow-ups go under in a channel: the posted lead, else the first
+    evidence that went out top-level because its lead could not be posted."""
+    rows = [d for d in record.deliveries if d.channel == channel and d.message_id]
+    lead = next((d for d in rows if d.is_lead), None)
+    if lead is not None:
+        return lead
+    return next(
+        (d for d in rows if d.status is DeliveryStatus.SENT and not d.thread_id and not d.update),
+        None,
+    )
+
+
+def _pending_lead(record: AlertRecord, delivery: Delivery) -> Delivery | None:
+    return next(
+        (
+            d
+            for d in record.deliveries
+            if d.is_lead
+            and d.channel == delivery.channel
+            and d.status is DeliveryStatus.PENDING
+            and d.key != delivery.key
+        ),
+        None,
+    )
+
+
+def _find(record: AlertRecord | None, key: str) -> Contradiction | None:
+    if record is None:
+        return None
+    return next((c for c in record.alert.contradictions if c.key == key), None)
+
+
+def sources(record: AlertRecord) -> tuple[str, ...]:
+    """Every source the alert's evidence came from, first seen first."""
+    seen: list[str] = []
+    for c in record.alert.contradictions:
+        for statement in (c.earlier, c.new):
+            label = statement.source or statement.report_id
+            if label not in seen:
+                seen.append(label)
+    return tuple(seen)
+
+
+def oldest_pending_age(deliveries: list[Delivery], now: datetime) -> float:
+    """Seconds since the oldest still-pending delivery was written (0 when none)."""
+    ages = [
+        (now - d.created_at).total_seconds()
+        for d in deliveries
+        if d.status is DeliveryStatus.PENDING and d.created_at
+    ]
+    return max(ages, default=0.0)

@@ -1,0 +1,115 @@
+"""Route contradictions to channels: group by (agency, topic), respect silences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.core.domain import (
+    Alert,
+    AlertKey,
+    Channel,
+    Contradiction,
+    Decision,
+    Reason,
+    Silence,
+    Subscription,
+    alert_key,
+)
+from bot.core.records import AlertRecord, Delivery, DeliveryStatus
+
+DEFAULT_GROUP_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    alerts: tuple[Alert, ...] = ()
+    deliveries: tuple[Delivery, ...] = ()
+    decisions: tuple[Decision, ...] = field(default=())
+
+
+def delivery_key(contradiction: Contradiction, channel: Channel) -> str:
+    return f"{contradiction.key}@{channel}"
+
+
+def route(
+    contradictions: Sequence[Contradiction],
+    subscriptions: Sequence[Subscription],
+    silences: Sequence[Silence],
+    open_alerts: Mapping[AlertKey, AlertRecord],
+    now: datetime,
+    group_window: timedelta = DEFAULT_GROUP_WINDOW,
+) -> Routing:
+    """Plan the alerts to open and the deliveries to write for new contradictions.
+
+    In each subscribed channel the first contradiction of an (agency, topic) pair is
+    the lead message, posted at once; later ones edit the lead's list of sources
+    while the group window since the lead is open, and go into its thread after.
+    Muted contradictions get `suppressed` rows, so what was held back stays visible.
+    """
+    opened: dict[AlertKey, Alert] = {}
+    leads: dict[tuple[AlertKey, Channel], datetime] = {}
+    for key, record in open_alerts.items():
+        for d in record.deliveries:
+            if d.is_lead:
+                leads.setdefault((key, d.channel), d.created_at or record.opened_at)
+    deliveries: list[Delivery] = []
+    decisions: list[Decision] = []
+    for contradiction in contradictions:
+        key = alert_key(contradiction.agency, contradiction.topic)
+        channels = sorted({s.channel for s in subscriptions if s.covers(contradiction)}, key=str)
+        muted = next((s for s in silences if s.covers(contradiction, now)), None)
+        if muted is not None:
+            decisions.append(
+                Decision(
+                    Reason.MUTED,
+                    f"muted: {muted.target}",
+                    contradiction.agency,
+                    contradiction.topic,
+                )
+            )
+            deliveries.extend(
+                Delivery(
+                    key=delivery_key(contradiction, channel),
+                    alert_key=key,
+                    channel=channel,
+                    contradiction_key=contradiction.key,
+                    is_lead=False,
+                    status=DeliveryStatus.SUPPRESSED,
+                    last_error=f"muted: {muted.target}",
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for channel in channels
+            )
+            continue
+        if key not in open_alerts and key not in opened:
+            opened[key] = Alert(key, contradiction.agency, contradiction.topic, (contradiction,))
+        for channel in channels:
+            lead_at = leads.get((key, channel))
+            is_lead = lead_at is None
+            if is_lead:
+                leads[(key, channel)] = now
+            deliveries.append(
+                Delivery(
+                    key=delivery_key(contradiction, channel),
+                    alert_key=key,
+                    channel=channel,
+                    contradiction_key=contradiction.key,
+                    is_lead=is_lead,
+                    update=lead_at is not None and now - lead_at < group_window,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        if not channels:
+            decisions.append(
+                Decision(
+                    Reason.NO_SUBSCRIBER,
+                    "no channel subscribed",
+                    contradiction.agency,
+                    contradiction.topic,
+                )
+            )
+    return Routing(tuple(opened.values()), tuple(deliveries), tuple(decisions))

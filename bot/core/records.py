@@ -1,0 +1,106 @@
+"""Records the store keeps beside the domain values: outbox rows, alerts, feeds, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core.domain import (
+    Alert,
+    AlertKey,
+    Channel,
+    Contradiction,
+    Report,
+    ReportId,
+    Statement,
+)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+    """Muted when it was routed or when it came due: kept to show what was held back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One alert message (lead or follow-up) to one channel: an outbox row."""
+
+    key: str
+    alert_key: AlertKey
+    channel: Channel
+    contradiction_key: str
+    is_lead: bool
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    message_id: str = ""
+    thread_id: str = ""
+    last_error: str = ""
+    update: bool = False
+    """A copy of the story within the group window: edit the lead's source list."""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """An alert as stored: its contradictions and, per channel, the lead message."""
+
+    alert: Alert
+    opened_at: datetime
+    deliveries: tuple[Delivery, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    alert_key: AlertKey
+    channel: Channel
+    user: str
+    verdict: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    actor: str
+    action: str
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    id: int
+    url: str
+    every_minutes: int = 15
+    etag: str = ""
+    last_modified: str = ""
+    last_error: str = ""
+    last_polled_at: datetime | None = None
+    channel: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAnalysis:
+    report: Report
+    statements: tuple[Statement, ...] = ()
+    contradictions: tuple[Contradiction, ...] = ()
+    analysed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisWrite:
+    """Everything one analysis commits in a single transaction (the outbox rule)."""
+
+    report_id: ReportId
+    statements: Sequence[Statement] = ()
+    contradictions: Sequence[Contradiction] = ()
+    deliveries: Sequence[Delivery] = field(default=())
+    alerts: Sequence[Alert] = ()
+    """Alerts this analysis opens (first contradiction of an agency and topic)."""
+    at: datetime | None = None

@@ -1,0 +1,376 @@
+"""The composition root: build every collaborator from Settings, run them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import cast
+
+import anyio.to_thread
+import structlog
+import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app.claim_search import ClaimSearch
+from bot.app.clock import SystemClock
+from bot.app.command_service import CommandService
+from bot.app.delivery import DeliveryWorker, oldest_pending_age
+from bot.app.ingestion import Ingestion
+from bot.app.pipeline import Pipeline
+from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
+from bot.core.digest import DIGEST_SPAN, compose_digest
+from bot.core.domain import Analysis, Channel, ChannelId, Subscription
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.records import Delivery
+from bot.entry.config import Settings
+from bot.entry.http_app import SlackHandler, create_app
+from bot.entry.metrics import Metrics
+from bot.inputs.fetching import SafeFetcher
+from bot.inputs.loading import read_watchlist
+
+log = structlog.get_logger("denialwatch.service")
+
+CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
+DELIVERY_POLL_SECONDS = 0.5
+PENDING_POLL_SECONDS = 5.0
+LEADER_TICK_SECONDS = 15.0
+DRAIN_SECONDS = 10.0
+SEARCH_REFRESH = timedelta(minutes=1)
+
+
+def open_store(settings: Settings) -> Store:
+    """Open the configured database, applying migrations first."""
+    from storage.migrate import upgrade
+    from storage.sql_store import SqlStore
+
+    upgrade(settings.database_url)
+    return SqlStore(settings.database_url)
+
+
+@dataclass
+class Service:
+    """Everything `denialwatch run` runs, wired from one Settings object."""
+
+    settings: Settings
+    store: Store
+    pipeline: Pipeline
+    commands: CommandService
+    ingestion: Ingestion
+    search: ClaimSearch
+    metrics: Metrics
+    clock: Clock = field(default_factory=SystemClock)
+    adapters: dict[str, ChatAdapter] = field(default_factory=dict)
+    is_leader: Callable[[], bool] = field(default=lambda: True)
+    release_leadership: Callable[[], None] = field(default=lambda: None)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    _search_refreshed_at: datetime | None = None
+
+    async def readiness(self) -> str | None:
+        try:
+            await anyio.to_thread.run_sync(self.store.ping)
+        except Exception as error:  # any database failure means not ready
+            return f"database: {type(error).__name__}"
+        for name, adapter in self.adapters.items():
+            if not adapter.connected():
+                return f"{name} adapter not connected"
+        return None
+
+    def record(self, analysis: Analysis) -> None:
+        log.info(
+            "report analysed",
+            report=analysis.report.id,
+            language=analysis.language,
+            statements=len(analysis.statements),
+            contradictions=len(analysis.contradictions),
+        )
+        for statement in analysis.statements:
+            self.metrics.statements.labels(str(statement.polarity)).inc()
+        for contradiction in analysis.contradictions:
+            self.metrics.contradictions.labels(str(contradiction.kind)).inc()
+        self.search.add(analysis.statements)
+        for contradiction in analysis.contradictions:
+            log.info(
+                "contradiction found",
+                report=contradiction.new.report_id,
+                earlier=contradiction.earlier.report_id,
+                kind=str(contradiction.kind),
+                agency=contradiction.agency,
+                topic=contradiction.topic,
+                score=contradiction.score,
+            )
+
+    def on_delivery(self, delivery: Delivery, outcome: str) -> None:
+        self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
+        if outcome == "sent" and delivery.created_at is not None:
+            now = self.clock.now()
+            self.metrics.delivery_seconds.observe((now - delivery.created_at).total_seconds())
+
+    async def handle_command(self, request: CommandRequest) -> CommandReply:
+        log.info(
+            "command",
+            platform=request.platform,
+            channel=str(request.channel),
+            user=request.user,
+            verb=request.text.split(" ", 1)[0][:20],
+        )
+        return await self.commands.handle(request)
+
+    async def run(self) -> None:
+        """Run HTTP, adapters, delivery, pending analysis and leader jobs until stopped."""
+        app = create_app(
+            self.store,
+            self.pipeline,
+            self.metrics,
+            api_token=_secret(self.settings.api_token),
+            readiness=self.readiness,
+            slack_handler=self._slack_handler(),
+            on_report=self._reports_waiting.set,
+            complete=self.ingestion.complete,
+        )
+        config = uvicorn.Config(
+            app,
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            log_config=None,
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stopping.set)
+        for name, adapter in self.adapters.items():
+            await adapter.start(self.handle_command)
+            log.info("adapter started", adapter=name)
+        worker = DeliveryWorker(self.store, self.adapters, self.clock, on_outcome=self.on_delivery)
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            self._leader_tick,
+            "interval",
+            seconds=LEADER_TICK_SECONDS,
+            next_run_time=datetime.now().astimezone(),
+            max_instances=1,
+            coalesce=True,
+            id="leader-tick",
+        )
+        scheduler.start()
+        tasks = [
+            asyncio.create_task(server.serve(), name="http"),
+            asyncio.create_task(
+                self._loop(worker.run_once, DELIVERY_POLL_SECONDS), name="delivery"
+            ),
+            asyncio.create_task(
+                self._loop(self._process_pending, PENDING_POLL_SECONDS, self._reports_waiting),
+                name="pending",
+            ),
+        ]
+        log.info(
+            "denialwatch running",
+            host=self.settings.http_host,
+            port=self.settings.http_port,
+            adapters=sorted(self.adapters),
+        )
+        stop = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait([stop, tasks[0]], return_when=asyncio.FIRST_COMPLETED)
+        log.info("shutting down")
+        server.should_exit = True
+        scheduler.shutdown(wait=False)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(DRAIN_SECONDS):
+                await tasks[0]
+                for task in tasks[1:]:
+                    task.cancel()
+                await asyncio.gather(*tasks[1:], return_exceptions=True)
+                for adapter in self.adapters.values():
+                    await adapter.stop()
+        self.release_leadership()
+        log.info("stopped")
+
+    async def _loop(
+        self, step: Callable[[], object], every: float, wake: asyncio.Event | None = None
+    ) -> None:
+        while not self._stopping.is_set():
+            try:
+                result = step()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("background step failed", step=getattr(step, "__name__", "?"))
+            waits = [asyncio.ensure_future(self._stopping.wait())]
+            if wake is not None:
+                waits.append(asyncio.ensure_future(wake.wait()))
+            _, pending = await asyncio.wait(
+                waits, timeout=every, return_when=asyncio.FIRST_COMPLETED
+            )
+            for waiter in pending:
+                waiter.cancel()
+            if wake is not None:
+                wake.clear()
+
+    async def _process_pending(self) -> None:
+        while True:
+            with self.metrics.analysis_seconds.time():
+                analyses = await anyio.to_thread.run_sync(self.pipeline.process_pending, 20)
+            for analysis in analyses:
+                self.record(analysis)
+            if not analyses:
+                break
+        await self._refresh_search()
+        await self._refresh_gauges()
+
+    async def _refresh_search(self) -> None:
+        """Pick up statements other replicas analysed, at most once a minute."""
+        now = self.clock.now()
+        if self._search_refreshed_at and now - self._search_refreshed_at < SEARCH_REFRESH:
+            return
+        self._search_refreshed_at = now
+        self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
+
+    async def _refresh_gauges(self) -> None:
+        # Only a read-only view will do: `due_deliveries` claims rows, which would hold
+        # them back from the delivery worker for a whole lease.
+        undelivered = getattr(self.store, "undelivered", None)
+        if not callable(undelivered):
+            return
+        now = self.clock.now()
+        pending: list[Delivery] = await anyio.to_thread.run_sync(undelivered, 1000)
+        self.metrics.outbox_depth.set(len(pending))
+        self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
+
+    async def _leader_tick(self) -> None:
+        leader = await anyio.to_thread.run_sync(self.is_leader)
+        self.metrics.leader.set(1 if leader else 0)
+        if not leader:
+            return
+        if await self.ingestion.poll_due_feeds():
+            self._reports_waiting.set()
+        await self._digests()
+
+    async def _digests(self) -> None:
+        """Post each channel's daily digest once, at or after the time it asked for."""
+        now = self.clock.now()
+        subs = await anyio.to_thread.run_sync(self.store.subscriptions)
+        for channel in sorted({s.channel for s in subs}, key=str):
+            at = await anyio.to_thread.run_sync(self.store.get_state, f"digest:{channel}")
+            adapter = self.adapters.get(channel.platform)
+            post_text = getattr(adapter, "post_text", None)
+            if not at or post_text is None:
+                continue
+            hour, minute = (int(x) for x in at.split(":"))
+            due = datetime.combine(now.date(), time(hour, minute), now.tzinfo)
+            sent_key = f"digest-sent:{channel}"
+            last = await anyio.to_thread.run_sync(self.store.get_state, sent_key)
+            if now < due or last == now.date().isoformat():
+                continue
+            # Mark first: a digest is worth at most one post, never two.
+            await anyio.to_thread.run_sync(self.store.set_state, sent_key, now.date().isoformat())
+            records = await anyio.to_thread.run_sync(self.store.alerts_since, now - DIGEST_SPAN)
+            text = compose_digest(records, channel, now)
+            try:
+                await post_text(channel, text, f"digest|{channel}|{now.date()}")
+                log.info("digest posted", channel=str(channel))
+            except DeliveryError as error:
+                log.warning("digest not posted", channel=str(channel), error=str(error))
+
+    def _slack_handler(self) -> SlackHandler | None:
+        slack = self.adapters.get("slack")
+        handle = getattr(slack, "handle", None)
+        return cast(SlackHandler, handle) if callable(handle) else None
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if callable(getter) else None
+
+
+def build_service(settings: Settings, store: Store | None = None) -> Service:
+    """Wire the service from settings (the only place that knows every implementation)."""
+    store = store or open_store(settings)
+    if settings.watchlist_path is not None:
+        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+    clock = SystemClock()
+    pipeline = Pipeline(
+        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
+    )
+    fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
+    metrics = Metrics()
+    ingestion = Ingestion(store, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
+    search = ClaimSearch()
+    search.add(store.all_statements())
+    commands = CommandService(
+        store,
+        pipeline,
+        clock,
+        admins=settings.admin_ids,
+        check_url=ingestion.check_url,
+        read_url=ingestion.read_url,
+        search=search.search,
+    )
+    service = Service(
+        settings=settings,
+        store=store,
+        pipeline=pipeline,
+        commands=commands,
+        ingestion=ingestion,
+        search=search,
+        metrics=metrics,
+        clock=clock,
+    )
+    service.adapters.update(_adapters(settings, store, commands))
+    if "console" in service.adapters:
+        store.add_subscription(Subscription(CONSOLE_CHANNEL))
+    from storage.leader import LeaderElection
+
+    # PostgreSQL: an advisory lock; SQLite: a file lock beside the database file.
+    election = LeaderElection(settings.database_url)
+    service.is_leader = election.try_acquire
+    service.release_leadership = election.release
+    return service
+
+
+def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
+    """Claim a Slack request id in the database, so a retry to any replica runs once."""
+
+    async def claim(key: str) -> bool:
+        return await anyio.to_thread.run_sync(store.claim_key, f"slack-inbound:{key}")
+
+    return claim
+
+
+def _adapters(settings: Settings, store: Store, commands: CommandService) -> dict[str, ChatAdapter]:
+    adapters: dict[str, ChatAdapter] = {}
+    if settings.slack_enabled:
+        from adapters.slack.adapter import SlackAdapter
+
+        adapters["slack"] = SlackAdapter(
+            bot_token=_secret(settings.slack_bot_token) or "",
+            signing_secret=_secret(settings.slack_signing_secret) or "",
+            api_url=settings.slack_api_url,
+            app_token=_secret(settings.slack_app_token),
+            admins=settings.admin_ids,
+            on_feedback=commands.feedback,
+            claim_inbound=_inbound_claim(store),
+        )
+    if settings.matrix_enabled:
+        from adapters.matrix.adapter import MatrixAdapter
+
+        settings.matrix_store.mkdir(parents=True, exist_ok=True)
+        adapters["matrix"] = MatrixAdapter(
+            settings.matrix_homeserver or "",
+            settings.matrix_user_id or "",
+            access_token=_secret(settings.matrix_access_token) or "",
+            password=_secret(settings.matrix_password) or "",
+            store_path=settings.matrix_store,
+            admins=settings.admin_ids,
+            state=store,
+            on_feedback=commands.feedback,
+        )
+    if not adapters:
+        from adapters.console import ConsoleAdapter
+
+        adapters["console"] = ConsoleAdapter()
+    return adapters

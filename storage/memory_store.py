@@ -1,0 +1,300 @@
+"""An in-memory Store: the embedded store for replay and eval, and the tests' double."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime
+
+from bot.core.domain import (
+    AgencyName,
+    Alert,
+    AlertKey,
+    Channel,
+    Contradiction,
+    Report,
+    ReportId,
+    Silence,
+    Statement,
+    Subscription,
+    TopicName,
+    Watchlist,
+    alert_key,
+)
+from bot.core.records import (
+    AlertRecord,
+    AnalysisWrite,
+    AuditEvent,
+    Delivery,
+    DeliveryStatus,
+    Feed,
+    FeedbackRecord,
+    StoredAnalysis,
+)
+
+
+class MemoryStore:
+    """Keep everything in dictionaries, guarded by one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._reports: dict[ReportId, Report] = {}
+        self._urls: set[str] = set()
+        self._analysed: set[ReportId] = set()
+        self._claimed: set[ReportId] = set()
+        self._sequence = 0
+        self._statements: dict[str, Statement] = {}
+        self._by_pair: dict[tuple[str, str], list[Statement]] = {}
+        self._contradictions: dict[str, Contradiction] = {}
+        self._alerts: dict[AlertKey, AlertRecord] = {}
+        self._deliveries: dict[str, Delivery] = {}
+        self._watchlist = Watchlist()
+        self._subscriptions: list[Subscription] = []
+        self._silences: list[Silence] = []
+        self._feedback: list[FeedbackRecord] = []
+        self._audit: list[AuditEvent] = []
+        self._feeds: dict[int, Feed] = {}
+        self._state: dict[str, str] = {}
+
+    def add_report(self, report: Report) -> bool:
+        with self._lock:
+            if report.id in self._reports or (report.url and report.url in self._urls):
+                return False
+            self._reports[report.id] = report
+            if report.url:
+                self._urls.add(report.url)
+            return True
+
+    def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
+        with self._lock:
+            report = self._reports.get(report_id)
+            if report is None:
+                return None
+            statements = tuple(s for s in self._statements.values() if s.report_id == report_id)
+            contradictions = tuple(
+                c
+                for c in self._contradictions.values()
+                if report_id in (c.new.report_id, c.earlier.report_id)
+            )
+            return StoredAnalysis(report, statements, contradictions, report_id in self._analysed)
+
+    def claim_unanalysed(self, limit: int) -> list[Report]:
+        with self._lock:
+            waiting = [
+                r
+                for rid, r in self._reports.items()
+                if rid not in self._analysed and rid not in self._claimed
+            ][:limit]
+            self._claimed.update(r.id for r in waiting)
+            return waiting
+
+    def next_sequence(self) -> int:
+        with self._lock:
+            self._sequence += 1
+            return self._sequence
+
+    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+        with self._lock:
+            return list(self._by_pair.get((agency, topic), []))
+
+    def all_statements(self) -> list[Statement]:
+        with self._lock:
+            return list(self._statements.values())
+
+    def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
+        with self._lock:
+            for statement in write.statements:
+                if statement.id not in self._statements:
+                    self._statements[statement.id] = statement
+                    self._by_pair.setdefault((statement.agency, statement.topic), []).append(
+                        statement
+                    )
+            new = [c for c in write.contradictions if c.key not in self._contradictions]
+            for contradiction in new:
+                self._contradictions[contradiction.key] = contradiction
+            at = write.at or datetime.min
+            for alert in write.alerts:
+                if alert.key not in self._alerts:
+                    self._alerts[alert.key] = AlertRecord(alert=alert, opened_at=at)
+            new_keys = {c.key for c in new}
+            for delivery in write.deliveries:
+                if delivery.contradiction_key in new_keys:
+                    self._deliveries.setdefault(delivery.key, delivery)
+            self._analysed.add(write.report_id)
+            self._claimed.discard(write.report_id)
+            return new
+
+    def watchlist(self) -> Watchlist:
+        with self._lock:
+            return self._watchlist
+
+    def save_watchlist(self, watchlist: Watchlist) -> None:
+        with self._lock:
+            self._watchlist = watchlist
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subscriptions)
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        with self._lock:
+            if subscription not in self._subscriptions:
+                self._subscriptions.append(subscription)
+
+    def remove_subscription(self, channel: Channel, name: str) -> bool:
+        with self._lock:
+            key = name.casefold()
+            kept = [
+                s
+                for s in self._subscriptions
+                if not (s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))
+            ]
+            removed = len(kept) != len(self._subscriptions)
+            self._subscriptions = kept
+            return removed
+
+    def silences(self) -> list[Silence]:
+        with self._lock:
+            return list(self._silences)
+
+    def add_silence(self, silence: Silence) -> None:
+        with self._lock:
+            self._silences = [
+                s for s in self._silences if s.target.casefold() != silence.target.casefold()
+            ]
+            self._silences.append(silence)
+
+    def remove_silence(self, target: str) -> bool:
+        with self._lock:
+            kept = [s for s in self._silences if s.target.casefold() != target.casefold()]
+            removed = len(kept) != len(self._silences)
+            self._silences = kept
+            return removed
+
+    def add_feedback(self, feedback: FeedbackRecord) -> None:
+        with self._lock:
+            self._feedback.append(feedback)
+
+    def feedback(self) -> list[FeedbackRecord]:
+        with self._lock:
+            return list(self._feedback)
+
+    def audit(self, event: AuditEvent) -> None:
+        with self._lock:
+            self._audit.append(event)
+
+    def audit_events(self) -> list[AuditEvent]:
+        with self._lock:
+            return list(self._audit)
+
+    def alert(self, key: AlertKey) -> AlertRecord | None:
+        with self._lock:
+            record = self._alerts.get(key)
+            return self._complete(record) if record else None
+
+    def _complete(self, record: AlertRecord) -> AlertRecord:
+        contradictions = tuple(
+            c
+            for c in self._contradictions.values()
+            if alert_key(c.agency, c.topic) == record.alert.key
+        )
+        deliveries = tuple(d for d in self._deliveries.values() if d.alert_key == record.alert.key)
+        alert = Alert(
+            record.alert.key,
+            record.alert.agency,
+            record.alert.topic,
+            contradictions or record.alert.contradictions,
+        )
+        return replace(record, alert=alert, deliveries=deliveries)
+
+    def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
+        with self._lock:
+            return [
+                self._complete(r)
+                for r in self._alerts.values()
+                if since is None or r.opened_at >= since
+            ]
+
+    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
+        with self._lock:
+            self._alerts.setdefault(alert.key, AlertRecord(alert=alert, opened_at=opened_at))
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        with self._lock:
+            due = [
+                d
+                for d in self._deliveries.values()
+                if d.status is DeliveryStatus.PENDING
+                and (d.next_attempt_at is None or d.next_attempt_at <= now)
+            ]
+            due.sort(key=lambda d: (not d.is_lead, d.created_at or now, d.key))
+            return due[:limit]
+
+    def undelivered(self, limit: int) -> list[Delivery]:
+        """Pending deliveries, oldest first, without claiming them (for the gauges)."""
+        with self._lock:
+            pending = [d for d in self._deliveries.values() if d.status is DeliveryStatus.PENDING]
+            pending.sort(key=lambda d: (d.created_at is not None, d.created_at, d.key))
+            return pending[:limit]
+
+    def update_delivery(self, delivery: Delivery) -> None:
+        with self._lock:
+            self._deliveries[delivery.key] = delivery
+
+    def lead_delivery(self, key: AlertKey, channel: Channel) -> Delivery | None:
+        with self._lock:
+            for delivery in self._deliveries.values():
+                if (
+                    delivery.alert_key == key
+                    and delivery.channel == channel
+                    and delivery.is_lead
+                    and delivery.message_id
+                ):
+                    return delivery
+            return None
+
+    def deliveries(self) -> list[Delivery]:
+        with self._lock:
+            return list(self._deliveries.values())
+
+    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
+        with self._lock:
+            feed = Feed(
+                id=max(self._feeds, default=0) + 1,
+                url=url,
+                every_minutes=every_minutes,
+                channel=channel,
+            )
+            self._feeds[feed.id] = feed
+            return feed
+
+    def feeds(self) -> list[Feed]:
+        with self._lock:
+            return list(self._feeds.values())
+
+    def update_feed(self, feed: Feed) -> None:
+        with self._lock:
+            if feed.id in self._feeds:
+                self._feeds[feed.id] = feed
+
+    def remove_feed(self, feed_id: int) -> bool:
+        with self._lock:
+            return self._feeds.pop(feed_id, None) is not None
+
+    def get_state(self, key: str) -> str | None:
+        with self._lock:
+            return self._state.get(key)
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._lock:
+            self._state[key] = value
+
+    def claim_key(self, key: str) -> bool:
+        with self._lock:
+            if key in self._state:
+                return False
+            self._state[key] = "claimed"
+            return True
+
+    def ping(self) -> None:
+        return None
