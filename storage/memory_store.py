@@ -19,6 +19,7 @@ from bot.core.domain import (
     Subscription,
     TopicName,
     Watchlist,
+    agency_key,
     alert_key,
 )
 from bot.core.records import (
@@ -45,6 +46,7 @@ class MemoryStore:
         self._sequence = 0
         self._statements: dict[str, Statement] = {}
         self._by_pair: dict[tuple[str, str], list[Statement]] = {}
+        self._by_agency: dict[str, list[Statement]] = {}
         self._contradictions: dict[str, Contradiction] = {}
         self._alerts: dict[AlertKey, AlertRecord] = {}
         self._deliveries: dict[str, Delivery] = {}
@@ -97,6 +99,10 @@ class MemoryStore:
         with self._lock:
             return list(self._by_pair.get((agency, topic), []))
 
+    def statements_by(self, agency: AgencyName) -> list[Statement]:
+        with self._lock:
+            return list(self._by_agency.get(agency_key(agency), []))
+
     def all_statements(self) -> list[Statement]:
         with self._lock:
             return list(self._statements.values())
@@ -106,6 +112,7 @@ class MemoryStore:
             for statement in write.statements:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
+                    self._by_agency.setdefault(agency_key(statement.agency), []).append(statement)
                     self._by_pair.setdefault((statement.agency, statement.topic), []).append(
                         statement
                     )

@@ -48,6 +48,7 @@ from bot.core.domain import (
     Topic,
     TopicName,
     Watchlist,
+    agency_key,
     alert_key,
 )
 from bot.core.records import (
@@ -275,9 +276,18 @@ class SqlStore:
             rows = s.exec(
                 select(StatementRow)
                 .where(
-                    StatementRow.agency_key == agency.casefold(),
+                    StatementRow.agency_key == agency_key(agency),
                     StatementRow.topic_key == topic.casefold(),
                 )
+                .order_by(*_statement_order())
+            ).all()
+            return [_statement(r) for r in rows]
+
+    def statements_by(self, agency: AgencyName) -> list[Statement]:
+        with self._tx() as s:
+            rows = s.exec(
+                select(StatementRow)
+                .where(StatementRow.agency_key == agency_key(agency))
                 .order_by(*_statement_order())
             ).all()
             return [_statement(r) for r in rows]
@@ -336,7 +346,7 @@ class SqlStore:
                     report_id=st.report_id,
                     agency=st.agency,
                     topic=st.topic,
-                    agency_key=st.agency.casefold(),
+                    agency_key=agency_key(st.agency),
                     topic_key=st.topic.casefold(),
                     polarity=st.polarity.value,
                     quote=st.quote,
@@ -347,6 +357,7 @@ class SqlStore:
                     confidence=st.confidence,
                     role=st.role.value,
                     sequence=st.sequence,
+                    proposition=st.proposition,
                 )
                 .on_conflict_do_nothing()
             )
@@ -364,6 +375,7 @@ class SqlStore:
                 kind=c.kind.value,
                 score=c.score,
                 created_at=now,
+                why=c.why,
             )
             .on_conflict_do_nothing()
         )
@@ -842,6 +854,7 @@ def _statement(row: StatementRow) -> Statement:
         confidence=row.confidence,
         role=StatementRole(row.role),
         sequence=row.sequence,
+        proposition=row.proposition,
     )
 
 
@@ -869,6 +882,7 @@ def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contra
             earlier=statements[r.earlier_statement],
             kind=ContradictionKind(r.kind),
             score=r.score,
+            why=r.why,
         )
         for r in rows
     ]

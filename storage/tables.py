@@ -135,6 +135,7 @@ class StatementRow(SQLModel, table=True):
     confidence: float = Field(default=1.0, sa_type=Float)
     role: str = "primary"
     sequence: int = 0
+    proposition: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
 class ContradictionRow(SQLModel, table=True):
@@ -153,6 +154,7 @@ class ContradictionRow(SQLModel, table=True):
     kind: str
     score: float = Field(sa_type=Float)
     created_at: datetime | None = _instant()
+    why: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
 class AlertRow(SQLModel, table=True):

@@ -13,9 +13,11 @@ from bot.core.domain import (
     Analysis,
     Contradiction,
     Decision,
+    Reason,
     Report,
     Statement,
     Watchlist,
+    agency_key,
     alert_key,
 )
 from bot.core.extraction import Extractor
@@ -69,9 +71,7 @@ class Pipeline:
     def check(self, report: Report) -> Analysis:
         """Analyse a text against the store without keeping anything."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
-        contradictions, decisions = find_contradictions(
-            extraction.statements, self._stored_for(extraction.statements), self._min_score
-        )
+        contradictions, decisions = self._detect(extraction.statements)
         return Analysis(
             report,
             extraction.statements,
@@ -84,14 +84,12 @@ class Pipeline:
         """Extract statements, find contradictions, and commit them with their deliveries."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
         statements = extraction.statements
-        contradictions, decisions = find_contradictions(
-            statements, self._stored_for(statements), self._min_score
-        )
+        contradictions, decisions = self._detect(statements)
         analysis_decisions = list(extraction.decisions) + decisions
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
         # ours, nor we theirs: look again now that our statements are committed.
-        again, _ = find_contradictions(statements, self._stored_for(statements), self._min_score)
+        again, _ = self._detect(statements)
         known = {c.key for c in contradictions}
         late = [c for c in again if c.key not in known]
         if late:
@@ -136,9 +134,26 @@ class Pipeline:
             )
         )
 
+    def _detect(
+        self, statements: tuple[Statement, ...]
+    ) -> tuple[list[Contradiction], list[Decision]]:
+        """Pair new statements with stored ones of the same agency; keep what is watched."""
+        watchlist = self._store.watchlist()
+        found, decisions = find_contradictions(
+            statements, self._stored_for(statements), self._min_score, watchlist.topic_keys()
+        )
+        kept = [c for c in found if watchlist.covers(c.agency, c.topic)]
+        decisions.extend(
+            Decision(Reason.NO_SUBSCRIBER, "not watched", c.agency, c.topic)
+            for c in found
+            if c not in kept
+        )
+        return kept, decisions
+
     def _stored_for(self, statements: tuple[Statement, ...]) -> list[Statement]:
-        pairs = {(s.agency, s.topic) for s in statements}
+        """Candidates: every stored statement of each agency speaking here (blocked by agency)."""
+        agencies = {agency_key(s.agency): s.agency for s in statements}
         stored: list[Statement] = []
-        for agency, topic in sorted(pairs):
-            stored.extend(self._store.statements_about(agency, topic))
+        for _, agency in sorted(agencies.items()):
+            stored.extend(self._store.statements_by(agency))
         return stored

@@ -59,6 +59,10 @@ class Store(Protocol):
     # statements and contradictions
     def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]: ...
 
+    def statements_by(self, agency: AgencyName) -> list[Statement]:
+        """Every statement by one agency (canonical key), in publication order."""
+        ...
+
     def all_statements(self) -> list[Statement]: ...
 
     def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:

@@ -12,9 +12,15 @@ from bot.core.domain import (
     Reason,
     Statement,
     StatementRole,
+    agency_key,
+    name_key,
 )
+from bot.core.proposition import MATCH, Proposition, similarity
+from bot.core.proposition import reason as reason_line
 
 MIN_SCORE = 0.4
+TOPIC_MATCH = 0.8
+"""Match value of two statements about the same watched topic."""
 
 
 def comes_before(a: Statement, b: Statement) -> bool:
@@ -22,44 +28,71 @@ def comes_before(a: Statement, b: Statement) -> bool:
     return (a.published, a.sequence, a.report_id) < (b.published, b.sequence, b.report_id)
 
 
-def score(new: Statement, earlier: Statement) -> float:
-    return round((new.confidence + earlier.confidence) / 2, 3)
+def match(
+    new: Statement, earlier: Statement, watched: frozenset[str] = frozenset()
+) -> tuple[float, tuple[str, ...]]:
+    """Return how well two statements' propositions match, and the keys they share.
+
+    The same watched topic matches outright; otherwise the propositions must be the
+    same conduct (`bot.core.proposition.similarity`), so "used X" and "used Y" by one
+    agency stay apart.
+    """
+    same_topic = name_key(new.topic) == name_key(earlier.topic)
+    if not same_topic and {name_key(new.topic), name_key(earlier.topic)} <= watched:
+        return 0.0, ()  # two watched practices the newsroom keeps apart
+    if not new.proposition or not earlier.proposition:
+        return (1.0, ()) if same_topic else (0.0, ())
+    value, shared = similarity(
+        Proposition.parse(new.proposition), Proposition.parse(earlier.proposition)
+    )
+    if same_topic:
+        return max(value, TOPIC_MATCH), shared
+    return value, shared
+
+
+def score(new: Statement, earlier: Statement, matched: float = 1.0) -> float:
+    confidence = (new.confidence + earlier.confidence) / 2
+    return round(confidence * (0.5 + 0.5 * matched), 3)
 
 
 def find_contradictions(
-    new: Iterable[Statement], stored: Sequence[Statement], min_score: float = MIN_SCORE
+    new: Iterable[Statement],
+    stored: Sequence[Statement],
+    min_score: float = MIN_SCORE,
+    watched_topics: frozenset[str] = frozenset(),
 ) -> tuple[list[Contradiction], list[Decision]]:
     """Pair each new primary statement with stored primaries that take the other side.
 
-    The pair is ordered by publication date, not by arrival, so the result does not
-    depend on the order in which reports are processed.
+    Candidates are the stored statements of the same agency (canonical key); a pair
+    needs opposite polarity and propositions that match. The pair is ordered by
+    publication date, not by arrival, so the result does not depend on the order in
+    which reports are processed.
     """
     found: list[Contradiction] = []
     decisions: list[Decision] = []
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
-        same_pair = [
+        key = agency_key(statement.agency)
+        same_agency = [
             s
             for s in stored
             if s.role is StatementRole.PRIMARY
-            and s.agency == statement.agency
-            and s.topic == statement.topic
+            and agency_key(s.agency) == key
+            and s.report_id != statement.report_id
         ]
-        opposite = [
-            s
-            for s in same_pair
-            if s.polarity is not statement.polarity and s.report_id != statement.report_id
-        ]
+        matched = [(s, *match(statement, s, watched_topics)) for s in same_agency]
+        same_pair = [(s, value, shared) for s, value, shared in matched if value >= MATCH]
+        opposite = [entry for entry in same_pair if entry[0].polarity is not statement.polarity]
         if not opposite:
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER
             decisions.append(Decision(reason, "", statement.agency, statement.topic))
             continue
-        for other in opposite:
+        for other, matched_value, shared in opposite:
             later, earlier = (
                 (statement, other) if comes_before(other, statement) else (other, statement)
             )
-            value = score(later, earlier)
+            value = score(later, earlier, matched_value)
             if value < min_score:
                 decisions.append(
                     Decision(Reason.BELOW_SCORE, f"{value:.2f}", later.agency, later.topic)
@@ -70,5 +103,9 @@ def find_contradictions(
                 if earlier.polarity is Polarity.DENIES
                 else ContradictionKind.DENIAL_DISPUTES_RECORD
             )
-            found.append(Contradiction(new=later, earlier=earlier, kind=kind, score=value))
+            found.append(
+                Contradiction(
+                    new=later, earlier=earlier, kind=kind, score=value, why=reason_line(shared)
+                )
+            )
     return found, decisions

@@ -5,6 +5,7 @@ Everything here is a frozen dataclass or an enum: no I/O, no clock, no framework
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -115,6 +116,21 @@ class Watchlist:
             topics=tuple(t for t in self.topics if t.name.casefold() != key),
         )
 
+    def covers(self, agency: str, topic: str) -> bool:
+        """Say whether a statement pair concerns what the newsroom watches.
+
+        An agency watch covers any practice of that agency, a topic watch any agency;
+        an empty watchlist watches everything.
+        """
+        if not self.agencies and not self.topics:
+            return True
+        return any(name_key(a.name) == name_key(agency) for a in self.agencies) or any(
+            name_key(t.name) == name_key(topic) for t in self.topics
+        )
+
+    def topic_keys(self) -> frozenset[str]:
+        return frozenset(name_key(t.name) for t in self.topics)
+
     def merged(self, other: Watchlist) -> Watchlist:
         merged = self
         for agency in other.agencies:
@@ -141,6 +157,8 @@ class Statement:
     role: StatementRole = StatementRole.PRIMARY
     sequence: int = 0
     """Processing order of the report, used to break ties between equal dates."""
+    proposition: str = ""
+    """The conduct denied or affirmed, normalised (`bot.core.proposition`)."""
 
     @property
     def id(self) -> StatementId:
@@ -157,6 +175,8 @@ class Contradiction:
     earlier: Statement
     kind: ContradictionKind
     score: float
+    why: str = ""
+    """The concepts both propositions share: why they matched, in one line."""
 
     @property
     def agency(self) -> AgencyName:
@@ -239,6 +259,32 @@ class Alert:
     @property
     def lead(self) -> Contradiction:
         return self.contradictions[0]
+
+
+class WatchMode(StrEnum):
+    """What of a watchlist a newsroom relies on: agencies, topics, or both."""
+
+    BOTH = "both"
+    AGENCIES = "agencies"
+    TOPICS = "topics"
+
+
+def watch_mode(watchlist: Watchlist, mode: str) -> Watchlist:
+    """Reduce a watchlist to its agencies or its topics (the gold stays the same)."""
+    if mode == WatchMode.AGENCIES:
+        return Watchlist(agencies=watchlist.agencies)
+    if mode == WatchMode.TOPICS:
+        return Watchlist(topics=watchlist.topics)
+    return watchlist
+
+
+def name_key(name: str) -> str:
+    """Return the one key by which an agency or topic name is compared and stored."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def agency_key(name: str) -> str:
+    return name_key(name)
 
 
 def alert_key(agency: str, topic: str) -> AlertKey:

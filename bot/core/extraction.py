@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from bot.core.domain import (
@@ -23,7 +23,10 @@ from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
 from bot.core.language.text import split_sentences, tokens, word_pairs
 from bot.core.language.vocabulary import Vocabulary
+from bot.core.matching.stopwords import STOPWORDS
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
+from bot.core.organisations import Organisation, find_organisations, subject_before
+from bot.core.proposition import MATCH, Proposition, coverage, propose, similarity
 
 _CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
 TITLE_WEIGHT = 2.0
@@ -103,6 +106,7 @@ class _Unit:
     words: Words
     agencies: tuple[Mention, ...]
     topics: tuple[Mention, ...]
+    organisations: tuple[Organisation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +121,8 @@ class _Candidate:
     explicit: bool
     index: int
     speaker: str
+    proposition: Proposition = field(default_factory=Proposition)
+    watched_topic: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,13 +132,28 @@ class Extraction:
     decisions: tuple[Decision, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Practice:
+    """A watched topic as a proposition, to recognise it described in prose."""
+
+    name: str
+    proposition: Proposition
+
+
+TOPIC_COVERAGE = 0.6
+"""Share of a watched topic's weighted keys a sentence must carry to be about it."""
+OPEN_CONFIDENCE = 0.8
+"""Confidence of an agency recognised by its form rather than by the watchlist."""
+
+
 class Extractor:
-    """Turn a report into statements about watched agencies and topics."""
+    """Turn a report into statements: agency, proposition and polarity."""
 
     def __init__(
         self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
     ) -> None:
         self._cues = {code: CueIndex(lexicon) for code, lexicon in lexicons.items()}
+        self._lexicons = lexicons
         self._guesser = LanguageGuesser(lexicons)
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
@@ -148,6 +169,32 @@ class Extractor:
             )
             for a in watchlist.agencies
         }
+        heads = {f"#{h}" for h in vocabulary.generic_heads}
+        self._kinds = [
+            (a.name, a.country, concepts, concepts - heads)
+            for a, concepts in ((a, self._concepts[a.name]) for a in watchlist.agencies)
+            if concepts - heads
+        ]
+        self._practices = tuple(
+            _Practice(topic.name, self._topic_proposition(topic.name, topic.aliases))
+            for topic in watchlist.topics
+        )
+        self._stopwords = (
+            frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | STOPWORDS
+        )
+
+    def _topic_proposition(self, name: str, aliases: Sequence[str]) -> Proposition:
+        """Key a watched topic by its English name and its aliases' own languages."""
+        merged = Proposition()
+        for text in (name, *aliases):
+            pairs = word_pairs(text)
+            folded = [f for f, _ in pairs]
+            raw = [r.lower() if i == 0 else r for i, (_, r) in enumerate(pairs)]
+            language = self._guesser.guess(folded, None) if text != name else "en"
+            merged = merged.union(
+                propose(folded, raw, language, self._vocabulary.practices, STOPWORDS)
+            )
+        return merged
 
     def _refers_back(self, unit: _Unit, agency: str, lexicon: Cues) -> bool:
         """Say whether a sentence without a named agency speaks of the report's agency.
@@ -180,72 +227,239 @@ class Extractor:
         language = self._guesser.guess([w for ws in all_words for w in ws.folded], report.language)
         lexicon = self._cues[language]
         countries = report_countries(all_words)
-        units = [
-            _Unit(
-                i,
-                text,
-                is_title,
-                words,
-                tuple(self._agencies.find(words, countries)),
-                tuple(self._topics.find(words)),
+        home = _home_country(all_words)
+        units = []
+        for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
+            watched = tuple(self._agencies.find(words, countries))
+            organisations = tuple(
+                o
+                for o in find_organisations(words, self._stopwords, home, is_title)
+                if not any(m.start < o.end and o.start < m.end for m in watched)
             )
-            for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True))
-        ]
+            units.append(
+                _Unit(
+                    i,
+                    text,
+                    is_title,
+                    words,
+                    watched,
+                    tuple(self._topics.find(words)),
+                    organisations,
+                )
+            )
         candidates: list[_Candidate] = []
         decisions: list[Decision] = []
-        # "The force" and "the software" refer back: to the agency and topic named last
-        # before the sentence (the title comes first), never to one named only later.
+        # "The force" and "the software" refer back: to the agency and practice named
+        # last before the sentence (the title comes first), never to one named later.
         last_agency: str | None = None
-        last_topic: str | None = None
+        last_topic: tuple[str, Proposition, bool] | None = None
+        known: list[str] = []
         for unit in units:
-            agency = _nearest(unit.agencies, unit.topics)
-            if agency is None and last_agency and self._refers_back(unit, last_agency, lexicon):
-                agency = Mention(last_agency, 0, 0, 0.7)
-            elif agency is not None:
-                last_agency = agency.name
-            topic = _nearest(unit.topics, unit.agencies)
-            if topic is None and last_topic and lexicon.has("topic_anaphora", unit.words.folded):
-                topic = Mention(last_topic, 0, 0, 0.7)
-            elif topic is not None:
-                last_topic = topic.name
-            if agency is None or topic is None:
-                if agency or topic:
-                    reason = Reason.NO_AGENCY if agency is None else Reason.NO_TOPIC
-                    decisions.append(Decision(reason, unit.text[:120]))
-                continue
+            judged_spans = judge_sentence(unit.text, lexicon)
+            sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon)
             fresh_seen: set[tuple[str, str]] = set()
-            for judged in judge_sentence(unit.text, lexicon):
-                span_agency = _within(unit.agencies, judged) or agency
-                span_topic = _within(unit.topics, judged) or topic
+            for judged in judged_spans:
+                agency = self._agency_of(unit, judged, lexicon, last_agency, known)
                 verdict = judged.verdict
+                span = self._proposition(unit, judged.start, judged.end, language, lexicon)
+                topic = self._topic_of(unit, judged, span, sentence, last_topic)
+                if agency is not None and agency.end > 0:
+                    last_agency = agency.name
+                    if agency.name not in known:
+                        known.append(agency.name)
+                if topic is not None and topic[1].has_substance():
+                    last_topic = topic
                 if verdict.polarity is None:
                     decisions.append(
-                        Decision(verdict.reason, unit.text[:120], span_agency.name, span_topic.name)
+                        Decision(
+                            verdict.reason,
+                            unit.text[:120],
+                            agency.name if agency else "",
+                            topic[0] if topic else "",
+                        )
                     )
                     continue
-                pair = (span_agency.name, span_topic.name)
+                if agency is None or topic is None:
+                    reason = Reason.NO_AGENCY if agency is None else Reason.NO_TOPIC
+                    decisions.append(Decision(reason, unit.text[:120]))
+                    continue
+                name, proposition, watched_topic = topic
+                pair = (agency.name, name)
                 if not judged.retold:
                     if pair in fresh_seen:
                         continue
                     fresh_seen.add(pair)
                 candidates.append(
                     _Candidate(
-                        span_agency.name,
-                        span_topic.name,
+                        agency.name,
+                        name,
                         verdict.polarity,
                         unit.text,
-                        round(
-                            span_agency.confidence * span_topic.confidence * verdict.confidence, 3
-                        ),
+                        round(agency.confidence * verdict.confidence, 3),
                         judged.retold,
                         unit.is_title,
-                        span_agency.end > 0,
+                        agency.end > 0,
                         unit.index,
                         _speaker(unit.text, lexicon),
+                        proposition,
+                        watched_topic,
                     )
                 )
-        statements, more = _resolve(report, candidates, sequence)
+        statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
+
+    def _proposition(
+        self, unit: _Unit, start: int, end: int, language: str, lexicon: Cues
+    ) -> Proposition:
+        """Return the proposition of a span: its content words, less names and cues."""
+        words = unit.words
+        end = min(end, len(words.folded))
+        folded = words.folded[start:end]
+        named = [(m.start, m.end) for m in unit.agencies]
+        named += [(o.start, o.end) for o in unit.organisations]
+        skip = {i - start for a, b in named for i in range(a, b) if start <= i < end}
+        skip.update(i for i, keys in enumerate(words.keys[start:end]) if _FORCES.intersection(keys))
+        for kind in _NOT_CONTENT:
+            for a, b in lexicon.spans(kind, folded):
+                skip.update(range(a, b))
+        skip.update(pos - start for pos, _ in words.places if start <= pos < end)
+        for a, _ in lexicon.spans("calendar_capitalised", folded):
+            if words.raw[start + a][:1].isupper():
+                skip.add(a)  # "in March" is a month, "the march" a protest
+        return propose(
+            folded,
+            words.raw[start:end],
+            language,
+            self._vocabulary.practices,
+            self._stopwords,
+            skip,
+        )
+
+    def _agency_of(
+        self,
+        unit: _Unit,
+        judged: Judged,
+        lexicon: Cues,
+        last_agency: str | None,
+        known: Sequence[str],
+    ) -> Mention | None:
+        """Return whose conduct a judged span is about.
+
+        A watched name wins; then an institution recognised by its form, preferring the
+        one the cue governs ("the ministry said *the police* had not ...") over the
+        speaker; then the named subject of the cue ("Acme denied"); then "the force",
+        "it" and "a spokesperson" refer back to the agency named last.
+        """
+        watched = _within(unit.agencies, judged) or _nearest(unit.agencies, unit.topics)
+        if watched is not None:
+            return watched
+        cue = _cue_position(unit.words.folded, judged, lexicon)
+        organisations = [o for o in unit.organisations if judged.start <= o.start < judged.end]
+        organisations = organisations or list(unit.organisations)
+        if organisations:
+            after = [o for o in organisations if cue is not None and o.start > cue]
+            chosen = after[0] if after else organisations[-1]
+            if not chosen.qualified:
+                same_head = [k for k in reversed(known) if k.endswith(chosen.name)]
+                if same_head:
+                    return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
+            return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
+        if cue is not None:
+            subject = subject_before(unit.words, cue, self._stopwords)
+            if subject is not None:
+                return subject.mention(OPEN_CONFIDENCE)
+        if last_agency and self._refers_back(unit, last_agency, lexicon):
+            return Mention(last_agency, 0, 0, 0.7)
+        return None
+
+    def _resolve_open(self, organisation: Organisation) -> Organisation:
+        """Give an institution recognised by its form the watched name it must have.
+
+        "Its intelligence service" in a Swiss report is the watched Swiss Federal
+        Intelligence Service when that is the only watched Swiss body whose name
+        holds all the concepts written here, and a specific one among them.
+        """
+        if not organisation.country:
+            return organisation
+        fits = [
+            name
+            for name, country, concepts, specific in self._kinds
+            if country == organisation.country
+            and organisation.concepts <= concepts
+            and organisation.concepts & specific
+        ]
+        if len(fits) != 1:
+            return organisation
+        return replace(organisation, name=fits[0])
+
+    def _topic_of(
+        self,
+        unit: _Unit,
+        judged: Judged,
+        span: Proposition,
+        sentence: Proposition,
+        last_topic: tuple[str, Proposition, bool] | None,
+    ) -> tuple[str, Proposition, bool] | None:
+        """Return (topic, proposition, watched) for a judged span.
+
+        A watched topic named in the sentence wins; then a watched topic whose keys
+        the proposition carries; else the proposition itself is the (open) topic.
+        A span without substance ("denied it") takes the sentence's, then the
+        practice named last in the report.
+        """
+        proposition = span if span.has_substance() else sentence
+        if not proposition.has_substance() and last_topic is not None:
+            proposition = last_topic[1]
+        named = _within(unit.topics, judged) or _nearest(unit.topics, unit.agencies)
+        if named is not None:
+            return named.name, proposition, True
+        best: tuple[float, str] | None = None
+        for practice in self._practices:
+            value, _ = coverage(practice.proposition, proposition.union(sentence))
+            if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
+                best = (value, practice.name)
+        if best is not None:
+            return best[1], proposition, True
+        if not proposition.has_substance():
+            return None
+        if last_topic is not None and last_topic[2] and proposition is last_topic[1]:
+            return last_topic
+        return proposition.label(), proposition, False
+
+
+_NOT_CONTENT = (
+    "deny",
+    "affirm",
+    "hedge",
+    "attribution",
+    "negation",
+    "retold",
+    "agency_anaphora",
+    "calendar",
+)
+
+
+def _cue_position(words: Sequence[str], judged: Judged, lexicon: Cues) -> int | None:
+    span = list(words[judged.start : judged.end])
+    for kind in ("deny", "affirm", "attribution", "action"):
+        found = lexicon.spans(kind, span)
+        if found:
+            return judged.start + found[0][0]
+    return None
+
+
+def _home_country(words: Sequence[Words]) -> str:
+    """Return the one country a report is about, when its cues name only one."""
+    counts: dict[str, int] = {}
+    for w in words:
+        for _, code in w.places:
+            counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return ""
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]:
+        return ranked[0][0]
+    return ""
 
 
 def _units_of(report: Report) -> list[tuple[bool, str]]:
@@ -423,6 +637,10 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
         lexicon.has("deny", span.words) and not lexicon.has("hedge", span.words) for span in spans
     ):
         return [Judged(Verdict(None, Reason.HEDGE), False, 0, len(sentence_words))]
+    if lexicon.has("accusation", sentence_words) and not lexicon.has("deny", sentence_words):
+        # A third party's accusation ("activists accused the force of ...") is no
+        # statement by the agency, whatever its complement says.
+        return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
     if _is_question(text) and not lexicon.has("answer_no", sentence_words):
         return [Judged(Verdict(None, Reason.QUESTION), False, 0, len(sentence_words))]
     results: list[Judged] = []
@@ -506,6 +724,28 @@ def _speaker(text: str, lexicon: Cues) -> str:
     return match.group(1).strip()[:80] if match else ""
 
 
+def _cluster(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """Give one topic to an agency's candidates whose propositions are the same conduct.
+
+    An open proposition takes the topic of an earlier candidate of the same agency it
+    matches (a watched topic first), so one report states one stance per practice.
+    """
+    settled: list[_Candidate] = []
+    for candidate in sorted(candidates, key=lambda c: (not c.watched_topic, c.index)):
+        if not candidate.watched_topic:
+            for other in settled:
+                if other.agency != candidate.agency:
+                    continue
+                value, _ = similarity(other.proposition, candidate.proposition)
+                if value >= MATCH:
+                    candidate = replace(
+                        candidate, topic=other.topic, watched_topic=other.watched_topic
+                    )
+                    break
+        settled.append(candidate)
+    return sorted(settled, key=lambda c: c.index)
+
+
 def _resolve(
     report: Report, candidates: Sequence[_Candidate], sequence: int
 ) -> tuple[list[Statement], list[Decision]]:
@@ -567,4 +807,5 @@ def _statement(report: Report, c: _Candidate, role: StatementRole, sequence: int
         confidence=c.confidence,
         role=role,
         sequence=sequence,
+        proposition=c.proposition.normal,
     )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.core.domain import WatchMode, watch_mode
 from bot.entry.config import SettingsError, load_settings
 from bot.entry.progress import progress
 from bot.entry.replay import contradiction_document, replay
@@ -84,20 +85,20 @@ def _watchlist(path: str | None, beside: Path) -> Any:
 def _cmd_eval(args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     reports = read_reports(directory / "reports.jsonl")
-    watchlist = read_watchlist(directory / "watchlist.json")
+    watchlist = watch_mode(read_watchlist(directory / "watchlist.json"), args.watch)
     gold = read_gold(directory / "gold.jsonl")
     alerts = [
         (c.new.report_id, c.earlier.report_id, str(c.kind)) for c in replay(reports, watchlist)
     ]
     result = score(alerts, gold)
-    document = result.document()
+    document = {"watch": args.watch, **result.document()}
     if args.feedback:
         document["editor_feedback"] = _editor_feedback()
     if args.json:
         print(json.dumps(document, ensure_ascii=False))
     else:
         print(
-            f"precision {result.precision:.3f}  recall {result.recall:.3f}  "
+            f"watch {args.watch}  precision {result.precision:.3f}  recall {result.recall:.3f}  "
             f"f1 {result.f1:.3f}  ({result.correct}/{result.alerts} alerts correct, "
             f"{result.gold_reports} gold reports)"
         )
@@ -184,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="score a labelled stream (reports, watchlist, gold)")
     ev.add_argument("directory")
+    ev.add_argument(
+        "--watch",
+        choices=[m.value for m in WatchMode],
+        default=WatchMode.BOTH.value,
+        help="score with the watchlist's agencies only, topics only, or both",
+    )
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--min-precision", type=float)
     ev.add_argument("--min-recall", type=float)

@@ -27,4 +27,6 @@ def load_lexicons() -> dict[str, Lexicon]:
 @cache
 def load_vocabulary() -> Vocabulary:
     """Return the multilingual concept and country vocabulary."""
-    return Vocabulary.from_mappings(_read("concepts.json"), _read("countries.json"))
+    return Vocabulary.from_mappings(
+        _read("concepts.json"), _read("countries.json"), _read("practices.json")
+    )

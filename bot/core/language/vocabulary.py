@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.language.lexicon import Phrase
+from bot.core.language.practices import PracticeLexicon
 from bot.core.language.text import fold, stem
 
 
@@ -24,10 +25,15 @@ class Vocabulary:
     news_agencies: frozenset[str]
     city_words: Mapping[str, str] = field(default_factory=dict)
     """Folded city name -> ISO country code: a cue for the country, never part of a name."""
+    practices: PracticeLexicon = field(default_factory=lambda: PracticeLexicon.from_mapping({}))
+    """Practice concepts across languages, for propositions."""
 
     @classmethod
     def from_mappings(
-        cls, concepts: Mapping[str, object], countries: Mapping[str, object]
+        cls,
+        concepts: Mapping[str, object],
+        countries: Mapping[str, object],
+        practices: Mapping[str, object] | None = None,
     ) -> Vocabulary:
         concept_of: dict[str, str] = {}
         table = concepts["concepts"]
@@ -60,6 +66,7 @@ class Vocabulary:
             ),
             news_agencies=frozenset(_strings(concepts, "news_agencies")),
             city_words=_cities(countries),
+            practices=PracticeLexicon.from_mapping(practices or {}),
         )
 
     def concept(self, word: str) -> str | None:

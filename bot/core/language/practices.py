@@ -1,0 +1,111 @@
+"""Practices across languages: words that name the same conduct map to one concept."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type stubs
+
+from bot.core.language.lexicon import Phrase
+from bot.core.language.text import fold
+
+MIN_COMPOUND_PART = 5
+"""A listed form this long also matches at the start or end of a compound word."""
+MAX_COMPOUND = 40
+"""Longer words are not split: splitting costs time in their length."""
+COMPOUNDING = frozenset({"de", "nl"})
+_SNOWBALL = {"en": "english", "nl": "dutch", "fr": "french", "de": "german"}
+
+
+@cache
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_SNOWBALL.get(language, "english"))
+
+
+def snowball(word: str, language: str) -> str:
+    """Return the Snowball stem of a folded word in the given language."""
+    return str(_stemmer(language).stemWord(word))
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptHit:
+    concept: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeLexicon:
+    """Folded surface forms (and their stems) of each practice concept, per language."""
+
+    words: Mapping[str, str]
+    """Folded single word -> concept, all languages together."""
+    stems: Mapping[tuple[str, str], str]
+    """(language, Snowball stem) -> concept."""
+    phrases: tuple[tuple[Phrase, str], ...]
+    weak: frozenset[str]
+    compound_heads: Mapping[str, str]
+    """Forms of at least MIN_COMPOUND_PART letters, for compound words."""
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> PracticeLexicon:
+        table = data.get("concepts", {})
+        assert isinstance(table, dict)
+        words: dict[str, str] = {}
+        stems: dict[tuple[str, str], str] = {}
+        phrases: list[tuple[Phrase, str]] = []
+        weak: set[str] = set()
+        for concept, entry in table.items():
+            assert isinstance(entry, dict)
+            if entry.get("weak"):
+                weak.add(concept)
+            for language in _SNOWBALL:
+                for form in entry.get(language, []):
+                    folded = fold(str(form)).replace("-", " ").strip()
+                    if " " in folded:
+                        phrases.append((Phrase.parse(folded), concept))
+                        continue
+                    words.setdefault(folded, concept)
+                    stems.setdefault((language, snowball(folded, language)), concept)
+        heads = {w: c for w, c in words.items() if len(w) >= MIN_COMPOUND_PART}
+        return cls(words, stems, tuple(phrases), frozenset(weak), heads)
+
+    def concept_of(self, word: str, language: str) -> str | None:
+        """Return the concept a folded word names, through its form, stem or compound."""
+        found = self.words.get(word) or self.stems.get((language, snowball(word, language)))
+        if (
+            found
+            or language not in COMPOUNDING
+            or not 2 * MIN_COMPOUND_PART - 1 <= len(word) <= MAX_COMPOUND
+            or not word.isalpha()
+        ):
+            return found
+        # German and Dutch compounds: the head is the last part, the modifier the first.
+        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
+            tail = self.compound_heads.get(word[cut:])
+            if tail:
+                return tail
+        for cut in range(len(word) - MIN_COMPOUND_PART + 1, MIN_COMPOUND_PART - 1, -1):
+            head = self.compound_heads.get(word[:cut])
+            if head:
+                return head
+        return None
+
+    def hits(self, words: Sequence[str], language: str) -> list[ConceptHit]:
+        """Return the concepts named in a folded word sequence, phrases first."""
+        taken: set[int] = set()
+        found: list[ConceptHit] = []
+        for phrase, concept in self.phrases:
+            for start, end in phrase.find(words):
+                if not taken.intersection(range(start, end)):
+                    taken.update(range(start, end))
+                    found.append(ConceptHit(concept, start, end))
+        for i, word in enumerate(words):
+            if i in taken or len(word) < 3:
+                continue
+            named = self.concept_of(word, language)
+            if named:
+                found.append(ConceptHit(named, i, i + 1))
+        return sorted(found, key=lambda h: h.start)

@@ -1,0 +1,190 @@
+"""Agencies the watchlist does not name, recognised by their form.
+
+An institution head ("police", "politie", "Polizei", "ministère", "Bundespolizei")
+with its country, city or proper-name qualifier ("Slovenian police", "Polizei Mainz",
+"police slovène") gets one canonical name across languages: qualifier first, then
+the English words of its concepts ("SI police", "Mainz police"). A named subject of a
+denial or admission without an institution head ("Acme denied", "Acme a démenti")
+is an organisation too, under its own name, so companies are tracked the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.mentions import Mention, Words
+
+INSTITUTIONS = frozenset(
+    {
+        "#police",
+        "#ministry",
+        "#service",
+        "#intelligence",
+        "#office",
+        "#agency",
+        "#authority",
+        "#army",
+        "#guard",
+        "#customs",
+        "#prefecture",
+        "#gendarmerie",
+        "#prosecutor",
+        "#government",
+    }
+)
+"""Concepts that head an institution's name."""
+MODIFIERS = frozenset(
+    {
+        "#federal",
+        "#national",
+        "#security",
+        "#interior",
+        "#justice",
+        "#defence",
+        "#central",
+        "#corruption",
+        "#border",
+        "#criminal",
+        "#state",
+        "#protection",
+        "#data",
+        "#privacy",
+        "#local",
+        "#city",
+        "#tax",
+    }
+)
+"""Concepts that narrow an institution head down ("federal", "criminal", "border")."""
+REACH = 3
+"""How far from the head a qualifier may stand."""
+_ADJECTIVE_ENDINGS = ("ers", "er", "ois", "oise", "se", "s")
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """An agency recognised by its form: canonical name and where it stands."""
+
+    name: str
+    start: int
+    end: int
+    country: str
+    qualified: bool
+    """It carries a country, city or proper name; a bare "the police" does not."""
+    concepts: frozenset[str] = frozenset()
+
+    def mention(self, confidence: float) -> Mention:
+        return Mention(self.name, self.start, self.end, confidence)
+
+
+def find_organisations(
+    words: Words,
+    stopwords: frozenset[str],
+    report_country: str,
+    is_title: bool = False,
+) -> list[Organisation]:
+    """Return the institutions named in a sentence, each under its canonical name."""
+    found: list[Organisation] = []
+    heads = [i for i, keys in enumerate(words.keys) if INSTITUTIONS.intersection(keys)]
+    used: set[int] = set()
+    for i in heads:
+        if i in used:
+            continue
+        start, end = i, i + 1
+        concepts = set(_concepts(words.keys[i]))
+        # Adjacent heads and modifiers belong to one name ("federal criminal police office").
+        j = i + 1
+        while j < len(words.keys) and (INSTITUTIONS | MODIFIERS).intersection(words.keys[j]):
+            concepts.update(_concepts(words.keys[j]))
+            used.add(j)
+            end = j + 1
+            j += 1
+        j = i - 1
+        while j >= 0 and (INSTITUTIONS | MODIFIERS).intersection(words.keys[j]):
+            concepts.update(_concepts(words.keys[j]))
+            start = j
+            j -= 1
+        country = _country_near(words, start, end)
+        proper = _proper_near(words, start, end, stopwords, is_title)
+        qualifier = proper or country
+        if not qualifier and report_country:
+            qualifier, country = report_country, report_country
+        if proper and not country:
+            country = next(
+                (c for p, c in words.cities if p in range(start - REACH, end + REACH)), ""
+            )
+        name = _canonical(qualifier, concepts)
+        found.append(
+            Organisation(name, start, end, country, bool(proper or country), frozenset(concepts))
+        )
+    return found
+
+
+def subject_before(words: Words, cue: int, stopwords: frozenset[str]) -> Organisation | None:
+    """Return the named subject right before a cue ("Acme denied", "Acme a démenti")."""
+    end = cue
+    while end > 0 and cue - end < 2 and words.folded[end - 1] in stopwords:
+        end -= 1  # an auxiliary between subject and verb: "Acme has denied", "Acme a nié"
+    start = end
+    while start > 0 and end - start < 4 and _is_name(words.raw[start - 1]):
+        start -= 1
+    if start == end or words.folded[start] in stopwords:
+        return None
+    return Organisation(" ".join(words.raw[start:end]), start, end, "", True)
+
+
+def _is_name(raw: str) -> bool:
+    return raw[:1].isupper() and raw.isalpha()
+
+
+def _concepts(keys: Sequence[str]) -> list[str]:
+    return [k for k in keys if k in INSTITUTIONS or k in MODIFIERS]
+
+
+def _country_near(words: Words, start: int, end: int) -> str:
+    near = [
+        (min(abs(pos - start), abs(pos - (end - 1))), code)
+        for pos, code in words.countries
+        if start - REACH <= pos < end + REACH
+    ]
+    return min(near)[1] if near else ""
+
+
+def _proper_near(
+    words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool
+) -> str:
+    """Return the proper name qualifying the head: "Mainz" in "Polizei Mainz", "Mainzer Polizei"."""
+    places = {pos for pos, _ in words.countries}
+    for pos in (
+        *range(end, min(len(words.raw), end + 2)),
+        *range(start - 1, max(-1, start - 3), -1),
+    ):
+        raw = words.raw[pos]
+        folded = words.folded[pos]
+        if pos in places or folded in stopwords or not _is_name(raw):
+            continue
+        if any(k.startswith("#") for k in words.keys[pos]):
+            continue
+        if pos == 0 and not is_title and pos < start and folded in stopwords:
+            continue
+        if is_title and words.raw[pos].lower() == words.raw[pos]:
+            continue
+        return _base(folded)
+    return ""
+
+
+def _base(folded: str) -> str:
+    """Strip an adjective ending off a place name ("mainzer" -> "mainz")."""
+    for ending in _ADJECTIVE_ENDINGS:
+        if folded.endswith(ending) and len(folded) - len(ending) >= 4:
+            return folded[: -len(ending)]
+    return folded
+
+
+def _canonical(qualifier: str, concepts: set[str]) -> str:
+    ordered = sorted((c.lstrip("#") for c in concepts), key=lambda c: (f"#{c}" in INSTITUTIONS, c))
+    head = " ".join(ordered)
+    if not qualifier:
+        return head
+    shown = qualifier if qualifier.isupper() else qualifier.title()
+    return f"{shown} {head}"
