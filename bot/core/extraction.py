@@ -21,11 +21,11 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
-from bot.core.language.text import split_sentences, tokens, word_pairs
+from bot.core.language.text import fold, split_sentences, tokens, word_pairs
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.matching.stopwords import STOPWORDS
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
-from bot.core.organisations import Organisation, find_organisations, subject_before
+from bot.core.organisations import Organisation, find_organisations, names_in, subject_before
 from bot.core.proposition import MATCH, Proposition, coverage, propose, similarity
 
 _CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
@@ -140,7 +140,7 @@ class _Practice:
     proposition: Proposition
 
 
-TOPIC_COVERAGE = 0.6
+TOPIC_COVERAGE = 0.5
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
 """Confidence of an agency recognised by its form rather than by the watchlist."""
@@ -184,12 +184,23 @@ class Extractor:
         )
 
     def _topic_proposition(self, name: str, aliases: Sequence[str]) -> Proposition:
-        """Key a watched topic by its English name and its aliases' own languages."""
+        """Key a watched topic by its English name and its aliases' own languages.
+
+        A topic named like a product ("Clearview AI", alias "Clearview") keeps its name
+        as a key beside the concepts it implies, so other tools of the kind differ.
+        """
+        single = {fold(a) for a in aliases if " " not in a.strip() and a.strip()[:1].isupper()}
         merged = Proposition()
         for text in (name, *aliases):
             pairs = word_pairs(text)
             folded = [f for f, _ in pairs]
-            raw = [r.lower() if i == 0 else r for i, (_, r) in enumerate(pairs)]
+            titled = all(r[:1].isupper() for _, r in pairs)
+            raw = [
+                r if i > 0 or titled or f in single else r.lower() for i, (f, r) in enumerate(pairs)
+            ]
+            if raw and raw[0][:1].isupper():
+                raw = ["", *raw]  # the first word counts as written inside a sentence
+                folded = ["", *folded]
             language = self._guesser.guess(folded, None) if text != name else "en"
             merged = merged.union(
                 propose(folded, raw, language, self._vocabulary.practices, STOPWORDS)
@@ -228,6 +239,7 @@ class Extractor:
         lexicon = self._cues[language]
         countries = report_countries(all_words)
         home = _home_country(all_words)
+        names = names_in(all_words, language)
         units = []
         for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
             watched = tuple(self._agencies.find(words, countries))
@@ -259,7 +271,7 @@ class Extractor:
             sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon)
             fresh_seen: set[tuple[str, str]] = set()
             for judged in judged_spans:
-                agency = self._agency_of(unit, judged, lexicon, last_agency, known)
+                agency = self._agency_of(unit, judged, lexicon, last_agency, known, names)
                 verdict = judged.verdict
                 span = self._proposition(unit, judged.start, judged.end, language, lexicon)
                 topic = self._topic_of(unit, judged, span, sentence, last_topic)
@@ -342,6 +354,7 @@ class Extractor:
         lexicon: Cues,
         last_agency: str | None,
         known: Sequence[str],
+        names: frozenset[str],
     ) -> Mention | None:
         """Return whose conduct a judged span is about.
 
@@ -365,7 +378,7 @@ class Extractor:
                     return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
             return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
         if cue is not None:
-            subject = subject_before(unit.words, cue, self._stopwords)
+            subject = subject_before(unit.words, cue, self._stopwords, names)
             if subject is not None:
                 return subject.mention(OPEN_CONFIDENCE)
         if last_agency and self._refers_back(unit, last_agency, lexicon):

@@ -120,8 +120,15 @@ def find_organisations(
     return found
 
 
-def subject_before(words: Words, cue: int, stopwords: frozenset[str]) -> Organisation | None:
-    """Return the named subject right before a cue ("Acme denied", "Acme a démenti")."""
+def subject_before(
+    words: Words, cue: int, stopwords: frozenset[str], names: frozenset[str]
+) -> Organisation | None:
+    """Return the named subject right before a cue ("Acme denied", "Acme a démenti").
+
+    A capital is evidence of a name only where the language does not capitalise
+    anyway: at the start of a sentence, or on a German noun, the word must also be
+    written as a name elsewhere in the report (`names`), or be an acronym.
+    """
     end = cue
     while end > 0 and cue - end < 2 and words.folded[end - 1] in stopwords:
         end -= 1  # an auxiliary between subject and verb: "Acme has denied", "Acme a nié"
@@ -130,7 +137,30 @@ def subject_before(words: Words, cue: int, stopwords: frozenset[str]) -> Organis
         start -= 1
     if start == end or words.folded[start] in stopwords:
         return None
+    if any(k.startswith("#") for keys in words.keys[start:end] for k in keys):
+        return None  # "Drones", "Surveillance": a practice or an institution word
+    if not all(
+        w in names or r.isupper()
+        for w, r in zip(words.folded[start:end], words.raw[start:end], strict=True)
+    ):
+        return None
     return Organisation(" ".join(words.raw[start:end]), start, end, "", True)
+
+
+def names_in(words: Sequence[Words], language: str) -> frozenset[str]:
+    """Return the words a report writes as names: capitalised inside a sentence.
+
+    German capitalises every noun, so there only acronyms count.
+    """
+    found: set[str] = set()
+    for w in words:
+        for i in range(1, len(w.raw)):
+            raw = w.raw[i]
+            if (raw.isupper() and len(raw) >= 2) or (
+                language != "de" and raw[:1].isupper() and raw[1:].islower()
+            ):
+                found.add(w.folded[i])
+    return frozenset(found)
 
 
 def _is_name(raw: str) -> bool:
@@ -150,25 +180,34 @@ def _country_near(words: Words, start: int, end: int) -> str:
     return min(near)[1] if near else ""
 
 
+_LINKS = frozenset({"of", "in", "van", "uit", "de", "du", "des", "von", "der", "aus"})
+"""Words that may stand between a head and the place that qualifies it."""
+
+
 def _proper_near(
     words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool
 ) -> str:
-    """Return the proper name qualifying the head: "Mainz" in "Polizei Mainz", "Mainzer Polizei"."""
+    """Return the name qualifying a head: "Mainz" in "Polizei Mainz" and "Mainzer Polizei".
+
+    Only the word right before the head, the word right after it, or the word after
+    a linking preposition ("police of Mainz", "politie van Zeestad") qualifies it:
+    "fines police over Clearview" names a tool, not the police.
+    """
     places = {pos for pos, _ in words.countries}
-    for pos in (
-        *range(end, min(len(words.raw), end + 2)),
-        *range(start - 1, max(-1, start - 3), -1),
-    ):
+    after = [end]
+    if end < len(words.folded) and words.folded[end] in _LINKS:
+        after.append(end + 1)
+    for pos in (*after, start - 1):
+        if not 0 <= pos < len(words.raw):
+            continue
         raw = words.raw[pos]
         folded = words.folded[pos]
         if pos in places or folded in stopwords or not _is_name(raw):
             continue
         if any(k.startswith("#") for k in words.keys[pos]):
             continue
-        if pos == 0 and not is_title and pos < start and folded in stopwords:
-            continue
-        if is_title and words.raw[pos].lower() == words.raw[pos]:
-            continue
+        if pos == 0 and not is_title:
+            continue  # a capital at the start of a sentence is no evidence
         return _base(folded)
     return ""
 

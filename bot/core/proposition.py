@@ -107,18 +107,31 @@ def propose(
             keys.setdefault(f"~{hit.concept}", WEAK)
         else:
             keys[f"#{hit.concept}"] = STRONG
+        if hit.end - hit.start == 1 and _is_name(raw, hit.start, language):
+            # A product keeps its name beside what it is: "Clearview" is face
+            # recognition, but not every face recognition is Clearview.
+            keys[folded[hit.start]] = NAME
     for i, word in enumerate(folded):
         if i in covered or i in skipped or word in ignored:
             continue
         if len(word) < MIN_STEM or not word.isalpha():
             continue
-        # German capitalises every noun: there only acronyms stand out as names.
-        named = i > 0 and raw[i][:1].isupper() and language != "de"
-        if named or (raw[i].isupper() and len(raw[i]) >= 3):
+        if _is_name(raw, i, language):
             keys[word] = NAME
         else:
             keys.setdefault(snowball(word, language), STEM)
     return Proposition(tuple(sorted(keys.items())))
+
+
+def _is_name(raw: Sequence[str], i: int, language: str) -> bool:
+    """Say whether a word is written as a name: capitalised inside a sentence, or an acronym.
+
+    German capitalises every noun: there only acronyms stand out as names.
+    """
+    word = raw[i]
+    if word.isupper() and len(word) >= 3:
+        return True
+    return i > 0 and word[:1].isupper() and not word.isupper() and language != "de"
 
 
 def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:
