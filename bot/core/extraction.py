@@ -279,7 +279,7 @@ class Extractor:
                     last_agency = agency.name
                     if agency.name not in known:
                         known.append(agency.name)
-                if topic is not None and topic[1].has_substance():
+                if topic is not None and (topic[2] or topic[1].has_substance()):
                     last_topic = topic
                 if verdict.polarity is None:
                     decisions.append(
@@ -373,7 +373,11 @@ class Extractor:
             after = [o for o in organisations if cue is not None and o.start > cue]
             chosen = after[0] if after else organisations[-1]
             if not chosen.qualified:
-                same_head = [k for k in reversed(known) if k.endswith(chosen.name)]
+                # "The force", "de politie": the agency named last, when it can be that.
+                if last_agency and self._refers_back(unit, last_agency, lexicon):
+                    return Mention(last_agency, 0, 0, 0.7)
+                head = chosen.name.casefold()
+                same_head = [k for k in reversed(known) if k.casefold().endswith(head)]
                 if same_head:
                     return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
             return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
@@ -384,6 +388,10 @@ class Extractor:
         if last_agency and self._refers_back(unit, last_agency, lexicon):
             return Mention(last_agency, 0, 0, 0.7)
         return None
+
+    def _refers_to_topic(self, unit: _Unit) -> bool:
+        language = self._guesser.guess(unit.words.folded, None)
+        return self._cues[language].has("topic_anaphora", unit.words.folded)
 
     def _resolve_open(self, organisation: Organisation) -> Organisation:
         """Give an institution recognised by its form the watched name it must have.
@@ -421,9 +429,10 @@ class Extractor:
         practice named last in the report.
         """
         proposition = span if span.has_substance() else sentence
-        if not proposition.has_substance() and last_topic is not None:
-            proposition = last_topic[1]
         named = _within(unit.topics, judged) or _nearest(unit.topics, unit.agencies)
+        if named is None and not proposition.has_substance() and last_topic is not None:
+            # "denied it", "die App": the practice named last in the report.
+            return last_topic[0], proposition.union(last_topic[1]), last_topic[2]
         if named is not None:
             return named.name, proposition, True
         best: tuple[float, str] | None = None
@@ -433,6 +442,9 @@ class Extractor:
                 best = (value, practice.name)
         if best is not None:
             return best[1], proposition, True
+        if last_topic is not None and last_topic[2] and self._refers_to_topic(unit):
+            # "the technology", "die Software": the watched practice named last.
+            return last_topic[0], proposition.union(last_topic[1]), True
         if not proposition.has_substance():
             return None
         if last_topic is not None and last_topic[2] and proposition is last_topic[1]:

@@ -40,9 +40,14 @@ def topics_in(text: str) -> set[str]:
 
 
 def statements(text: str, extractor: Extractor = EXTRACTOR) -> set[tuple[str, str, Polarity]]:
-    """Return every statement of a one-text report, whatever its role, checking roles."""
+    """Return the statements of a one-text report by watched agencies, checking roles.
+
+    Agencies the watchlist does not name get statements of their own (open world);
+    what matters here is that none of theirs is given to a watched agency.
+    """
     report = Report(ReportId("m-1"), date(2024, 3, 1), text=text)
-    found = extractor.extract(report).statements
+    watched = {a.name for a in WATCHLIST.agencies}
+    found = [s for s in extractor.extract(report).statements if s.agency in watched]
     assert all(s.role is StatementRole.PRIMARY for s in found), found
     return {(s.agency, s.topic, s.polarity) for s in found}
 

@@ -26,6 +26,9 @@ CUE_KINDS = (
     "agency_anaphora",
     "topic_anaphora",
     "clause_breaks",
+    "accusation",
+    "calendar",
+    "calendar_capitalised",
 )
 
 
