@@ -369,8 +369,13 @@ class Extractor:
         cue = _cue_position(unit.words.folded, judged, lexicon)
         organisations = [o for o in unit.organisations if judged.start <= o.start < judged.end]
         organisations = organisations or list(unit.organisations)
+        after = [o for o in organisations if cue is not None and o.start > cue]
+        span = unit.words.folded[judged.start : judged.end]
+        if not after and last_agency and lexicon.has("finding", span):
+            # A watchdog's finding, a court's ruling, records that show: the one who
+            # speaks is not the one whose conduct is at issue, the agency in focus is.
+            return Mention(last_agency, 0, 0, 0.7)
         if organisations:
-            after = [o for o in organisations if cue is not None and o.start > cue]
             chosen = after[0] if after else organisations[-1]
             if not chosen.qualified:
                 # "The force", "de politie": the agency named last, when it can be that.

@@ -332,12 +332,17 @@ def _match_topic(
 def _drop_ambiguous(mentions: list[Mention]) -> list[Mention]:
     """Keep, among mentions over the same words, the single most confident one."""
     kept: list[Mention] = []
+    contested: list[tuple[int, int]] = []
     for mention in sorted(mentions, key=lambda m: -m.confidence):
+        if any(a < mention.end and mention.start < b for a, b in contested):
+            continue  # words two agencies claim equally name neither of them
         rivals = [k for k in kept if k.start < mention.end and mention.start < k.end]
         if not rivals:
             kept.append(mention)
         elif any(r.confidence == mention.confidence for r in rivals):
             kept = [k for k in kept if k not in rivals]
+            contested.extend((r.start, r.end) for r in rivals)
+            contested.append((mention.start, mention.end))
     return sorted(kept, key=lambda m: m.start)
 
 

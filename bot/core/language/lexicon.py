@@ -29,6 +29,7 @@ CUE_KINDS = (
     "accusation",
     "calendar",
     "calendar_capitalised",
+    "finding",
 )
 
 
