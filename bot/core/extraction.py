@@ -700,12 +700,26 @@ def judge_words(words: Sequence[str], lexicon: Cues) -> Verdict:
     return verdict
 
 
+def _not_since_a_date(words: Sequence[str], lexicon: Cues) -> bool:
+    """Say whether a span says a practice stopped at a date ("not used ... since 2017").
+
+    Not doing something since a year implies having done it before: past use.
+    """
+    negations = [start for start, _ in lexicon.spans("negation", words)]
+    if not negations or not lexicon.has("action", words):
+        return False
+    return any(
+        start > negations[0] and end < len(words) and words[end].isdigit()
+        for start, end in lexicon.spans("since", words)
+    )
+
+
 def _polarity(words: list[str], lexicon: Cues) -> Verdict:
     if lexicon.has("hedge", words):
         return Verdict(None, Reason.HEDGE)
     if lexicon.has("answer_no", words):
         return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.9)
-    if lexicon.has("cessation", words):
+    if lexicon.has("cessation", words) or _not_since_a_date(words, lexicon):
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.85)
     affirm_spans = lexicon.spans("affirm", words)
     negations = [

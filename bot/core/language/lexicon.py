@@ -30,6 +30,7 @@ CUE_KINDS = (
     "calendar",
     "calendar_capitalised",
     "finding",
+    "since",
 )
 
 
