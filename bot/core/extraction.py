@@ -143,6 +143,8 @@ class _Practice:
 TOPIC_COVERAGE = 0.5
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
+GOVERNED = 4
+"""How far after its cue an institution still opens the clause the cue governs."""
 """Confidence of an agency recognised by its form rather than by the watchlist."""
 
 
@@ -245,7 +247,9 @@ class Extractor:
             watched = tuple(self._agencies.find(words, countries))
             organisations = tuple(
                 o
-                for o in find_organisations(words, self._stopwords, home, is_title)
+                for o in find_organisations(
+                    words, self._stopwords, home, is_title, self._vocabulary.city_words
+                )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )
             units.append(
@@ -358,10 +362,12 @@ class Extractor:
     ) -> Mention | None:
         """Return whose conduct a judged span is about.
 
-        A watched name wins; then an institution recognised by its form, preferring the
-        one the cue governs ("the ministry said *the police* had not ...") over the
-        speaker; then the named subject of the cue ("Acme denied"); then "the force",
-        "it" and "a spokesperson" refer back to the agency named last.
+        A watched name wins. Otherwise, in this order: an institution that opens the
+        clause the cue governs ("the ministry said *the police* had not ..."); the
+        named subject of the cue ("Acme denied", "Acme ontkent dat het bedrijf ...");
+        for a finding ("the watchdog found", "records show"), the agency in focus;
+        another institution in the sentence (the speaker, speaking for itself); and
+        "the force", "it", "a spokesperson" refer back to the agency named last.
         """
         watched = _within(unit.agencies, judged) or _nearest(unit.agencies, unit.topics)
         if watched is not None:
@@ -369,30 +375,43 @@ class Extractor:
         cue = _cue_position(unit.words.folded, judged, lexicon)
         organisations = [o for o in unit.organisations if judged.start <= o.start < judged.end]
         organisations = organisations or list(unit.organisations)
-        after = [o for o in organisations if cue is not None and o.start > cue]
+        governed = [o for o in organisations if cue is not None and cue < o.start <= cue + GOVERNED]
+        if governed:
+            return self._open(governed[0], unit, lexicon, last_agency, known)
+        subject = (
+            subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
+        )
+        if subject is not None:
+            return subject.mention(OPEN_CONFIDENCE)
         span = unit.words.folded[judged.start : judged.end]
-        if not after and last_agency and lexicon.has("finding", span):
+        if last_agency and lexicon.has("finding", span):
             # A watchdog's finding, a court's ruling, records that show: the one who
             # speaks is not the one whose conduct is at issue, the agency in focus is.
             return Mention(last_agency, 0, 0, 0.7)
         if organisations:
-            chosen = after[0] if after else organisations[-1]
-            if not chosen.qualified:
-                # "The force", "de politie": the agency named last, when it can be that.
-                if last_agency and self._refers_back(unit, last_agency, lexicon):
-                    return Mention(last_agency, 0, 0, 0.7)
-                head = chosen.name.casefold()
-                same_head = [k for k in reversed(known) if k.casefold().endswith(head)]
-                if same_head:
-                    return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
-            return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
-        if cue is not None:
-            subject = subject_before(unit.words, cue, self._stopwords, names)
-            if subject is not None:
-                return subject.mention(OPEN_CONFIDENCE)
+            return self._open(organisations[-1], unit, lexicon, last_agency, known)
         if last_agency and self._refers_back(unit, last_agency, lexicon):
             return Mention(last_agency, 0, 0, 0.7)
         return None
+
+    def _open(
+        self,
+        chosen: Organisation,
+        unit: _Unit,
+        lexicon: Cues,
+        last_agency: str | None,
+        known: Sequence[str],
+    ) -> Mention:
+        """Name an institution found by its form; "the police" may be one named before."""
+        if not chosen.qualified:
+            # "The force", "de politie": the agency named last, when it can be that.
+            if last_agency and self._refers_back(unit, last_agency, lexicon):
+                return Mention(last_agency, 0, 0, 0.7)
+            head = chosen.name.casefold()
+            same_head = [k for k in reversed(known) if k.casefold().endswith(head)]
+            if same_head:
+                return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
+        return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
 
     def _refers_to_topic(self, unit: _Unit) -> bool:
         language = self._guesser.guess(unit.words.folded, None)

@@ -10,7 +10,7 @@ is an organisation too, under its own name, so companies are tracked the same wa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.mentions import Mention, Words
@@ -82,8 +82,10 @@ def find_organisations(
     stopwords: frozenset[str],
     report_country: str,
     is_title: bool = False,
+    cities: Mapping[str, str] | None = None,
 ) -> list[Organisation]:
     """Return the institutions named in a sentence, each under its canonical name."""
+    cities = cities or {}
     found: list[Organisation] = []
     heads = [i for i, keys in enumerate(words.keys) if INSTITUTIONS.intersection(keys)]
     used: set[int] = set()
@@ -106,6 +108,11 @@ def find_organisations(
             j -= 1
         country = _country_near(words, start, end)
         proper = _proper_near(words, start, end, stopwords, is_title)
+        city = cities.get(proper) or cities.get(proper + "s") if proper else None
+        if city:
+            # "Parijse politie", "police de Paris": a city's exonyms differ, its
+            # country does not.
+            proper, country = "", city
         qualifier = proper or country
         if not qualifier and report_country:
             qualifier, country = report_country, report_country
