@@ -100,8 +100,12 @@ class MemoryStore:
             return list(self._by_pair.get((agency, topic), []))
 
     def statements_by(self, agency: AgencyName) -> list[Statement]:
+        prefix = agency_key(agency)
         with self._lock:
-            return list(self._by_agency.get(agency_key(agency), []))
+            found = [
+                s for key, group in self._by_agency.items() if key.startswith(prefix) for s in group
+            ]
+        return sorted(found, key=lambda s: (s.published, s.sequence, s.report_id))
 
     def all_statements(self) -> list[Statement]:
         with self._lock:

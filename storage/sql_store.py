@@ -287,7 +287,7 @@ class SqlStore:
         with self._tx() as s:
             rows = s.exec(
                 select(StatementRow)
-                .where(StatementRow.agency_key == agency_key(agency))
+                .where(col(StatementRow.agency_key).startswith(agency_key(agency), autoescape=True))
                 .order_by(*_statement_order())
             ).all()
             return [_statement(r) for r in rows]

@@ -9,6 +9,7 @@ from bot.app.ports import Clock, Store
 from bot.core.alerts import DEFAULT_GROUP_WINDOW, route
 from bot.core.detection import MIN_SCORE, find_contradictions
 from bot.core.domain import (
+    AgencyName,
     AlertKey,
     Analysis,
     Contradiction,
@@ -17,12 +18,12 @@ from bot.core.domain import (
     Report,
     Statement,
     Watchlist,
-    agency_key,
     alert_key,
 )
 from bot.core.extraction import Extractor
 from bot.core.language.lexicon import Lexicon
 from bot.core.language.vocabulary import Vocabulary
+from bot.core.organisations import agency_block
 from bot.core.records import AlertRecord, AnalysisWrite
 
 
@@ -152,8 +153,8 @@ class Pipeline:
 
     def _stored_for(self, statements: tuple[Statement, ...]) -> list[Statement]:
         """Candidates: every stored statement of each agency speaking here (blocked by agency)."""
-        agencies = {agency_key(s.agency): s.agency for s in statements}
-        stored: list[Statement] = []
-        for _, agency in sorted(agencies.items()):
-            stored.extend(self._store.statements_by(agency))
-        return stored
+        blocks = sorted({agency_block(s.agency) for s in statements})
+        stored: dict[str, Statement] = {}
+        for block in blocks:
+            stored.update((s.id, s) for s in self._store.statements_by(AgencyName(block)))
+        return list(stored.values())

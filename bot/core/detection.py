@@ -12,9 +12,9 @@ from bot.core.domain import (
     Reason,
     Statement,
     StatementRole,
-    agency_key,
     name_key,
 )
+from bot.core.organisations import same_agency
 from bot.core.proposition import MATCH, Proposition, similarity
 from bot.core.proposition import reason as reason_line
 
@@ -73,15 +73,14 @@ def find_contradictions(
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
-        key = agency_key(statement.agency)
-        same_agency = [
+        candidates = [
             s
             for s in stored
             if s.role is StatementRole.PRIMARY
-            and agency_key(s.agency) == key
+            and same_agency(s.agency, statement.agency)
             and s.report_id != statement.report_id
         ]
-        matched = [(s, *match(statement, s, watched_topics)) for s in same_agency]
+        matched = [(s, *match(statement, s, watched_topics)) for s in candidates]
         same_pair = [(s, value, shared) for s, value, shared in matched if value >= MATCH]
         opposite = [entry for entry in same_pair if entry[0].polarity is not statement.polarity]
         if not opposite:

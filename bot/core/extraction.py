@@ -752,7 +752,9 @@ def _polarity(words: list[str], lexicon: Cues) -> Verdict:
         if any(first - NEAR_NEGATION <= n < first for n in negations):
             return Verdict(None, Reason.HEDGE)
         return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 1.0)
-    actions = lexicon.spans("action", words)
+    # "the use of", "het gebruik van": a practice named as a noun is not an act stated.
+    nominal = {start for a, b in lexicon.spans("nominal", words) for start in range(a, b)}
+    actions = [span for span in lexicon.spans("action", words) if span[0] not in nominal]
     affirms = lexicon.spans("affirm", words)
     if affirms and any(affirms[0][0] - NEAR_NEGATION <= n < affirms[0][0] for n in negations):
         return Verdict(None, Reason.HEDGE)

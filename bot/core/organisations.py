@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.core.domain import name_key
 from bot.core.mentions import Mention, Words
 
 INSTITUTIONS = frozenset(
@@ -107,7 +108,9 @@ def find_organisations(
             start = j
             j -= 1
         country = _country_near(words, start, end)
-        proper = _proper_near(words, start, end, stopwords, is_title)
+        proper, at = _proper_near(words, start, end, stopwords, is_title)
+        if at >= 0:
+            start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None
         if city:
             # "Parijse politie", "police de Paris": a city's exonyms differ, its
@@ -193,7 +196,7 @@ _LINKS = frozenset({"of", "in", "van", "uit", "de", "du", "des", "von", "der", "
 
 def _proper_near(
     words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool
-) -> str:
+) -> tuple[str, int]:
     """Return the name qualifying a head: "Mainz" in "Polizei Mainz" and "Mainzer Polizei".
 
     Only the word right before the head, the word right after it, or the word after
@@ -215,8 +218,8 @@ def _proper_near(
             continue
         if pos == 0 and not is_title:
             continue  # a capital at the start of a sentence is no evidence
-        return _base(folded)
-    return ""
+        return _base(folded), pos
+    return "", -1
 
 
 def _base(folded: str) -> str:
@@ -234,3 +237,39 @@ def _canonical(qualifier: str, concepts: set[str]) -> str:
         return head
     shown = qualifier if qualifier.isupper() else qualifier.title()
     return f"{shown} {head}"
+
+
+def _open_parts(name: str) -> tuple[str, frozenset[str]] | None:
+    """Split a canonical open name ("SE authority police") into qualifier and concepts."""
+    words = name.split()
+    concepts = frozenset(f"#{w}" for w in words[1:])
+    if len(words) < 2 or not concepts <= INSTITUTIONS | MODIFIERS:
+        return None
+    return words[0], concepts
+
+
+def agency_block(name: str) -> str:
+    """Return the key prefix under which an agency's possible namesakes are stored.
+
+    An institution recognised by its form is blocked by its qualifier ("SE", "Mainz"),
+    so "SE police" finds "SE authority police"; any other name by itself.
+    """
+    parts = _open_parts(name)
+    return f"{parts[0]} " if parts else name
+
+
+def same_agency(a: str, b: str) -> bool:
+    """Say whether two agency names denote one organisation.
+
+    Equal keys do; two institutions recognised by their form do when they share a
+    qualifier and an institution head and one name holds all the other's concepts
+    ("NL police" and "NL national police"), a bare form being the less specific one.
+    """
+    if name_key(a) == name_key(b):
+        return True
+    pa, pb = _open_parts(a), _open_parts(b)
+    if pa is None or pb is None or pa[0] != pb[0]:
+        return False
+    if not pa[1] & pb[1] & INSTITUTIONS:
+        return False
+    return pa[1] <= pb[1] or pb[1] <= pa[1]

@@ -16,11 +16,13 @@ from bot.core.language.practices import PracticeLexicon, snowball
 
 STRONG = 1.0
 WEAK = 0.2
-STEM = 0.2
+STEM = 0.1
 NAME = 1.5
 """A capitalised word inside a sentence is most likely a name: a tool, a programme."""
 MIN_STEM = 4
 MATCH = 0.5
+MIN_OVERLAP_BASE = 2.0
+"""The overlap of a thinner proposition is taken over at least this weight."""
 """Similarity from which two propositions are the same conduct."""
 
 
@@ -152,7 +154,8 @@ def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:
     common = sum(min(weights_a[k], weights_b[k]) for k in shared)
     union = sum(max(weights_a.get(k, 0.0), weights_b.get(k, 0.0)) for k in {*weights_a, *weights_b})
     jaccard = common / union
-    overlap = common / min(a.weight, b.weight)
+    # A proposition of one concept ("regulators") is too thin to match on its own.
+    overlap = common / max(min(a.weight, b.weight), MIN_OVERLAP_BASE)
     return round(min(1.0, (jaccard + overlap) / 2), 3), tuple(shared)
 
 

@@ -31,6 +31,7 @@ CUE_KINDS = (
     "calendar_capitalised",
     "finding",
     "since",
+    "nominal",
 )
 
 
