@@ -242,7 +242,9 @@ class AgencyFinder:
             return Mention(agency.name, start, end, 0.95)
         if not form.country or form.country in report_countries:
             return Mention(agency.name, start, end, 0.85)
-        if not report_countries:
+        if not report_countries and len(form.required) >= 2:
+            # No country anywhere in the report: "de nationale politie" is specific
+            # enough to name the watched one; a bare "the police" names none.
             return Mention(agency.name, start, end, 0.7)
         return None
 

@@ -17,7 +17,7 @@ from bot.core.language.practices import PracticeLexicon, snowball
 STRONG = 1.0
 WEAK = 0.2
 STEM = 0.1
-NAME = 1.5
+NAME = 2.0
 """A capitalised word inside a sentence is most likely a name: a tool, a programme."""
 MIN_STEM = 4
 MATCH = 0.5
@@ -156,7 +156,7 @@ def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:
     jaccard = common / union
     # A proposition of one concept ("regulators") is too thin to match on its own.
     overlap = common / max(min(a.weight, b.weight), MIN_OVERLAP_BASE)
-    return round(min(1.0, (jaccard + overlap) / 2), 3), tuple(shared)
+    return round(min(1.0, 0.3 * jaccard + 0.7 * overlap), 3), tuple(shared)
 
 
 def coverage(topic: Proposition, text: Proposition) -> tuple[float, tuple[str, ...]]:
