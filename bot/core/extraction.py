@@ -143,6 +143,9 @@ class _Practice:
 TOPIC_COVERAGE = 0.5
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
+MIN_DISTINCT = 4
+SPEAKERS = frozenset({"#ministry", "#government", "#interior", "#justice", "#defence"})
+"""Concepts of bodies that speak for an agency rather than act themselves."""
 GOVERNED = 4
 """How far after its cue an institution still opens the clause the cue governs."""
 """Confidence of an agency recognised by its form rather than by the watchlist."""
@@ -177,6 +180,20 @@ class Extractor:
             for a, concepts in ((a, self._concepts[a.name]) for a in watchlist.agencies)
             if concepts - heads
         ]
+        self._distinct = {
+            a.name: frozenset(
+                _base_word(word)
+                for name in (a.name, *a.aliases)
+                for word, keys in zip(
+                    Words.of(name, vocabulary).folded, Words.of(name, vocabulary).keys, strict=True
+                )
+                if len(word) >= MIN_DISTINCT
+                and not keys[0].startswith("#")
+                and word not in vocabulary.country_words
+                and word not in vocabulary.connectives
+            )
+            for a in watchlist.agencies
+        }
         self._practices = tuple(
             _Practice(topic.name, self._topic_proposition(topic.name, topic.aliases))
             for topic in watchlist.topics
@@ -242,6 +259,7 @@ class Extractor:
         countries = report_countries(all_words)
         home = _home_country(all_words)
         names = names_in(all_words, language)
+        report_words = frozenset(_base_word(w) for ws in all_words for w in ws.folded)
         units = []
         for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
             watched = tuple(self._agencies.find(words, countries))
@@ -275,7 +293,9 @@ class Extractor:
             sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon)
             fresh_seen: set[tuple[str, str]] = set()
             for judged in judged_spans:
-                agency = self._agency_of(unit, judged, lexicon, last_agency, known, names)
+                agency = self._agency_of(
+                    unit, judged, lexicon, last_agency, known, names, report_words
+                )
                 verdict = judged.verdict
                 span = self._proposition(unit, judged.start, judged.end, language, lexicon)
                 topic = self._topic_of(unit, judged, span, sentence, last_topic)
@@ -359,6 +379,7 @@ class Extractor:
         last_agency: str | None,
         known: Sequence[str],
         names: frozenset[str],
+        report_words: frozenset[str],
     ) -> Mention | None:
         """Return whose conduct a judged span is about.
 
@@ -377,7 +398,7 @@ class Extractor:
         organisations = organisations or list(unit.organisations)
         governed = [o for o in organisations if cue is not None and cue < o.start <= cue + GOVERNED]
         if governed:
-            return self._open(governed[0], unit, lexicon, last_agency, known)
+            return self._open(governed[0], unit, lexicon, last_agency, known, report_words)
         subject = (
             subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
         )
@@ -389,7 +410,7 @@ class Extractor:
             # speaks is not the one whose conduct is at issue, the agency in focus is.
             return Mention(last_agency, 0, 0, 0.7)
         if organisations:
-            return self._open(organisations[-1], unit, lexicon, last_agency, known)
+            return self._open(organisations[-1], unit, lexicon, last_agency, known, report_words)
         if last_agency and self._refers_back(unit, last_agency, lexicon):
             return Mention(last_agency, 0, 0, 0.7)
         return None
@@ -401,8 +422,18 @@ class Extractor:
         lexicon: Cues,
         last_agency: str | None,
         known: Sequence[str],
+        report_words: frozenset[str],
     ) -> Mention:
-        """Name an institution found by its form; "the police" may be one named before."""
+        """Name an institution found by its form; "the police" may be one named before.
+
+        A ministry or government speaks for the agency of its country named before it
+        in the report ("the interior ministry said the system was not used").
+        """
+        if chosen.concepts and chosen.concepts <= SPEAKERS and chosen.country:
+            for name in reversed(known):
+                if self._country_of(name) == chosen.country and name != chosen.name:
+                    if not set(name.split()[1:]) <= {c.lstrip("#") for c in SPEAKERS}:
+                        return Mention(name, chosen.start, chosen.end, OPEN_CONFIDENCE)
         if not chosen.qualified:
             # "The force", "de politie": the agency named last, when it can be that.
             if last_agency and self._refers_back(unit, last_agency, lexicon):
@@ -411,18 +442,21 @@ class Extractor:
             same_head = [k for k in reversed(known) if k.casefold().endswith(head)]
             if same_head:
                 return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
-        return self._resolve_open(chosen).mention(OPEN_CONFIDENCE)
+        return self._resolve_open(chosen, report_words).mention(OPEN_CONFIDENCE)
 
     def _refers_to_topic(self, unit: _Unit) -> bool:
         language = self._guesser.guess(unit.words.folded, None)
         return self._cues[language].has("topic_anaphora", unit.words.folded)
 
-    def _resolve_open(self, organisation: Organisation) -> Organisation:
+    def _resolve_open(
+        self, organisation: Organisation, report_words: frozenset[str]
+    ) -> Organisation:
         """Give an institution recognised by its form the watched name it must have.
 
         "Its intelligence service" in a Swiss report is the watched Swiss Federal
         Intelligence Service when that is the only watched Swiss body whose name
-        holds all the concepts written here, and a specific one among them.
+        holds all the concepts written here, and a specific one among them. When
+        several fit, the one whose own name ("Mainz") the report writes wins.
         """
         if not organisation.country:
             return organisation
@@ -433,9 +467,17 @@ class Extractor:
             and organisation.concepts <= concepts
             and organisation.concepts & specific
         ]
+        if len(fits) > 1:
+            fits = [name for name in fits if self._distinct.get(name, frozenset()) & report_words]
         if len(fits) != 1:
             return organisation
         return replace(organisation, name=fits[0])
+
+    def _country_of(self, name: str) -> str:
+        if name in self._countries:
+            return self._countries[name]
+        qualifier = name.split()[0] if name.split() else ""
+        return qualifier if len(qualifier) == 2 and qualifier.isupper() else ""
 
     def _topic_of(
         self,
@@ -495,6 +537,14 @@ def _cue_position(words: Sequence[str], judged: Judged, lexicon: Cues) -> int | 
         if found:
             return judged.start + found[0][0]
     return None
+
+
+def _base_word(word: str) -> str:
+    """Strip an adjective ending off a name ("mainzer" -> "mainz") for lookups."""
+    for ending in ("ers", "er", "se", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_DISTINCT:
+            return word[: -len(ending)]
+    return word
 
 
 def _home_country(words: Sequence[Words]) -> str:
