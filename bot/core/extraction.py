@@ -399,16 +399,16 @@ class Extractor:
         governed = [o for o in organisations if cue is not None and cue < o.start <= cue + GOVERNED]
         if governed:
             return self._open(governed[0], unit, lexicon, last_agency, known, report_words)
-        subject = (
-            subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
-        )
-        if subject is not None:
-            return subject.mention(OPEN_CONFIDENCE)
         span = unit.words.folded[judged.start : judged.end]
         if last_agency and lexicon.has("finding", span):
             # A watchdog's finding, a court's ruling, records that show: the one who
             # speaks is not the one whose conduct is at issue, the agency in focus is.
             return Mention(last_agency, 0, 0, 0.7)
+        subject = (
+            subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
+        )
+        if subject is not None:
+            return subject.mention(OPEN_CONFIDENCE)
         if organisations:
             return self._open(organisations[-1], unit, lexicon, last_agency, known, report_words)
         if last_agency and self._refers_back(unit, last_agency, lexicon):
@@ -503,7 +503,7 @@ class Extractor:
             return named.name, proposition, True
         best: tuple[float, str] | None = None
         for practice in self._practices:
-            value, _ = coverage(practice.proposition, proposition.union(sentence))
+            value, _ = coverage(practice.proposition, proposition)
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
                 best = (value, practice.name)
         if best is not None:
