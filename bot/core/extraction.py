@@ -26,7 +26,14 @@ from bot.core.language.vocabulary import Vocabulary
 from bot.core.matching.stopwords import STOPWORDS
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
 from bot.core.organisations import Organisation, find_organisations, names_in, subject_before
-from bot.core.proposition import MATCH, Proposition, coverage, propose, similarity
+from bot.core.proposition import (
+    MATCH,
+    Proposition,
+    coverage,
+    propose,
+    similarity,
+    with_families,
+)
 
 _CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
 TITLE_WEIGHT = 2.0
@@ -195,7 +202,12 @@ class Extractor:
             for a in watchlist.agencies
         }
         self._practices = tuple(
-            _Practice(topic.name, self._topic_proposition(topic.name, topic.aliases))
+            _Practice(
+                topic.name,
+                with_families(
+                    self._topic_proposition(topic.name, topic.aliases), vocabulary.practices
+                ),
+            )
             for topic in watchlist.topics
         )
         self._stopwords = (
@@ -502,8 +514,9 @@ class Extractor:
         if named is not None:
             return named.name, proposition, True
         best: tuple[float, str] | None = None
+        practices = self._vocabulary.practices
         for practice in self._practices:
-            value, _ = coverage(practice.proposition, proposition)
+            value, _ = coverage(practice.proposition, with_families(proposition, practices))
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
                 best = (value, practice.name)
         if best is not None:

@@ -57,6 +57,8 @@ MODIFIERS = frozenset(
     }
 )
 """Concepts that narrow an institution head down ("federal", "criminal", "border")."""
+GENERIC = frozenset({"#office", "#service", "#authority", "#agency"})
+"""Heads that name a body only with a qualifier ("Swiss Federal Office", not "office")."""
 REACH = 3
 """How far from the head a qualifier may stand."""
 _ADJECTIVE_ENDINGS = ("ers", "er", "ois", "oise", "se", "s")
@@ -116,6 +118,10 @@ def find_organisations(
             # "Parijse politie", "police de Paris": a city's exonyms differ, its
             # country does not.
             proper, country = "", city
+        if concepts <= GENERIC and not (proper or country):
+            # "office computers", "the service", "l'autorité": too generic to name a
+            # body on their own; "the service" refers back instead.
+            continue
         qualifier = proper or country
         if not qualifier and report_country:
             qualifier, country = report_country, report_country

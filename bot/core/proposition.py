@@ -19,6 +19,7 @@ WEAK = 0.2
 STEM = 0.1
 NAME = 2.0
 """A capitalised word inside a sentence is most likely a name: a tool, a programme."""
+FAMILY = 0.6
 MIN_STEM = 4
 MATCH = 0.5
 MIN_OVERLAP_BASE = 2.0
@@ -81,7 +82,7 @@ def _parsed(key: str) -> tuple[str, float]:
 
 
 def _specific(key: str, weight: float) -> bool:
-    return key.startswith("#") or weight >= NAME
+    return key.startswith(("#", "@")) or weight >= NAME
 
 
 def propose(
@@ -169,6 +170,20 @@ def coverage(topic: Proposition, text: Proposition) -> tuple[float, tuple[str, .
         return 0.0, shared
     common = sum(w for k, w in topic.keys if k in weights)
     return round(common / topic.weight, 3), shared
+
+
+def with_families(proposition: Proposition, practices: PracticeLexicon) -> Proposition:
+    """Add each concept's family ("@air" for drones, helicopters, aerial filming).
+
+    Used to recognise a watched practice described with kindred words ("filmed from
+    the air" for drone surveillance); never to pair two statements.
+    """
+    extra = {
+        f"@{practices.related[k[1:]]}": FAMILY
+        for k, _ in proposition.keys
+        if k.startswith("#") and k[1:] in practices.related
+    }
+    return proposition.union(Proposition(tuple(sorted(extra.items()))))
 
 
 def reason(shared: Sequence[str]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type stubs
@@ -48,6 +48,8 @@ class PracticeLexicon:
     weak: frozenset[str]
     compound_heads: Mapping[str, str]
     """Forms of at least MIN_COMPOUND_PART letters, for compound words."""
+    related: Mapping[str, str] = field(default_factory=dict)
+    """Concept -> the family of kindred practices it belongs to ("drone" -> "air")."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> PracticeLexicon:
@@ -70,7 +72,10 @@ class PracticeLexicon:
                     words.setdefault(folded, concept)
                     stems.setdefault((language, snowball(folded, language)), concept)
         heads = {w: c for w, c in words.items() if len(w) >= MIN_COMPOUND_PART}
-        return cls(words, stems, tuple(phrases), frozenset(weak), heads)
+        families = data.get("related", {})
+        assert isinstance(families, dict)
+        related = {c: family for family, members in families.items() for c in members}
+        return cls(words, stems, tuple(phrases), frozenset(weak), heads, related)
 
     def concept_of(self, word: str, language: str) -> str | None:
         """Return the concept a folded word names, through its form, stem or compound."""
