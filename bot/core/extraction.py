@@ -213,6 +213,15 @@ class Extractor:
         self._stopwords = (
             frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | STOPWORDS
         )
+        # Words of watched agencies' names are who, never what: keep them out of
+        # propositions ("Guardia di Finanza" is no part of the practice it denies).
+        self._agency_words = frozenset(
+            word
+            for a in watchlist.agencies
+            for name in (a.name, *a.aliases)
+            for word in tokens(name)
+            if len(word) >= MIN_DISTINCT and vocabulary.practices.concept_of(word, "en") is None
+        )
 
     def _topic_proposition(self, name: str, aliases: Sequence[str]) -> Proposition:
         """Key a watched topic by its English name and its aliases' own languages.
@@ -379,7 +388,7 @@ class Extractor:
             words.raw[start:end],
             language,
             self._vocabulary.practices,
-            self._stopwords,
+            self._stopwords | self._agency_words,
             skip,
         )
 

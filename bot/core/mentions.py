@@ -15,6 +15,25 @@ FUZZY_MIN = 0.86
 MIN_FUZZY = 5
 """Shorter keys only match exactly."""
 ADJACENT = 3
+HEADS = frozenset(
+    f"#{c}"
+    for c in (
+        "police",
+        "ministry",
+        "service",
+        "office",
+        "agency",
+        "authority",
+        "army",
+        "government",
+        "guard",
+        "prefecture",
+        "gendarmerie",
+        "prosecutor",
+        "intelligence",
+    )
+)
+"""Concepts that name a kind of body, not one body: alone they need a country."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +261,10 @@ class AgencyFinder:
             return Mention(agency.name, start, end, 0.95)
         if not form.country or form.country in report_countries:
             return Mention(agency.name, start, end, 0.85)
-        if not report_countries and len(form.required) >= 2:
-            # No country anywhere in the report: "de nationale politie" is specific
-            # enough to name the watched one; a bare "the police" names none.
+        if not report_countries and not set(form.required) <= HEADS:
+            # No country anywhere in the report: "de nationale politie" and
+            # "Belastingdienst" are specific enough to name the watched body; a bare
+            # "the police" or "the ministry" names none.
             return Mention(agency.name, start, end, 0.7)
         return None
 

@@ -17,7 +17,7 @@ from bot.core.language.practices import PracticeLexicon, snowball
 STRONG = 1.0
 WEAK = 0.2
 STEM = 0.1
-NAME = 2.0
+NAME = 1.5
 """A capitalised word inside a sentence is most likely a name: a tool, a programme."""
 FAMILY = 0.6
 MIN_STEM = 4
