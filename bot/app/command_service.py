@@ -11,7 +11,6 @@ import anyio.to_thread
 from bot.app.pipeline import Pipeline
 from bot.app.ports import AlertView, Clock, CommandReply, CommandRequest, Store
 from bot.core import commands as cmd
-from bot.core.detection import find_contradictions
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -179,12 +178,12 @@ class CommandService:
             source=f"recorded by {request.user}",
             url=command.url,
         )
-        added = record_claim(
+        statement, added = record_claim(
             self._store, self._pipeline, report, command.agency, command.topic, command.polarity
         )
         found = f" It contradicts {added} earlier statement(s)." if added else ""
         return CommandReply(
-            f"Recorded: {command.agency} {command.polarity} {command.topic}.{found}"
+            f"Recorded: {statement.agency} {command.polarity} {statement.topic}.{found}"
         )
 
     def _search_text(self, words: str) -> str:
@@ -291,12 +290,17 @@ def record_claim(
     agency: str,
     topic: str,
     polarity: Polarity,
-) -> int:
-    """Store a hand-recorded statement and commit the contradictions it makes."""
+) -> tuple[Statement, int]:
+    """Store a hand-recorded statement; return it and how many contradictions it made.
+
+    The agency and topic are resolved as text is read ("federale politie" is the
+    watched Belgian Federal Police), so a claim pairs with statements from reports.
+    """
+    agency_name, topic_name, proposition = pipeline.extractor().resolve_claim(agency, topic)
     statement = Statement(
         report_id=report.id,
-        agency=AgencyName(agency),
-        topic=TopicName(topic),
+        agency=AgencyName(agency_name),
+        topic=TopicName(topic_name),
         polarity=polarity,
         quote=report.text,
         published=report.published,
@@ -305,11 +309,11 @@ def record_claim(
         confidence=1.0,
         role=StatementRole.PRIMARY,
         sequence=store.next_sequence(),
+        proposition=proposition.normal,
     )
     store.add_report(report)
-    stored = store.statements_about(statement.agency, statement.topic)
-    found, _ = find_contradictions([statement], stored)
-    return len(pipeline.commit(report, (statement,), found))
+    found, _ = pipeline.detect((statement,))
+    return statement, len(pipeline.commit(report, (statement,), found))
 
 
 def describe_analysis(analysis: Analysis) -> str:

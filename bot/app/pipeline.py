@@ -72,7 +72,7 @@ class Pipeline:
     def check(self, report: Report) -> Analysis:
         """Analyse a text against the store without keeping anything."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
-        contradictions, decisions = self._detect(extraction.statements)
+        contradictions, decisions = self.detect(extraction.statements)
         return Analysis(
             report,
             extraction.statements,
@@ -85,12 +85,12 @@ class Pipeline:
         """Extract statements, find contradictions, and commit them with their deliveries."""
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
         statements = extraction.statements
-        contradictions, decisions = self._detect(statements)
+        contradictions, decisions = self.detect(statements)
         analysis_decisions = list(extraction.decisions) + decisions
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
         # ours, nor we theirs: look again now that our statements are committed.
-        again, _ = self._detect(statements)
+        again, _ = self.detect(statements)
         known = {c.key for c in contradictions}
         late = [c for c in again if c.key not in known]
         if late:
@@ -135,7 +135,7 @@ class Pipeline:
             )
         )
 
-    def _detect(
+    def detect(
         self, statements: tuple[Statement, ...]
     ) -> tuple[list[Contradiction], list[Decision]]:
         """Pair new statements with stored ones of the same agency; keep what is watched."""

@@ -151,6 +151,8 @@ TOPIC_COVERAGE = 0.5
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
 MIN_DISTINCT = 4
+PARTIAL = 0.75
+"""Confidence of a watched name matched only in part (its country and its head)."""
 SPEAKERS = frozenset({"#ministry", "#government", "#interior", "#justice", "#defence"})
 """Concepts of bodies that speak for an agency rather than act themselves."""
 GOVERNED = 4
@@ -283,7 +285,9 @@ class Extractor:
         report_words = frozenset(_base_word(w) for ws in all_words for w in ws.folded)
         units = []
         for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
-            watched = tuple(self._agencies.find(words, countries))
+            watched = tuple(
+                self._named_nearby(m, words) for m in self._agencies.find(words, countries)
+            )
             organisations = tuple(
                 o
                 for o in find_organisations(
@@ -364,6 +368,49 @@ class Extractor:
                 )
         statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
+
+    def resolve_claim(self, agency: str, topic: str) -> tuple[str, str, Proposition]:
+        """Resolve the names of a hand-recorded claim the way text is read.
+
+        "federale politie" becomes the watched Belgian Federal Police and "clearview"
+        the watched topic Clearview AI, so a claim typed by hand pairs with the
+        statements read from reports. Returns (agency, topic, proposition).
+        """
+        agency_words = Words.of(agency, self._vocabulary)
+        found = self._agencies.find(agency_words, report_countries([agency_words]))
+        if found:
+            agency_name = max(found, key=lambda m: m.confidence).name
+        else:
+            organisations = find_organisations(
+                agency_words,
+                self._stopwords,
+                "",
+                True,
+                self._vocabulary.city_words,
+            )
+            agency_name = (
+                self._resolve_open(organisations[0], frozenset(agency_words.folded)).name
+                if organisations
+                else " ".join(agency.split())
+            )
+        topic_words = Words.of(topic, self._vocabulary)
+        language = self._guesser.guess(list(topic_words.folded), None)
+        raw = ["", *topic_words.raw]  # every word of a typed name counts as written inside
+        proposition = propose(
+            ["", *topic_words.folded], raw, language, self._vocabulary.practices, STOPWORDS
+        )
+        named = self._topics.find(topic_words)
+        if named:
+            return agency_name, max(named, key=lambda m: m.confidence).name, proposition
+        practices = self._vocabulary.practices
+        scored = [
+            (coverage(p.proposition, with_families(proposition, practices))[0], p.name)
+            for p in self._practices
+        ]
+        best = max(scored, default=(0.0, ""))
+        if best[0] >= TOPIC_COVERAGE:
+            return agency_name, best[1], proposition
+        return agency_name, " ".join(topic.split()), proposition
 
     def _proposition(
         self, unit: _Unit, start: int, end: int, language: str, lexicon: Cues
@@ -451,10 +498,11 @@ class Extractor:
         in the report ("the interior ministry said the system was not used").
         """
         if chosen.concepts and chosen.concepts <= SPEAKERS and chosen.country:
+            speakers = {c.lstrip("#") for c in SPEAKERS}
             for name in reversed(known):
-                if self._country_of(name) == chosen.country and name != chosen.name:
-                    if not set(name.split()[1:]) <= {c.lstrip("#") for c in SPEAKERS}:
-                        return Mention(name, chosen.start, chosen.end, OPEN_CONFIDENCE)
+                acts = not set(name.split()[1:]) <= speakers
+                if acts and name != chosen.name and self._country_of(name) == chosen.country:
+                    return Mention(name, chosen.start, chosen.end, OPEN_CONFIDENCE)
         if not chosen.qualified:
             # "The force", "de politie": the agency named last, when it can be that.
             if last_agency and self._refers_back(unit, last_agency, lexicon):
@@ -493,6 +541,25 @@ class Extractor:
         if len(fits) != 1:
             return organisation
         return replace(organisation, name=fits[0])
+
+    def _named_nearby(self, mention: Mention, words: Words) -> Mention:
+        """Prefer, to a partial match, the watched body the sentence names outright.
+
+        "The police in the German city of Kreuzfelden" half-matches "German Federal
+        Police" by its country, but it names Kreuzfelden's police, when that is watched.
+        """
+        if mention.confidence > PARTIAL:
+            return mention
+        country = self._countries.get(mention.name, "")
+        present = frozenset(_base_word(w) for w in words.folded)
+        named = [
+            name
+            for name, distinct in self._distinct.items()
+            if name != mention.name
+            and self._countries.get(name, "") == country
+            and distinct & present
+        ]
+        return replace(mention, name=named[0]) if len(named) == 1 else mention
 
     def _country_of(self, name: str) -> str:
         if name in self._countries:

@@ -225,7 +225,7 @@ class AgencyFinder:
         """
         heads = {f"#{h}" for h in self._vocabulary.generic_heads}
         own = set(form.required) | heads
-        for keys in words.keys[max(0, start - 1) : end + 1]:
+        for keys in words.keys[max(0, start - ADJACENT) : end + ADJACENT]:
             if any(key.startswith("#") and key not in own for key in keys):
                 return True
         return False

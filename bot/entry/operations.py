@@ -101,9 +101,11 @@ def claims_add(args: argparse.Namespace) -> int:
     report = claim_report(
         args.agency, args.topic, polarity, args.quote, published, source=args.source, url=args.url
     )
-    found = record_claim(service.store, service.pipeline, report, args.agency, args.topic, polarity)
+    statement, found = record_claim(
+        service.store, service.pipeline, report, args.agency, args.topic, polarity
+    )
     print(
-        f"recorded {args.agency} {args.polarity} {args.topic}"
+        f"recorded {statement.agency} {args.polarity} {statement.topic}"
         + (f"; contradicts {found} earlier statement(s)" if found else "")
     )
     return 0
@@ -203,7 +205,7 @@ def _import_claims(
             url=(row.get("url") or "").strip(),
             report_id=f"csv-{path.stem}-{number}",
         )
-        found += record_claim(service.store, service.pipeline, report, agency, topic, polarity)
+        found += record_claim(service.store, service.pipeline, report, agency, topic, polarity)[1]
         good += 1
     return found, good, bad
 

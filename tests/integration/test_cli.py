@@ -39,6 +39,7 @@ def test_dev_stream_meets_precision_and_recall_floor(
     assert result["precision"] >= 0.9 and result["recall"] >= 0.9, result["errors"]
     assert code == 0
     assert set(result) == {
+        "watch",
         "precision",
         "recall",
         "f1",

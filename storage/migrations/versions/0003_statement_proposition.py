@@ -22,6 +22,8 @@ def upgrade() -> None:
     # Statements stored before this revision have no proposition: they match by topic.
     with op.batch_alter_table("statements") as batch_op:
         batch_op.add_column(sa.Column("proposition", sa.Text(), nullable=False, server_default=""))
+    with op.batch_alter_table("contradictions") as batch_op:
+        batch_op.add_column(sa.Column("why", sa.Text(), nullable=False, server_default=""))
 
 
 def downgrade() -> None:
