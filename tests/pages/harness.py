@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from bot.app.claim_search import ClaimSearch
 from bot.app.clock import SystemClock
 from bot.app.pipeline import Pipeline
+from bot.app.ports import Clock
 from bot.core.domain import Channel, ChannelId, Report, Subscription, Watchlist
 from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.entry.http_app import create_app
@@ -59,19 +60,21 @@ class FixedClock:
         return self.moment
 
 
-def replayed_store(reports: Sequence[Report], watchlist: Watchlist) -> tuple[MemoryStore, Pipeline]:
+def replayed_store(
+    reports: Sequence[Report], watchlist: Watchlist, clock: Clock | None = None
+) -> tuple[MemoryStore, Pipeline]:
     """A memory store after the live pipeline read `reports` in date order."""
     store = MemoryStore()
     store.save_watchlist(watchlist)
     store.add_subscription(Subscription(SLACK_CHANNEL))
-    pipeline = Pipeline(store, SystemClock(), load_lexicons(), load_vocabulary())
+    pipeline = Pipeline(store, clock or SystemClock(), load_lexicons(), load_vocabulary())
     for _, report in sorted(enumerate(reports), key=lambda item: (item[1].published, item[0])):
         pipeline.ingest(report)
     return store, pipeline
 
 
 def pages_app(
-    store: MemoryStore, signer: PageSigner, clock: object | None = None, trusted: str | None = None
+    store: MemoryStore, signer: PageSigner, clock: Clock | None = None, trusted: str | None = None
 ) -> FastAPI:
     """The service's HTTP app with the pages mounted, as `denialwatch run` builds it."""
     pipeline = Pipeline(store, SystemClock(), load_lexicons(), load_vocabulary())
@@ -87,7 +90,7 @@ def pages_app(
         reader=PageReader(store, load_lexicons()),
         search=search.search,
         signer=signer,
-        clock=clock or SystemClock(),  # type: ignore[arg-type]
+        clock=clock or SystemClock(),
         trusted_header=trusted,
     )
     return app

@@ -45,6 +45,8 @@ VERDICT_LABELS = {
 }
 LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "fr": "French", "de": "German"}
 MAX_SHARED_WORDS = 8
+ALERT_TIMELINE_WIDTH = 960.0
+AGENCY_TIMELINE_WIDTH = 640.0
 
 
 def source_href(url: str) -> str | None:
@@ -236,7 +238,7 @@ class PageReader:
             practices.append(
                 PracticeView(
                     topic=topic,
-                    timeline=timeline_of(views, width=560.0),
+                    timeline=timeline_of(views, width=AGENCY_TIMELINE_WIDTH),
                     statements=tuple(reversed(views)),
                     latest=stances[-1].published,
                 )
@@ -254,7 +256,7 @@ def _with_anchor(view: StatementView, anchor: str) -> StatementView:
     return StatementView(anchor, view.statement, view.language, view.href)
 
 
-def timeline_of(views: Sequence[StatementView], width: float = 720.0) -> Timeline:
+def timeline_of(views: Sequence[StatementView], width: float = ALERT_TIMELINE_WIDTH) -> Timeline:
     entries = [TimelineEntry(v.anchor, v.statement.published, v.statement.polarity) for v in views]
     return lay_out_timeline(entries, width=width)
 
