@@ -54,3 +54,28 @@ def test_pages_are_off_without_a_public_url(tmp_path: Path) -> None:
     with running_service(tmp_path) as service:
         assert httpx.get(f"{service.url}/", timeout=10).status_code == 404
         assert httpx.get(f"{service.url}/alerts/a%7Cb", timeout=10).status_code == 404
+
+
+def test_pages_link_prints_a_signed_link_an_operator_can_hand_out(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from urllib.parse import parse_qs, urlsplit
+
+    from bot.entry.pages.signing import PageSigner
+
+    env = service_env(
+        tmp_path,
+        {"DENIALWATCH_PUBLIC_URL": "https://dw.example.org/", "DENIALWATCH_WEB_SECRET": SECRET},
+    )
+    result = run_cli("pages", "link", "--agency", "Belgian Federal Police", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    link = urlsplit(result.stdout.strip())
+    assert (link.scheme, link.netloc, link.path) == (
+        "https",
+        "dw.example.org",
+        "/agencies/belgian%20federal%20police",
+    )
+    query = {k: v[0] for k, v in parse_qs(link.query).items()}
+    signer = PageSigner(SECRET.encode(), "https://dw.example.org")
+    assert signer.verify(link.path, query["exp"], query["sig"], datetime.now(UTC)) is not None
+    off = run_cli("pages", "link", env=service_env(tmp_path), cwd=tmp_path)
+    assert off.returncode == 2 and "DENIALWATCH_PUBLIC_URL" in off.stderr
