@@ -29,6 +29,7 @@ from bot.core.domain import (
     Statement,
     TopicName,
 )
+from bot.core.records import FeedbackRecord
 from bot.entry.pages.routes import SECURITY_HEADERS
 from bot.entry.pages.signing import PageSigner, agency_path, alert_path
 from tests.pages.conftest import Site, serve_store
@@ -188,3 +189,13 @@ def test_without_pages_alerts_carry_no_timeline() -> None:
     hostile = replace(view, timeline_url="javascript:alert(1)")
     assert "Timeline" not in str(slack_alert(hostile))
     assert "Timeline" not in str(matrix_alert(hostile))
+
+
+@pytest.mark.shared
+def test_the_alert_page_shows_who_gave_feedback_and_when(belgian_site: Site) -> None:
+    key = AlertKey(belgian_site.alert_key)
+    at = datetime(2021, 11, 2, 8, 15, tzinfo=UTC)
+    belgian_site.store.add_feedback(FeedbackRecord(key, SLACK_CHANNEL, "U0EDITOR", "confirmed", at))
+    page = get(belgian_site.link(alert_path(key))).text
+    feedback = page.split('id="feedback-title"', 1)[1].split("</section>", 1)[0]
+    assert "Confirmed" in feedback and "U0EDITOR" in feedback and "2021-11-02T08:15Z" in feedback

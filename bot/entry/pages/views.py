@@ -45,6 +45,7 @@ VERDICT_LABELS = {
 }
 LANGUAGE_NAMES = {"en": "English", "nl": "Dutch", "fr": "French", "de": "German"}
 MAX_SHARED_WORDS = 8
+MAX_CACHED_REPORTS = 10_000
 ALERT_TIMELINE_WIDTH = 960.0
 AGENCY_TIMELINE_WIDTH = 640.0
 
@@ -158,14 +159,23 @@ class PageReader:
     def __init__(self, store: Store, lexicons: Mapping[str, Lexicon]) -> None:
         self._store = store
         self._lexicons = lexicons
+        self._languages: dict[str, str | None] = {}
+
+    def _report_language(self, report_id: str) -> str | None:
+        """The language a report declared; a report's fields never change once stored."""
+        if report_id not in self._languages:
+            stored = self._store.get_report(ReportId(report_id))
+            if len(self._languages) >= MAX_CACHED_REPORTS:
+                self._languages.clear()
+            self._languages[report_id] = stored.report.language if stored is not None else None
+        return self._languages[report_id]
 
     @property
     def store(self) -> Store:
         return self._store
 
     def language_of(self, statement: Statement) -> str:
-        stored = self._store.get_report(ReportId(statement.report_id))
-        hint = stored.report.language if stored is not None else None
+        hint = self._report_language(statement.report_id)
         words = tokens(statement.quote)
         if not words:
             return hint or ""
