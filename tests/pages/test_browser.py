@@ -1,4 +1,8 @@
-"""The evidence pages in a real headless Chromium (Debian `chromium` + `chromium-driver`)."""
+"""The evidence pages in a real headless Chromium (Debian `chromium` + `chromium-driver`).
+
+The pages' own policy (`default-src 'none'`) lets no page script run, so every test
+here also shows that the pages work with scripts off.
+"""
 
 from __future__ import annotations
 
@@ -114,6 +118,7 @@ def test_the_search_box_finds_the_belgian_denial(browser: Any, belgian_site: Sit
     first = results[0]
     assert "denies" in first.get_attribute("class")
     assert "had never used Clearview AI" in first.text
+    assert "BuzzFeed News" in first.text and "English" in first.text
     # The result links on to the agency page, still signed.
     first.find_element(By.LINK_TEXT, "Belgian Federal Police").click()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Belgian Federal Police"

@@ -148,7 +148,11 @@ def mount_pages(
         if query:
             # The claim index is not thread-safe: it is only used on the event loop.
             hits = list(search(query, start + PAGE_SIZE + 1))
-            results, alerts = hits[start : start + PAGE_SIZE], []
+            shown = hits[start : start + PAGE_SIZE]
+            results = await anyio.to_thread.run_sync(
+                lambda: [(reader.statement_view(s, ""), score) for s, score in shown]
+            )
+            alerts = []
             has_next = len(hits) > start + PAGE_SIZE
         else:
             summaries = await anyio.to_thread.run_sync(reader.recent_alerts)
