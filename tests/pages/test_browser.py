@@ -31,7 +31,9 @@ def assert_clean(driver: Any, site: Site) -> None:
     assert console_errors(driver) == []
     with pytest.raises(NoAlertPresentException):
         _ = driver.switch_to.alert.text
-    foreign = [u for u in requested_urls(driver) if not u.startswith(site.url + "/")]
+    # chrome:// and data: are the browser's own pages (its new-tab page loads late).
+    network = [u for u in requested_urls(driver) if not u.startswith(("chrome:", "data:"))]
+    foreign = [u for u in network if not u.startswith(site.url + "/")]
     assert foreign == []
 
 

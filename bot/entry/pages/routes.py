@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import anyio.to_thread
+import structlog
 from fastapi import FastAPI, Request, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -23,6 +24,8 @@ from bot.app.ports import Clock
 from bot.core.domain import AlertKey, Statement
 from bot.entry.pages.signing import PageSigner, agency_path, alert_path
 from bot.entry.pages.views import PageReader
+
+log = structlog.get_logger("denialwatch.pages")
 
 PAGE_SIZE = 20
 MAX_QUERY_CHARS = 200
@@ -90,13 +93,14 @@ def mount_pages(
         )
         return None if expires is None else Pass(expires)
 
-    def render(name: str, status: int = 200, private: bool = True, **context: Any) -> Response:
+    def render(name: str, status: int = 200, **context: Any) -> Response:
         html = env.get_template(name).render(base=base, **context)
-        headers = dict(SECURITY_HEADERS)
-        headers.update(PRIVATE_HEADERS if private else {"Cache-Control": "no-store"})
+        headers = {**SECURITY_HEADERS, **PRIVATE_HEADERS}
         return Response(html, status_code=status, media_type="text/html", headers=headers)
 
-    def refused() -> Response:
+    def refused(request: Request) -> Response:
+        # The path names an alert or agency, never a secret; the signature is not logged.
+        log.info("page refused: no valid signature", path=request.url.path)
         return render(
             "message.html",
             401,
@@ -139,7 +143,7 @@ def mount_pages(
     async def index(request: Request, q: str = "", page: str = "1") -> Response:
         ticket = admit(request, "/")
         if ticket is None:
-            return refused()
+            return refused(request)
         query = " ".join(q.split())[:MAX_QUERY_CHARS]
         number = min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1
         start = (number - 1) * PAGE_SIZE
@@ -181,7 +185,7 @@ def mount_pages(
     async def alert_page(request: Request, key: str) -> Response:
         ticket = admit(request, alert_path(key))
         if ticket is None:
-            return refused()
+            return refused(request)
         record = await anyio.to_thread.run_sync(reader.store.alert, AlertKey(key))
         if record is None or not record.alert.contradictions:
             return not_found("such alert")
@@ -192,7 +196,7 @@ def mount_pages(
     async def agency_page(request: Request, key: str) -> Response:
         ticket = admit(request, "/agencies/" + quote(key, safe=""))
         if ticket is None:
-            return refused()
+            return refused(request)
         page = await anyio.to_thread.run_sync(reader.agency_page, key)
         if page is None:
             return not_found("statement by this agency")
