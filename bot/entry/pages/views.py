@@ -6,6 +6,7 @@ Nothing here escapes or formats HTML; the templates autoescape every value, and
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -254,7 +255,7 @@ class PageReader:
                 )
             )
         practices.sort(key=lambda p: (p.latest, p.topic), reverse=True)
-        name = max((s.agency for s in mine), key=lambda n: sum(s.agency == n for s in mine))
+        name = Counter(s.agency for s in mine).most_common(1)[0][0]
         return AgencyPage(key=key, name=name, practices=tuple(practices))
 
     def recent_alerts(self) -> list[AlertSummary]:
