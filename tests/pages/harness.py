@@ -61,7 +61,10 @@ class FixedClock:
 
 
 def replayed_store(
-    reports: Sequence[Report], watchlist: Watchlist, clock: Clock | None = None
+    reports: Sequence[Report],
+    watchlist: Watchlist,
+    clock: Clock | None = None,
+    before: Callable[[Report], None] | None = None,
 ) -> tuple[MemoryStore, Pipeline]:
     """A memory store after the live pipeline read `reports` in date order."""
     store = MemoryStore()
@@ -69,6 +72,8 @@ def replayed_store(
     store.add_subscription(Subscription(SLACK_CHANNEL))
     pipeline = Pipeline(store, clock or SystemClock(), load_lexicons(), load_vocabulary())
     for _, report in sorted(enumerate(reports), key=lambda item: (item[1].published, item[0])):
+        if before is not None:
+            before(report)
         pipeline.ingest(report)
     return store, pipeline
 

@@ -8,10 +8,11 @@ width), into the folder given (default `docs/`).
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
+from bot.core.domain import Report
 from tests.conftest import SHARED_DATA
 from tests.pages.harness import (
     CHROMEDRIVER,
@@ -74,7 +75,13 @@ def main(argv: list[str]) -> int:
     from bot.entry.pages.signing import agency_path, alert_path
 
     reports = read_reports(data / "dev" / "reports.jsonl")
-    store, _ = replayed_store(reports, dev_watchlist(data), clock=FixedClock(OPENED_AT))
+    clock = FixedClock(OPENED_AT)
+
+    def arrives(report: Report) -> None:
+        # Each alert opens when its report came out, as it would have live.
+        clock.moment = datetime.combine(report.published, time(9, 30), UTC)
+
+    store, _ = replayed_store(reports, dev_watchlist(data), clock=clock, before=arrives)
     out.mkdir(parents=True, exist_ok=True)
     signers = []
 
