@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench clean synapse
+.PHONY: install run test lint bench clean synapse screenshots
 
 $(BIN)/denialwatch: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: $(VENV)/.test-extras
 	$(BIN)/ruff check bot adapters storage tests bench
 	$(BIN)/ruff format --check bot adapters storage tests bench
 	$(BIN)/mypy
+
+# PNGs of the evidence pages from the dev stream (needs ../shared and Debian chromium).
+screenshots: $(VENV)/.test-extras
+	$(BIN)/python -m tests.pages.screenshots docs
 
 bench: install
 	$(BIN)/python -m bench.run

@@ -26,6 +26,8 @@ def render_text(view: AlertView) -> str:
     ]
     if len(view.sources) > 2:
         lines.append("sources: " + ", ".join(view.sources))
+    if view.timeline_url:
+        lines.append(f"timeline: {view.timeline_url}")
     return "\n".join(lines)
 
 

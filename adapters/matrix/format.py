@@ -144,6 +144,10 @@ def _render(view: AlertView) -> tuple[str, str]:
         earlier_html,
         new_html,
     ]
+    timeline = safe_url(view.timeline_url)
+    if timeline:
+        plain += ["", f"Timeline: {timeline}"]
+        parts.append(f'<p><a href="{html.escape(timeline, quote=True)}">Timeline</a></p>')
     sources = [defuse(source) for source in view.sources[:MAX_SOURCES] if source.strip()]
     if sources:
         plain += ["", "Sources: " + "; ".join(sources)]

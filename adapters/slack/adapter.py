@@ -13,7 +13,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -694,13 +694,7 @@ class SlackAdapter:
 def _with_verdict(view: AlertView, verdict: str) -> AlertView:
     if view.verdict:
         return view
-    return AlertView(
-        alert=view.alert,
-        contradiction=view.contradiction,
-        is_lead=view.is_lead,
-        sources=view.sources,
-        verdict=verdict,
-    )
+    return replace(view, verdict=verdict)
 
 
 def _reply_text(reply: CommandReply) -> str:

@@ -236,6 +236,15 @@ def _actions_block(view: AlertView) -> dict[str, Any]:
     }
 
 
+def _timeline_block(view: AlertView) -> dict[str, Any] | None:
+    """A link to the alert's evidence page (our own URL, still validated)."""
+    target = safe_url(view.timeline_url) if view.timeline_url else None
+    if target is None:
+        return None
+    text = f":spiral_calendar_pad: <{target}|Timeline> · every statement on this practice"
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
 def _fallback(view: AlertView) -> str:
     label, _ = _KIND_LABELS.get(view.contradiction.kind, (str(view.contradiction.kind), ""))
     agency = clean(view.alert.agency or view.contradiction.agency)
@@ -251,6 +260,9 @@ def _body_blocks(view: AlertView) -> list[dict[str, Any]]:
         *_statement_blocks("Earlier statement", contradiction.earlier),
         *_statement_blocks("New statement", contradiction.new),
     ]
+    timeline = _timeline_block(view)
+    if timeline is not None:
+        blocks.append(timeline)
     sources = _sources_block(view.sources)
     if sources is not None:
         blocks.append({"type": "divider"})

@@ -21,7 +21,7 @@ import anyio.to_thread
 import structlog
 
 from bot.app.ports import AlertView, ChatAdapter, Clock, DeliveryError, Posted, Store
-from bot.core.domain import Channel, Contradiction, Silence
+from bot.core.domain import AlertKey, Channel, Contradiction, Silence
 from bot.core.records import AlertRecord, Delivery, DeliveryStatus
 
 log = structlog.get_logger("denialwatch.delivery")
@@ -70,6 +70,7 @@ class DeliveryWorker:
         lease: timedelta | None = None,
         auth_pause: timedelta = AUTH_PAUSE,
         on_outcome: OutcomeHandler | None = None,
+        page_link: Callable[[AlertKey], str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -83,6 +84,7 @@ class DeliveryWorker:
         self._lease = lease if lease is not None else CLAIM_LEASE
         self._auth_pause = auth_pause
         self._on_outcome = on_outcome
+        self._page_link = page_link
         self._sleep = sleep
         self._monotonic = monotonic
         self._last_sent: dict[Channel, float] = {}
@@ -186,6 +188,7 @@ class DeliveryWorker:
             contradiction=contradiction,
             is_lead=root is None,
             sources=sources(record),
+            timeline_url=self._page_link(record.alert.key) if self._page_link else "",
         )
         await self._pace(delivery.channel)
         try:

@@ -159,6 +159,8 @@ class AlertView:
     is_lead: bool
     sources: tuple[str, ...] = ()
     verdict: str = ""
+    timeline_url: str = ""
+    """Signed link to the alert's evidence page; empty when pages are off."""
 
 
 class DeliveryError(Exception):

@@ -55,6 +55,25 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_pages_link(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from bot.entry.pages.signing import agency_path
+    from bot.entry.service import page_signer
+
+    signer = page_signer(load_settings())
+    if signer is None:
+        raise CommandError("pages are off: set DENIALWATCH_PUBLIC_URL and DENIALWATCH_WEB_SECRET")
+    if args.days is not None:
+        if not 0 < args.days <= 3660:
+            raise CommandError("--days must be between 0 and 3660")
+        signer = replace(signer, lifetime=timedelta(days=args.days))
+    path = agency_path(args.agency) if args.agency else "/"
+    print(signer.link(path, datetime.now(UTC)))
+    return 0
+
+
 def _describe(doc: dict[str, Any]) -> str:
     return (
         f"{doc['report_id']} contradicts {doc['contradicts']}: {doc['kind']} "
@@ -235,6 +254,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.set_defaults(handler=_service_command("claims_import"))
     exp = claims_sub.add_parser("export", help="export stored statements as JSONL")
     exp.set_defaults(handler=_service_command("claims_export"))
+
+    pages = sub.add_parser("pages", help="evidence pages")
+    pages_sub = pages.add_subparsers(dest="action", required=True)
+    link = pages_sub.add_parser("link", help="print a signed link to the index or an agency page")
+    link.add_argument("--agency", help="link to this agency's page instead of the index")
+    link.add_argument("--days", type=float, help="valid for this many days (default: the setting)")
+    link.set_defaults(handler=_cmd_pages_link)
 
     watch = sub.add_parser("watch", help="add an agency or topic to the watchlist")
     watch_sub = watch.add_subparsers(dest="kind", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +19,9 @@ SECRET_FILE_VARIABLES = (
     "SLACK_APP_TOKEN",
     "MATRIX_ACCESS_TOKEN",
     "MATRIX_PASSWORD",
+    "DENIALWATCH_WEB_SECRET",
 )
+MIN_WEB_SECRET_CHARS = 32
 
 
 class SettingsError(ValueError):
@@ -43,6 +46,10 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", alias="DENIALWATCH_SLACK_API_URL")
+    public_url: str | None = Field(None, alias="DENIALWATCH_PUBLIC_URL")
+    web_secret: SecretStr | None = Field(None, alias="DENIALWATCH_WEB_SECRET")
+    web_link_days: float = Field(30.0, alias="DENIALWATCH_WEB_LINK_DAYS", gt=0, le=3660)
+    web_trusted_header: str | None = Field(None, alias="DENIALWATCH_WEB_TRUSTED_HEADER")
     matrix_homeserver: str | None = Field(None, alias="MATRIX_HOMESERVER")
     matrix_user_id: str | None = Field(None, alias="MATRIX_USER_ID")
     matrix_access_token: SecretStr | None = Field(None, alias="MATRIX_ACCESS_TOKEN")
@@ -69,6 +76,42 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        if "?" in value or "#" in value:
+            raise ValueError("must be a base URL without query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("web_secret")
+    @classmethod
+    def _web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_WEB_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_WEB_SECRET_CHARS} characters")
+        return value
+
+    @field_validator("web_trusted_header")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9-]+", value.strip()):
+            raise ValueError("must be an HTTP header name such as X-Forwarded-User")
+        return value.strip().lower()
+
+    @property
+    def pages_enabled(self) -> bool:
+        return self.public_url is not None
+
+    @property
+    def web_link_lifetime(self) -> timedelta:
+        return timedelta(days=self.web_link_days)
 
     @property
     def admin_ids(self) -> frozenset[str]:
@@ -128,12 +171,19 @@ def load_settings(environ: dict[str, str] | None = None, env_file: str | None = 
     values: dict[str, Any] = {k: v for k, v in environ.items() if k in _ALIASES}
     values.update(_secret_files(environ))
     try:
-        return Settings(_env_file=env_file, **values)
+        settings = Settings(_env_file=env_file, **values)
     except ValidationError as error:
         first = error.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "settings"
         variable = _FIELD_TO_ALIAS.get(field, field)
         raise SettingsError(f"{variable}: {first['msg']}") from None
+    if settings.pages_enabled and settings.web_secret is None:
+        # Pages without a key would either be open to anyone or unusable: refuse both.
+        raise SettingsError(
+            "DENIALWATCH_WEB_SECRET: required when DENIALWATCH_PUBLIC_URL is set "
+            "(it signs the page links)"
+        )
+    return settings
 
 
 _FIELD_TO_ALIAS = {name: str(info.alias) for name, info in Settings.model_fields.items()}

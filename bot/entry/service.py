@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import cast
 
@@ -21,14 +21,25 @@ from bot.app.command_service import CommandService
 from bot.app.delivery import DeliveryWorker, oldest_pending_age
 from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
-from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
+from bot.app.ports import (
+    AlertView,
+    ChatAdapter,
+    Clock,
+    CommandReply,
+    CommandRequest,
+    DeliveryError,
+    Store,
+)
 from bot.core.digest import DIGEST_SPAN, compose_digest
-from bot.core.domain import Analysis, Channel, ChannelId, Subscription
+from bot.core.domain import AlertKey, Analysis, Channel, ChannelId, Subscription
 from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.core.records import Delivery
 from bot.entry.config import Settings
 from bot.entry.http_app import SlackHandler, create_app
 from bot.entry.metrics import Metrics
+from bot.entry.pages.routes import mount_pages
+from bot.entry.pages.signing import PageSigner, alert_path
+from bot.entry.pages.views import PageReader
 from bot.inputs.fetching import SafeFetcher
 from bot.inputs.loading import read_watchlist
 
@@ -64,6 +75,8 @@ class Service:
     metrics: Metrics
     clock: Clock = field(default_factory=SystemClock)
     adapters: dict[str, ChatAdapter] = field(default_factory=dict)
+    signer: PageSigner | None = None
+    """Signs evidence-page links; None when pages are off."""
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -104,6 +117,12 @@ class Service:
                 score=contradiction.score,
             )
 
+    def page_link(self, key: AlertKey) -> str:
+        """The signed absolute URL of an alert's evidence page ("" when pages are off)."""
+        if self.signer is None:
+            return ""
+        return self.signer.link(alert_path(key), self.clock.now())
+
     def on_delivery(self, delivery: Delivery, outcome: str) -> None:
         self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
         if outcome == "sent" and delivery.created_at is not None:
@@ -132,6 +151,15 @@ class Service:
             on_report=self._reports_waiting.set,
             complete=self.ingestion.complete,
         )
+        if self.signer is not None:
+            mount_pages(
+                app,
+                reader=PageReader(self.store, load_lexicons()),
+                search=self.search.search,
+                signer=self.signer,
+                clock=self.clock,
+                trusted_header=self.settings.web_trusted_header,
+            )
         config = uvicorn.Config(
             app,
             host=self.settings.http_host,
@@ -146,7 +174,13 @@ class Service:
         for name, adapter in self.adapters.items():
             await adapter.start(self.handle_command)
             log.info("adapter started", adapter=name)
-        worker = DeliveryWorker(self.store, self.adapters, self.clock, on_outcome=self.on_delivery)
+        worker = DeliveryWorker(
+            self.store,
+            self.adapters,
+            self.clock,
+            on_outcome=self.on_delivery,
+            page_link=self.page_link if self.signer is not None else None,
+        )
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self._leader_tick,
@@ -301,6 +335,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     ingestion = Ingestion(store, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
     search = ClaimSearch()
     search.add(store.all_statements())
+    signer = page_signer(settings)
     commands = CommandService(
         store,
         pipeline,
@@ -319,8 +354,10 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         search=search,
         metrics=metrics,
         clock=clock,
+        signer=signer,
     )
-    service.adapters.update(_adapters(settings, store, commands))
+    feedback = _with_timeline(commands.feedback, service.page_link) if signer else commands.feedback
+    service.adapters.update(_adapters(settings, store, feedback))
     if "console" in service.adapters:
         store.add_subscription(Subscription(CONSOLE_CHANNEL))
     from storage.leader import LeaderElection
@@ -341,7 +378,30 @@ def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
     return claim
 
 
-def _adapters(settings: Settings, store: Store, commands: CommandService) -> dict[str, ChatAdapter]:
+def page_signer(settings: Settings) -> PageSigner | None:
+    """The link signer when evidence pages are on (config guarantees the secret then)."""
+    secret = _secret(settings.web_secret)
+    if settings.public_url is None or not secret:
+        return None
+    return PageSigner(secret.encode(), settings.public_url, settings.web_link_lifetime)
+
+
+Feedback = Callable[[AlertKey, Channel, str, str], Awaitable[AlertView | None]]
+
+
+def _with_timeline(feedback: Feedback, page_link: Callable[[AlertKey], str]) -> Feedback:
+    """Keep the Timeline link on an alert that feedback re-renders."""
+
+    async def handle(key: AlertKey, channel: Channel, user: str, verdict: str) -> AlertView | None:
+        view = await feedback(key, channel, user, verdict)
+        if view is None:
+            return None
+        return replace(view, timeline_url=page_link(view.alert.key))
+
+    return handle
+
+
+def _adapters(settings: Settings, store: Store, feedback: Feedback) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_enabled:
         from adapters.slack.adapter import SlackAdapter
@@ -352,7 +412,7 @@ def _adapters(settings: Settings, store: Store, commands: CommandService) -> dic
             api_url=settings.slack_api_url,
             app_token=_secret(settings.slack_app_token),
             admins=settings.admin_ids,
-            on_feedback=commands.feedback,
+            on_feedback=feedback,
             claim_inbound=_inbound_claim(store),
         )
     if settings.matrix_enabled:
@@ -367,7 +427,7 @@ def _adapters(settings: Settings, store: Store, commands: CommandService) -> dic
             store_path=settings.matrix_store,
             admins=settings.admin_ids,
             state=store,
-            on_feedback=commands.feedback,
+            on_feedback=feedback,
         )
     if not adapters:
         from adapters.console import ConsoleAdapter

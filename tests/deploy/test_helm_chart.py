@@ -311,3 +311,18 @@ def test_ingress_exposes_only_the_slack_endpoint(production: dict[str, dict[str,
     assert paths == ["/slack/events"]
     backend = rule["http"]["paths"][0]["backend"]["service"]
     assert backend == {"name": production["Service"]["metadata"]["name"], "port": {"name": "http"}}
+
+
+def test_ingress_routes_the_evidence_pages_only_when_asked(render: Render) -> None:
+    values = {**PRODUCTION, "ingress": {**PRODUCTION["ingress"], "pages": True}}
+    ingress = by_kind(manifests(render(values)))["Ingress"]
+    kubernetes_validate.validate(ingress, KUBERNETES_VERSIONS[-1], strict=True)
+    (rule,) = ingress["spec"]["rules"]
+    routed = {p["path"]: p["pathType"] for p in rule["http"]["paths"]}
+    assert routed == {
+        "/slack/events": "Prefix",
+        "/": "Exact",
+        "/alerts/": "Prefix",
+        "/agencies/": "Prefix",
+        "/pages/static/": "Prefix",
+    }

@@ -221,3 +221,20 @@ def test_sanitizer_drops_everything_outside_the_allow_list() -> None:
 )
 def test_reaction_keys_map_to_verdicts(key: str, verdict: str | None) -> None:
     assert verdict_for_reaction(key) == verdict
+
+
+def test_timeline_link_survives_sanitising_and_edits_and_is_http_only() -> None:
+    from dataclasses import replace
+
+    url = "https://dw.example.org/alerts/a%7Cb?exp=1&sig=ab"
+    view = replace(alert_view(), timeline_url=url)
+    content = format_alert(view)
+    assert f"Timeline: {url}" in content["body"]
+    assert (
+        '<a href="https://dw.example.org/alerts/a%7Cb?exp=1&amp;sig=ab">Timeline</a>'
+        in (content["formatted_body"])
+    )
+    edit = format_edit(replace(view, verdict="confirmed"), "$lead")
+    assert ">Timeline</a>" in edit["m.new_content"]["formatted_body"]
+    hostile = format_alert(replace(view, timeline_url="javascript:alert(1)"))
+    assert "Timeline" not in hostile["body"] and "Timeline" not in hostile["formatted_body"]

@@ -236,3 +236,22 @@ def test_generated_report_text_never_pings_links_or_breaks_limits(
     payload = format_alert(view)
     assert block_kit_errors(payload["blocks"]) == []
     assert_inert(payload)
+
+
+def test_timeline_link_is_valid_block_kit_and_survives_the_verdict() -> None:
+    from dataclasses import replace
+
+    url = "https://dw.example.org/alerts/a%7Cb?exp=1&sig=ab"
+    view = replace(make_view(), timeline_url=url)
+    for message in (format_alert(view), format_alert(replace(view, verdict="confirmed"))):
+        assert block_kit_errors(message["blocks"]) == []
+        texts = [
+            e["text"]
+            for b in message["blocks"]
+            if b["type"] == "context"
+            for e in b["elements"]
+            if isinstance(e.get("text"), str)
+        ]
+        assert "<https://dw.example.org/alerts/a%7Cb?exp=1&amp;sig=ab|Timeline>" in " ".join(texts)
+    assert "Timeline" not in str(format_alert(replace(view, timeline_url="javascript:x")))
+    assert "Timeline" not in str(format_alert(make_view()))

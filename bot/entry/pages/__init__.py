@@ -1,0 +1,1 @@
+"""Evidence pages: server-rendered HTML for alerts, agencies and the claim store."""
