@@ -215,10 +215,6 @@ class MemoryStore:
                 if since is None or r.opened_at >= since
             ]
 
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
-        with self._lock:
-            self._alerts.setdefault(alert.key, AlertRecord(alert=alert, opened_at=opened_at))
-
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         with self._lock:
             due = [
@@ -240,18 +236,6 @@ class MemoryStore:
     def update_delivery(self, delivery: Delivery) -> None:
         with self._lock:
             self._deliveries[delivery.key] = delivery
-
-    def lead_delivery(self, key: AlertKey, channel: Channel) -> Delivery | None:
-        with self._lock:
-            for delivery in self._deliveries.values():
-                if (
-                    delivery.alert_key == key
-                    and delivery.channel == channel
-                    and delivery.is_lead
-                    and delivery.message_id
-                ):
-                    return delivery
-            return None
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:

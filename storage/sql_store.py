@@ -59,6 +59,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    Verdict,
 )
 from storage.migrate import upgrade_engine
 from storage.tables import (
@@ -556,7 +557,7 @@ class SqlStore:
                     platform=feedback.channel.platform,
                     channel_id=feedback.channel.id,
                     user=feedback.user,
-                    verdict=feedback.verdict,
+                    verdict=feedback.verdict.value,
                     at=feedback.at,
                 )
             )
@@ -569,7 +570,7 @@ class SqlStore:
                     alert_key=AlertKey(r.alert_key),
                     channel=Channel(r.platform, ChannelId(r.channel_id)),
                     user=r.user,
-                    verdict=r.verdict,
+                    verdict=Verdict(r.verdict),
                     at=_aware(r.at),
                 )
                 for r in rows
@@ -605,19 +606,6 @@ class SqlStore:
             if since is not None:
                 query = query.where(col(AlertRow.opened_at) >= since)
             return [_alert_record(s, row) for row in s.exec(query).all()]
-
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
-        """Store the alert once; its contradictions are stored too and grouped under it."""
-        with self._tx() as s:
-            self._ensure_alert(s, alert.key, alert.agency, alert.topic, opened_at)
-            self._insert_statements(s, _with_contradiction_statements((), alert.contradictions))
-            for c in alert.contradictions:
-                if not self._insert_contradiction(s, c, alert.key, opened_at):
-                    s.exec(
-                        update(ContradictionRow)
-                        .where(col(ContradictionRow.key) == c.key)
-                        .values(alert_key=alert.key)
-                    )
 
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         """Claim the `pending` deliveries due at `now` for `delivery_lease`: leads first.
@@ -694,20 +682,6 @@ class SqlStore:
                 )
             )
 
-    def lead_delivery(self, alert_key: AlertKey, channel: Channel) -> Delivery | None:
-        """The posted lead message of this alert in this channel; None until it is posted."""
-        with self._tx() as s:
-            row = s.exec(
-                select(DeliveryRow).where(
-                    DeliveryRow.alert_key == alert_key,
-                    DeliveryRow.platform == channel.platform,
-                    DeliveryRow.channel_id == channel.id,
-                    col(DeliveryRow.is_lead).is_(True),
-                    col(DeliveryRow.message_id) != "",
-                )
-            ).first()
-            return None if row is None else _delivery(row)
-
     # feeds
 
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
@@ -748,20 +722,6 @@ class SqlStore:
         with self._tx() as s:
             s.exec(delete(FetchRunRow).where(col(FetchRunRow.feed_id) == feed_id))
             return bool(s.exec(delete(FeedRow).where(col(FeedRow.id) == feed_id)).rowcount)
-
-    def record_fetch_run(self, feed_id: int, slot_start: datetime) -> bool:
-        """Claim one poll of a feed in a time slot; False when it was already claimed.
-
-        During a leader hand-over two replicas may both think they lead for a moment;
-        this row lets only one of them poll (RELIABILITY R-42).
-        """
-        with self._tx() as s:
-            stmt = (
-                self._insert(FetchRunRow)
-                .values(feed_id=feed_id, slot_start=slot_start)
-                .on_conflict_do_nothing()
-            )
-            return _inserted(s, stmt.returning(col(FetchRunRow.id)))
 
     # adapter state
 

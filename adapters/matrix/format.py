@@ -17,6 +17,7 @@ import nh3
 
 from bot.app.ports import AlertView, CommandReply
 from bot.core.domain import Contradiction, ContradictionKind, Statement
+from bot.core.records import Verdict
 
 ALERT_KEY_FIELD = "denialwatch.alert_key"
 """Custom content field that lets a reaction be traced back to its alert."""
@@ -34,13 +35,10 @@ MAX_SOURCES = 20
 WORD_JOINER = "\u2060"
 
 # Reaction keys on an alert and the feedback verdict each one stands for.
-VERDICT_CONFIRMED = "confirmed"
-VERDICT_FALSE_ALARM = "false_alarm"
-VERDICT_MUTE = "muted"
 REACTION_VERDICTS = {
-    "\u2705": VERDICT_CONFIRMED,  # ✅
-    "\u274c": VERDICT_FALSE_ALARM,  # ❌
-    "\U0001f507": VERDICT_MUTE,  # 🔇
+    "\u2705": Verdict.CONFIRMED,  # ✅
+    "\u274c": Verdict.FALSE_ALARM,  # ❌
+    "\U0001f507": Verdict.MUTED,  # 🔇
 }
 
 _KIND_LABELS = {
@@ -51,7 +49,7 @@ _KIND_LABELS = {
 _FEEDBACK_HINT = "React ✅ confirmed · ❌ not a contradiction · 🔇 mute 7 days"
 
 
-def verdict_for_reaction(key: str) -> str | None:
+def verdict_for_reaction(key: str) -> Verdict | None:
     """Return the feedback verdict for a reaction key, ignoring emoji variation selectors."""
     return REACTION_VERDICTS.get(key.replace("\ufe0f", "").replace("\ufe0e", "").strip())
 

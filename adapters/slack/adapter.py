@@ -33,7 +33,6 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.slack.blocks import (
     VERDICT_BY_ACTION,
-    VERDICT_MUTED,
     clean,
     clip,
     escape,
@@ -58,18 +57,13 @@ from bot.app.ports import (
     CommandReply,
     CommandRequest,
     DeliveryError,
+    FeedbackHandler,
     Posted,
+    Refused,
 )
-from bot.core.domain import AlertKey, Channel
+from bot.core.domain import Channel
 
 log = logging.getLogger("denialwatch.slack")
-
-FeedbackHandler = Callable[[AlertKey, Channel, str, str], Awaitable[AlertView | None]]
-"""(alert key, channel, user id, verdict) -> the alert re-rendered with its verdict.
-
-Verdicts: "confirmed", "false_alarm", "muted". Returning None leaves the message as
-posted but still swaps its buttons for the verdict line.
-"""
 
 InboundClaim = Callable[[str], Awaitable[bool]]
 """Record an inbound request id; True the first time it is seen, False after."""
@@ -305,9 +299,6 @@ class SlackAdapter:
     def identity(self) -> BotIdentity | None:
         return self._identity
 
-    def set_feedback_handler(self, on_feedback: FeedbackHandler) -> None:
-        self._on_feedback = on_feedback
-
     async def start(self, on_command: CommandHandler) -> None:
         """Check the token (auth.test) and, with an app token, open Socket Mode.
 
@@ -530,9 +521,6 @@ class SlackAdapter:
         action = feedback_action(body)
         if action is None:
             return
-        if action.verdict == VERDICT_MUTED and self._admins and action.user not in self._admins:
-            self._spawn(self._tell(body, "Only denialwatch admins can mute alerts."))
-            return
         self._spawn(self._apply_feedback(action, body))
 
     async def _apply_feedback(self, action: FeedbackAction, body: Mapping[str, Any]) -> None:
@@ -543,6 +531,10 @@ class SlackAdapter:
             view = await self._on_feedback(
                 action.alert_key, action.channel, action.user, action.verdict
             )
+        except Refused as refusal:
+            # Refused and audited by the one permission gate; the message stays as it is.
+            await self._tell(body, str(refusal))
+            return
         except Exception:
             log.exception("slack feedback failed for alert %s", action.alert_key)
             await self._tell(body, "Sorry, your feedback could not be recorded.")

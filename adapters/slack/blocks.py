@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.app.ports import AlertView
 from bot.core.domain import ContradictionKind, Statement
+from bot.core.records import Verdict
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -36,20 +37,16 @@ ACTION_REJECT = "dw_reject"
 ACTION_MUTE = "dw_mute"
 FEEDBACK_BLOCK_ID = "dw_feedback"
 
-VERDICT_CONFIRMED = "confirmed"
-VERDICT_FALSE_ALARM = "false_alarm"
-VERDICT_MUTED = "muted"
-
 VERDICT_BY_ACTION = {
-    ACTION_CONFIRM: VERDICT_CONFIRMED,
-    ACTION_REJECT: VERDICT_FALSE_ALARM,
-    ACTION_MUTE: VERDICT_MUTED,
+    ACTION_CONFIRM: Verdict.CONFIRMED,
+    ACTION_REJECT: Verdict.FALSE_ALARM,
+    ACTION_MUTE: Verdict.MUTED,
 }
 
-_VERDICT_LABELS = {
-    VERDICT_CONFIRMED: ":white_check_mark: Confirmed",
-    VERDICT_FALSE_ALARM: ":x: Not a contradiction",
-    VERDICT_MUTED: ":mute: Muted for 7 days",
+_VERDICT_LABELS: dict[str, str] = {
+    Verdict.CONFIRMED: ":white_check_mark: Confirmed",
+    Verdict.FALSE_ALARM: ":x: Not a contradiction",
+    Verdict.MUTED: ":mute: Muted for 7 days",
 }
 
 _KIND_LABELS = {

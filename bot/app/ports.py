@@ -33,6 +33,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    Verdict,
 )
 
 
@@ -96,13 +97,9 @@ class Store(Protocol):
 
     def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
 
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None: ...
-
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]: ...
 
     def update_delivery(self, delivery: Delivery) -> None: ...
-
-    def lead_delivery(self, alert_key: AlertKey, channel: Channel) -> Delivery | None: ...
 
     # feeds
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed: ...
@@ -144,6 +141,16 @@ class CommandReply:
 
 
 CommandHandler = Callable[[CommandRequest], Awaitable[CommandReply]]
+
+
+FeedbackHandler = Callable[[AlertKey, Channel, str, Verdict], Awaitable["AlertView | None"]]
+"""(alert key, channel, user, verdict) for a Slack button or a Matrix reaction: the
+alert re-rendered with its verdict, or None to leave it as posted. Raises `Refused`
+when the user may not give that verdict (a mute by a non-admin)."""
+
+
+class Refused(Exception):
+    """A chat action the user may not take; the message says why, for the user."""
 
 
 @dataclass(frozen=True, slots=True)

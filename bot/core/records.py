@@ -27,6 +27,27 @@ class DeliveryStatus(StrEnum):
     """Muted when it was routed or when it came due: kept to show what was held back."""
 
 
+class DeliveryOutcome(StrEnum):
+    """What one pass of the delivery stages did with a row (metrics and logs)."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    RATELIMITED = "ratelimited"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+
+
+class Verdict(StrEnum):
+    """An editor's feedback on an alert (Slack button, Matrix reaction)."""
+
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false_alarm"
+    MUTED = "muted"
+    """Not a contradiction worth seeing: also silences the alert's agency for a week."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """One alert message (lead or follow-up) to one channel: an outbox row."""
@@ -61,7 +82,7 @@ class FeedbackRecord:
     alert_key: AlertKey
     channel: Channel
     user: str
-    verdict: str
+    verdict: Verdict
     at: datetime
 
 

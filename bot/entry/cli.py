@@ -16,17 +16,13 @@ from bot.inputs.loading import InputError, read_reports, read_watchlist
 from bot.tools.evaluation import read_gold, score
 
 
-class CommandError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (InputError, CommandError, SettingsError) as error:
+    except (InputError, SettingsError) as error:
         print(f"denialwatch: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -117,11 +113,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _editor_feedback() -> dict[str, Any]:
     """Count the editors' verdicts on live alerts in the configured database."""
+    from bot.core.records import Verdict
     from bot.entry.service import open_store
 
     verdicts = [f.verdict for f in open_store(load_settings()).feedback()]
-    confirmed = verdicts.count("confirmed")
-    rejected = verdicts.count("false_alarm")
+    confirmed = verdicts.count(Verdict.CONFIRMED)
+    rejected = verdicts.count(Verdict.FALSE_ALARM)
     judged = confirmed + rejected
     return {
         "confirmed": confirmed,

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.claim_search import ClaimSearch
 from bot.app.clock import SystemClock
-from bot.app.command_service import CommandService
+from bot.app.command_service import DIGEST_STATE, CommandService
 from bot.app.delivery import DeliveryWorker, oldest_pending_age
 from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
@@ -255,13 +255,13 @@ class Service:
         now = self.clock.now()
         subs = await anyio.to_thread.run_sync(self.store.subscriptions)
         for channel in sorted({s.channel for s in subs}, key=str):
-            at = await anyio.to_thread.run_sync(self.store.get_state, f"digest:{channel}")
+            key = DIGEST_STATE.format(channel=channel)
+            at = await anyio.to_thread.run_sync(self.store.get_state, key)
             adapter = self.adapters.get(channel.platform)
             post_text = getattr(adapter, "post_text", None)
             if not at or post_text is None:
                 continue
-            hour, minute = (int(x) for x in at.split(":"))
-            due = datetime.combine(now.date(), time(hour, minute), now.tzinfo)
+            due = datetime.combine(now.date(), time.fromisoformat(at), now.tzinfo)
             sent_key = f"digest-sent:{channel}"
             last = await anyio.to_thread.run_sync(self.store.get_state, sent_key)
             if now < due or last == now.date().isoformat():

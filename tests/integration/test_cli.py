@@ -177,14 +177,15 @@ def test_eval_reports_the_share_of_alerts_editors_confirmed(tmp_path: Path, data
     from datetime import UTC, datetime
 
     from bot.core.domain import AlertKey, Channel, ChannelId
-    from bot.core.records import FeedbackRecord
+    from bot.core.records import FeedbackRecord, Verdict
     from bot.entry.config import load_settings
     from bot.entry.service import open_store
 
     env = service_env(tmp_path)
     store = open_store(load_settings(env, env_file=None))
     desk = Channel("slack", ChannelId("C1"))
-    for verdict in ("confirmed", "confirmed", "confirmed", "false_alarm"):
+    confirmed, rejected = Verdict.CONFIRMED, Verdict.FALSE_ALARM
+    for verdict in (confirmed, confirmed, confirmed, rejected):
         store.add_feedback(
             FeedbackRecord(AlertKey("a|b"), desk, "U1", verdict, datetime(2026, 1, 1, tzinfo=UTC))
         )

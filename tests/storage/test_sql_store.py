@@ -208,15 +208,6 @@ def test_sequence_numbers_are_unique_across_workers(sql_url: str) -> None:
             store.close()
 
 
-def test_a_feed_slot_is_polled_once(sql_store: SqlStore) -> None:
-    feed = sql_store.add_feed("https://example.org/rss", 5)
-    slot = AT.replace(minute=0)
-    assert sql_store.record_fetch_run(feed.id, slot)
-    assert not sql_store.record_fetch_run(feed.id, slot)
-    assert sql_store.record_fetch_run(feed.id, slot + timedelta(minutes=5))
-    assert sql_store.remove_feed(feed.id)
-
-
 def test_adding_a_feed_again_changes_its_interval(sql_store: SqlStore) -> None:
     feed = sql_store.add_feed("https://example.org/rss", 15, channel="slack:C1")
     again = sql_store.add_feed("https://example.org/rss", 5, channel="slack:C1")
