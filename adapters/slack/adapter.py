@@ -224,7 +224,6 @@ class SlackAdapter:
         on_feedback: FeedbackHandler | None = None,
         claim_inbound: InboundClaim | None = None,
         clock: Callable[[], float] = time.time,
-        min_post_interval: float = 1.0,
         inline_reply_seconds: float = 1.0,
         history_limit: int = 200,
         timeout: float = 10.0,
@@ -242,7 +241,6 @@ class SlackAdapter:
         self._on_feedback = on_feedback
         self._claim_inbound: InboundClaim = claim_inbound or MemoryInbox(clock=clock).claim
         self._clock = clock
-        self._min_post_interval = min_post_interval
         self._inline_reply_seconds = inline_reply_seconds
         self._history_limit = history_limit
         self._timeout = timeout
@@ -254,8 +252,6 @@ class SlackAdapter:
         self._started = False
         self._socket: AsyncSocketModeHandler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._channel_locks: dict[str, asyncio.Lock] = {}
-        self._last_post_at: dict[str, float] = {}
 
         self._client = AsyncWebClient(
             token=bot_token, base_url=self._api_url, timeout=int(timeout), logger=log
@@ -580,16 +576,13 @@ class SlackAdapter:
         }
         if thread_id:
             arguments["thread_ts"] = thread_id
-        async with self._channel_lock(channel.id):
-            await self._pace(channel.id)
-            try:
-                response = await self._client.chat_postMessage(**arguments)
-            except Exception as error:
-                mapped = delivery_error(error)
-                log.warning("slack delivery %s failed: %s", delivery_key, mapped)
-                raise mapped from None
-            finally:
-                self._last_post_at[channel.id] = time.monotonic()
+        # Pacing per channel is the delivery worker's ChannelPacer, not done here too.
+        try:
+            response = await self._client.chat_postMessage(**arguments)
+        except Exception as error:
+            mapped = delivery_error(error)
+            log.warning("slack delivery %s failed: %s", delivery_key, mapped)
+            raise mapped from None
         ts = str(response.get("ts", ""))
         log.info("slack alert delivered: %s ts %s", delivery_key, ts)
         return Posted(message_id=ts, thread_id=thread_id)
@@ -597,20 +590,16 @@ class SlackAdapter:
     async def post_text(self, channel: Channel, text: str, key: str) -> None:
         """Post the bot's own plain text (a digest), escaped, unfurling nothing."""
         del key  # Slack has no idempotency key for plain posts; digests are at most once
-        async with self._channel_lock(channel.id):
-            await self._pace(channel.id)
-            try:
-                await self._client.chat_postMessage(
-                    channel=channel.id,
-                    text=escape(text),
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    link_names=False,
-                )
-            except Exception as error:
-                raise delivery_error(error) from None
-            finally:
-                self._last_post_at[channel.id] = time.monotonic()
+        try:
+            await self._client.chat_postMessage(
+                channel=channel.id,
+                text=escape(text),
+                unfurl_links=False,
+                unfurl_media=False,
+                link_names=False,
+            )
+        except Exception as error:
+            raise delivery_error(error) from None
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
         """chat.update an alert already posted (new sources, or a verdict)."""
@@ -666,21 +655,6 @@ class SlackAdapter:
             if not cursor or not messages:
                 return None
         return None
-
-    def _channel_lock(self, channel_id: str) -> asyncio.Lock:
-        lock = self._channel_locks.get(channel_id)
-        if lock is None:
-            lock = self._channel_locks[channel_id] = asyncio.Lock()
-        return lock
-
-    async def _pace(self, channel_id: str) -> None:
-        """Keep to about one message per second per channel (Slack's posting limit)."""
-        last = self._last_post_at.get(channel_id)
-        if last is None:
-            return
-        wait = self._min_post_interval - (time.monotonic() - last)
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 def _with_verdict(view: AlertView, verdict: str) -> AlertView:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.domain import (
     AgencyName,
@@ -208,3 +208,30 @@ class ChatAdapter(Protocol):
         ...
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None: ...
+
+
+# Optional adapter capabilities. The composition root and the delivery worker check
+# them once, with isinstance, when they are built; no call site probes with getattr.
+
+
+@runtime_checkable
+class MessageFinder(Protocol):
+    """Finds a message an earlier, unrecorded attempt may have posted (Slack)."""
+
+    async def find_posted(
+        self, channel: Channel, delivery_key: str, thread_id: str = ""
+    ) -> Posted | None: ...
+
+
+@runtime_checkable
+class TextPoster(Protocol):
+    """Posts the bot's own plain text (the daily digest), deduplicated by key."""
+
+    async def post_text(self, channel: Channel, text: str, key: str) -> None: ...
+
+
+@runtime_checkable
+class PendingDeliveries(Protocol):
+    """A store that can list pending deliveries without claiming them (for gauges)."""
+
+    def undelivered(self, limit: int) -> list[Delivery]: ...

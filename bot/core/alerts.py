@@ -33,6 +33,14 @@ def delivery_key(contradiction: Contradiction, channel: Channel) -> str:
     return f"{contradiction.key}@{channel}"
 
 
+def silence_for(
+    silences: Sequence[Silence], contradiction: Contradiction, now: datetime
+) -> Silence | None:
+    """The silence that holds a contradiction back at `now`, if any: the one mute rule,
+    applied when it is routed and again when its delivery comes due."""
+    return next((s for s in silences if s.covers(contradiction, now)), None)
+
+
 def route(
     contradictions: Sequence[Contradiction],
     subscriptions: Sequence[Subscription],
@@ -59,7 +67,7 @@ def route(
     for contradiction in contradictions:
         key = alert_key(contradiction.agency, contradiction.topic)
         channels = sorted({s.channel for s in subscriptions if s.covers(contradiction)}, key=str)
-        muted = next((s for s in silences if s.covers(contradiction, now)), None)
+        muted = silence_for(silences, contradiction, now)
         if muted is not None:
             decisions.append(
                 Decision(

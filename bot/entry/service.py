@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app.claim_search import ClaimSearch
 from bot.app.clock import SystemClock
 from bot.app.command_service import DIGEST_STATE, CommandService
-from bot.app.delivery import DeliveryWorker, oldest_pending_age
+from bot.app.delivery import ChannelPacer, DeliveryWorker, oldest_pending_age
 from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
 from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
@@ -64,6 +64,8 @@ class Service:
     metrics: Metrics
     clock: Clock = field(default_factory=SystemClock)
     adapters: dict[str, ChatAdapter] = field(default_factory=dict)
+    pacer: ChannelPacer = field(default_factory=ChannelPacer)
+    """The one per-channel pacing, shared by alert deliveries and digests."""
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
@@ -146,7 +148,9 @@ class Service:
         for name, adapter in self.adapters.items():
             await adapter.start(self.handle_command)
             log.info("adapter started", adapter=name)
-        worker = DeliveryWorker(self.store, self.adapters, self.clock, on_outcome=self.on_delivery)
+        worker = DeliveryWorker(
+            self.store, self.adapters, self.clock, pacer=self.pacer, on_outcome=self.on_delivery
+        )
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self._leader_tick,
@@ -271,6 +275,7 @@ class Service:
             records = await anyio.to_thread.run_sync(self.store.alerts_since, now - DIGEST_SPAN)
             text = compose_digest(records, channel, now)
             try:
+                await self.pacer.wait(channel)
                 await post_text(channel, text, f"digest|{channel}|{now.date()}")
                 log.info("digest posted", channel=str(channel))
             except DeliveryError as error:

@@ -147,7 +147,6 @@ async def adapter(
         api_url=fake.api_url,
         admins=frozenset({"U0EDITOR"}),
         on_feedback=feedback,
-        min_post_interval=0.0,
     )
     await slack.start(commands)
     yield slack
