@@ -8,7 +8,6 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import cast
 
 import anyio.to_thread
 import structlog
@@ -21,7 +20,16 @@ from bot.app.command_service import DIGEST_STATE, CommandService
 from bot.app.delivery import ChannelPacer, DeliveryWorker, oldest_pending_age
 from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
-from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
+from bot.app.ports import (
+    ChatAdapter,
+    Clock,
+    CommandReply,
+    CommandRequest,
+    DeliveryError,
+    PendingDeliveries,
+    Store,
+    TextPoster,
+)
 from bot.core.digest import DIGEST_SPAN, compose_digest
 from bot.core.domain import Analysis, Channel, ChannelId, Subscription
 from bot.core.language.resources import load_lexicons, load_vocabulary
@@ -64,6 +72,11 @@ class Service:
     metrics: Metrics
     clock: Clock = field(default_factory=SystemClock)
     adapters: dict[str, ChatAdapter] = field(default_factory=dict)
+    text_posters: dict[str, TextPoster] = field(default_factory=dict)
+    """The adapters that can post a digest, found once when they are attached."""
+    pending: PendingDeliveries | None = None
+    """The store's read-only view of the outbox, when it has one (for the gauges)."""
+    slack_handler: SlackHandler | None = None
     pacer: ChannelPacer = field(default_factory=ChannelPacer)
     """The one per-channel pacing, shared by alert deliveries and digests."""
     is_leader: Callable[[], bool] = field(default=lambda: True)
@@ -71,6 +84,13 @@ class Service:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
     _search_refreshed_at: datetime | None = None
+
+    def attach(self, adapters: dict[str, ChatAdapter]) -> None:
+        """Add chat adapters and record, once, which optional capabilities each has."""
+        self.adapters.update(adapters)
+        self.text_posters = {
+            name: poster for name, poster in self.adapters.items() if isinstance(poster, TextPoster)
+        }
 
     async def readiness(self) -> str | None:
         try:
@@ -130,7 +150,7 @@ class Service:
             self.metrics,
             api_token=_secret(self.settings.api_token),
             readiness=self.readiness,
-            slack_handler=self._slack_handler(),
+            slack_handler=self.slack_handler,
             on_report=self._reports_waiting.set,
             complete=self.ingestion.complete,
         )
@@ -237,11 +257,10 @@ class Service:
     async def _refresh_gauges(self) -> None:
         # Only a read-only view will do: `due_deliveries` claims rows, which would hold
         # them back from the delivery worker for a whole lease.
-        undelivered = getattr(self.store, "undelivered", None)
-        if not callable(undelivered):
+        if self.pending is None:
             return
         now = self.clock.now()
-        pending: list[Delivery] = await anyio.to_thread.run_sync(undelivered, 1000)
+        pending = await anyio.to_thread.run_sync(self.pending.undelivered, 1000)
         self.metrics.outbox_depth.set(len(pending))
         self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
 
@@ -261,9 +280,8 @@ class Service:
         for channel in sorted({s.channel for s in subs}, key=str):
             key = DIGEST_STATE.format(channel=channel)
             at = await anyio.to_thread.run_sync(self.store.get_state, key)
-            adapter = self.adapters.get(channel.platform)
-            post_text = getattr(adapter, "post_text", None)
-            if not at or post_text is None:
+            poster = self.text_posters.get(channel.platform)
+            if not at or poster is None:
                 continue
             due = datetime.combine(now.date(), time.fromisoformat(at), now.tzinfo)
             sent_key = f"digest-sent:{channel}"
@@ -276,15 +294,10 @@ class Service:
             text = compose_digest(records, channel, now)
             try:
                 await self.pacer.wait(channel)
-                await post_text(channel, text, f"digest|{channel}|{now.date()}")
+                await poster.post_text(channel, text, f"digest|{channel}|{now.date()}")
                 log.info("digest posted", channel=str(channel))
             except DeliveryError as error:
                 log.warning("digest not posted", channel=str(channel), error=str(error))
-
-    def _slack_handler(self) -> SlackHandler | None:
-        slack = self.adapters.get("slack")
-        handle = getattr(slack, "handle", None)
-        return cast(SlackHandler, handle) if callable(handle) else None
 
 
 def _secret(value: object) -> str | None:
@@ -324,8 +337,15 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         search=search,
         metrics=metrics,
         clock=clock,
+        pending=store if isinstance(store, PendingDeliveries) else None,
     )
-    service.adapters.update(_adapters(settings, store, commands))
+    service.attach(_adapters(settings, store, commands))
+    slack = service.adapters.get("slack")
+    if slack is not None:
+        from adapters.slack.adapter import SlackAdapter
+
+        # Slack in HTTP mode is served by our HTTP app: its one inbound route.
+        service.slack_handler = slack.handle if isinstance(slack, SlackAdapter) else None
     if "console" in service.adapters:
         store.add_subscription(Subscription(CONSOLE_CHANNEL))
     from storage.leader import LeaderElection
