@@ -221,3 +221,17 @@ def test_sanitizer_drops_everything_outside_the_allow_list() -> None:
 )
 def test_reaction_keys_map_to_verdicts(key: str, verdict: str | None) -> None:
     assert verdict_for_reaction(key) == verdict
+
+
+def test_bidi_controls_are_dropped_and_permalinks_never_linked() -> None:
+    view = alert_view(
+        new_quote="The police \u202eyllatot\u202c used it, see matrix.to/#/!room:x",
+        url="https://matrix.to/#/!room:example.org/$event",
+        sources=("https://matrix.to/#/@alice:example.org",),
+    )
+    content = format_alert(view)
+    for text in (content["body"], content["formatted_body"]):
+        assert "\u202e" not in text and "\u202c" not in text
+        assert "matrix.to" not in text
+    # Only the earlier statement's plain https source is linked.
+    assert content["formatted_body"].count("<a ") == 1
