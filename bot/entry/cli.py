@@ -114,9 +114,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _editor_feedback() -> dict[str, Any]:
     """Count the editors' verdicts on live alerts in the configured database."""
     from bot.core.records import Verdict
-    from bot.entry.service import open_store
+    from bot.entry.service import NotSetUp, open_store_read_only
 
-    verdicts = [f.verdict for f in open_store(load_settings()).feedback()]
+    try:
+        store = open_store_read_only(load_settings())
+    except NotSetUp as error:
+        raise InputError(f"{error}: run `denialwatch db upgrade`") from None
+    verdicts = [f.verdict for f in store.feedback()]
     confirmed = verdicts.count(Verdict.CONFIRMED)
     rejected = verdicts.count(Verdict.FALSE_ALARM)
     judged = confirmed + rejected

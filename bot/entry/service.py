@@ -8,6 +8,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import anyio.to_thread
 import structlog
@@ -57,6 +58,68 @@ def open_store(settings: Settings) -> Store:
 
     upgrade(settings.database_url)
     return SqlStore(settings.database_url)
+
+
+def open_store_read_only(settings: Settings) -> Store:
+    """Open the configured database as it is: no migration, nothing created or merged.
+
+    A database that does not exist yet holds nothing: an empty in-memory store
+    answers for it, and no file or schema is created. One at an older schema
+    raises NotSetUp, so a read-only command can say so in one line.
+    """
+    from sqlalchemy.engine import make_url
+
+    from storage.memory_store import MemoryStore
+    from storage.migrate import current_revision, head_revision
+    from storage.sql_store import SqlStore
+
+    url = make_url(settings.database_url)
+    database = url.database or ""
+    on_disk = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if on_disk and not Path(database).exists():
+        return MemoryStore()
+    revision = current_revision(settings.database_url)
+    if revision is None:
+        return MemoryStore()
+    if revision != head_revision():
+        raise NotSetUp("the database has an older schema")
+    return SqlStore(settings.database_url)
+
+
+class NotSetUp(RuntimeError):
+    """The database a read-only command should read is missing or not migrated."""
+
+
+def merge_configured_watchlist(settings: Settings, store: Store) -> None:
+    """Merge DENIALWATCH_WATCHLIST into the stored watchlist (a write)."""
+    if settings.watchlist_path is not None:
+        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+
+
+def build_pipeline(settings: Settings, store: Store, clock: Clock) -> Pipeline:
+    return Pipeline(
+        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
+    )
+
+
+def build_ingestion(
+    settings: Settings, store: Store, clock: Clock, metrics: Metrics | None = None
+) -> Ingestion:
+    fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
+    on_error = metrics.feed_errors.inc if metrics is not None else None
+    return Ingestion(store, fetcher, clock, on_feed_error=on_error)
+
+
+def build_search(store: Store) -> ClaimSearch:
+    """The claim-search index over every stored statement (built in memory)."""
+    search = ClaimSearch()
+    search.add(store.all_statements())
+    return search
+
+
+def subscribe_console(store: Store) -> None:
+    """With no chat platform configured, alerts go to the console channel."""
+    store.add_subscription(Subscription(CONSOLE_CHANNEL))
 
 
 @dataclass
@@ -308,17 +371,12 @@ def _secret(value: object) -> str | None:
 def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Wire the service from settings (the only place that knows every implementation)."""
     store = store or open_store(settings)
-    if settings.watchlist_path is not None:
-        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+    merge_configured_watchlist(settings, store)
     clock = SystemClock()
-    pipeline = Pipeline(
-        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
-    )
-    fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
+    pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()
-    ingestion = Ingestion(store, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
-    search = ClaimSearch()
-    search.add(store.all_statements())
+    ingestion = build_ingestion(settings, store, clock, metrics)
+    search = build_search(store)
     commands = CommandService(
         store,
         pipeline,
@@ -347,7 +405,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         # Slack in HTTP mode is served by our HTTP app: its one inbound route.
         service.slack_handler = slack.handle if isinstance(slack, SlackAdapter) else None
     if "console" in service.adapters:
-        store.add_subscription(Subscription(CONSOLE_CHANNEL))
+        subscribe_console(store)
     from storage.leader import LeaderElection
 
     # PostgreSQL: an advisory lock; SQLite: a file lock beside the database file.
