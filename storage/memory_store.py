@@ -22,6 +22,7 @@ from bot.core.domain import (
     alert_key,
 )
 from bot.core.records import (
+    LEGACY_CLAIM,
     AlertRecord,
     AnalysisWrite,
     AuditEvent,
@@ -30,6 +31,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    claim_stamp,
 )
 
 
@@ -273,12 +275,24 @@ class MemoryStore:
         with self._lock:
             self._state[key] = value
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         with self._lock:
             if key in self._state:
                 return False
-            self._state[key] = "claimed"
+            self._state[key] = claim_stamp(at)
             return True
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        cutoff = claim_stamp(before)
+        with self._lock:
+            old = [
+                k
+                for k, v in self._state.items()
+                if k.startswith(prefix) and (v < cutoff or v == LEGACY_CLAIM)
+            ]
+            for key in old:
+                del self._state[key]
+            return len(old)
 
     def ping(self) -> None:
         return None

@@ -51,6 +51,7 @@ from bot.core.domain import (
     alert_key,
 )
 from bot.core.records import (
+    LEGACY_CLAIM,
     AlertRecord,
     AnalysisWrite,
     AuditEvent,
@@ -60,6 +61,7 @@ from bot.core.records import (
     FeedbackRecord,
     StoredAnalysis,
     Verdict,
+    claim_stamp,
 )
 from storage.migrate import upgrade_engine
 from storage.tables import (
@@ -738,16 +740,30 @@ class SqlStore:
                 .on_conflict_do_update(index_elements=["key"], set_={"value": value})
             )
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         """Record a key once across every replica; True only for the first caller."""
         with self._tx() as s:
             insert = (
                 self._insert(AdapterStateRow)
-                .values(key=key, value="claimed")
+                .values(key=key, value=claim_stamp(at))
                 .on_conflict_do_nothing()
                 .returning(col(AdapterStateRow.key))
             )
             return _inserted(s, insert)
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        """Forget claimed keys with this prefix claimed before `before`; return how many."""
+        with self._tx() as s:
+            result = s.exec(
+                delete(AdapterStateRow).where(
+                    col(AdapterStateRow.key).startswith(prefix, autoescape=True),
+                    or_(
+                        col(AdapterStateRow.value) < claim_stamp(before),
+                        col(AdapterStateRow.value) == LEGACY_CLAIM,
+                    ),
+                )
+            )
+            return int(result.rowcount or 0)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -129,6 +129,10 @@ class CommandService:
     def store(self) -> Store:
         return self._store
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     async def handle(self, request: CommandRequest) -> CommandReply:
         """Parse and run one command; errors come back as one line plus the usage."""
         try:

@@ -115,8 +115,12 @@ class Store(Protocol):
 
     def set_state(self, key: str, value: str) -> None: ...
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         """Record a key once across every replica; True only for the first caller."""
+        ...
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        """Forget claimed keys with this prefix claimed before `before`; return how many."""
         ...
 
     def ping(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.core.domain import (
@@ -92,6 +92,15 @@ class AuditEvent:
     action: str
     detail: str
     at: datetime
+
+
+LEGACY_CLAIM = "claimed"
+"""The value claimed keys had before they carried their time (pruned like old ones)."""
+
+
+def claim_stamp(at: datetime) -> str:
+    """How a claimed key records when it was claimed: UTC ISO seconds, ordered as text."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)

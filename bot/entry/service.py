@@ -7,7 +7,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import anyio.to_thread
@@ -46,9 +46,14 @@ log = structlog.get_logger("denialwatch.service")
 CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
 DELIVERY_POLL_SECONDS = 0.5
 PENDING_POLL_SECONDS = 5.0
-LEADER_TICK_SECONDS = 15.0
+LEADER_TICK = timedelta(seconds=15)
+"""Feed polls and digests; also how soon another replica takes over a dead leader."""
+PRUNE_EVERY = timedelta(hours=1)
+GAUGE_EVERY = timedelta(seconds=5)
 DRAIN_SECONDS = 10.0
 SEARCH_REFRESH = timedelta(minutes=1)
+INBOUND_PREFIX = "slack-inbound:"
+INBOUND_KEEP = timedelta(days=1)
 
 
 def open_store(settings: Settings) -> Store:
@@ -146,7 +151,6 @@ class Service:
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
-    _search_refreshed_at: datetime | None = None
 
     def attach(self, adapters: dict[str, ChatAdapter]) -> None:
         """Add chat adapters and record, once, which optional capabilities each has."""
@@ -235,15 +239,7 @@ class Service:
             self.store, self.adapters, self.clock, pacer=self.pacer, on_outcome=self.on_delivery
         )
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            self._leader_tick,
-            "interval",
-            seconds=LEADER_TICK_SECONDS,
-            next_run_time=datetime.now().astimezone(),
-            max_instances=1,
-            coalesce=True,
-            id="leader-tick",
-        )
+        self.schedule(scheduler)
         scheduler.start()
         tasks = [
             asyncio.create_task(server.serve(), name="http"),
@@ -277,6 +273,46 @@ class Service:
         self.release_leadership()
         log.info("stopped")
 
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Declare every periodic job, in one place, on APScheduler.
+
+        Leader jobs (feed polls, digests, pruning) first confirm leadership and do
+        nothing on other replicas; the search refresh and the gauges are per replica.
+        Two loops stay hand-made, in `run`: outbox delivery and pending analysis are
+        work queues, not periodic jobs. Analysis is woken at once by an arriving
+        report (an asyncio.Event), and delivery polls twice a second with its own
+        per-channel holds; an interval trigger would add latency and nothing else.
+        """
+        jobs: tuple[tuple[Callable[[], Awaitable[None]], timedelta, bool], ...] = (
+            (self._poll_feeds, LEADER_TICK, True),
+            (self._digests, LEADER_TICK, True),
+            (self._prune, PRUNE_EVERY, True),
+            (self._refresh_search, SEARCH_REFRESH, False),
+            (self._refresh_gauges, GAUGE_EVERY, False),
+        )
+        start = datetime.now(UTC)
+        for job, every, on_leader in jobs:
+            name = job.__name__.strip("_").replace("_", "-")
+            scheduler.add_job(
+                self._on_leader(job) if on_leader else job,
+                "interval",
+                seconds=every.total_seconds(),
+                next_run_time=start,
+                max_instances=1,
+                coalesce=True,
+                id=name,
+                name=name,
+            )
+
+    def _on_leader(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run_if_leader() -> None:
+            leader = await anyio.to_thread.run_sync(self.is_leader)
+            self.metrics.leader.set(1 if leader else 0)
+            if leader:
+                await job()
+
+        return run_if_leader
+
     async def _loop(
         self, step: Callable[[], object], every: float, wake: asyncio.Event | None = None
     ) -> None:
@@ -306,15 +342,9 @@ class Service:
                 self.record(analysis)
             if not analyses:
                 break
-        await self._refresh_search()
-        await self._refresh_gauges()
 
     async def _refresh_search(self) -> None:
-        """Pick up statements other replicas analysed, at most once a minute."""
-        now = self.clock.now()
-        if self._search_refreshed_at and now - self._search_refreshed_at < SEARCH_REFRESH:
-            return
-        self._search_refreshed_at = now
+        """Pick up statements other replicas analysed (each replica has its own index)."""
         self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
 
     async def _refresh_gauges(self) -> None:
@@ -327,14 +357,16 @@ class Service:
         self.metrics.outbox_depth.set(len(pending))
         self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
 
-    async def _leader_tick(self) -> None:
-        leader = await anyio.to_thread.run_sync(self.is_leader)
-        self.metrics.leader.set(1 if leader else 0)
-        if not leader:
-            return
+    async def _poll_feeds(self) -> None:
         if await self.ingestion.poll_due_feeds():
             self._reports_waiting.set()
-        await self._digests()
+
+    async def _prune(self) -> None:
+        """Forget Slack inbound request ids older than Slack's retry window, with margin."""
+        before = self.clock.now() - INBOUND_KEEP
+        pruned = await anyio.to_thread.run_sync(self.store.prune_claims, INBOUND_PREFIX, before)
+        if pruned:
+            log.info("inbound request ids pruned", count=pruned)
 
     async def _digests(self) -> None:
         """Post each channel's daily digest once, at or after the time it asked for."""
@@ -415,11 +447,12 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     return service
 
 
-def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
+def _inbound_claim(store: Store, clock: Clock) -> Callable[[str], Awaitable[bool]]:
     """Claim a Slack request id in the database, so a retry to any replica runs once."""
 
     async def claim(key: str) -> bool:
-        return await anyio.to_thread.run_sync(store.claim_key, f"slack-inbound:{key}")
+        now = clock.now()
+        return await anyio.to_thread.run_sync(store.claim_key, f"{INBOUND_PREFIX}{key}", now)
 
     return claim
 
@@ -436,7 +469,7 @@ def _adapters(settings: Settings, store: Store, commands: CommandService) -> dic
             app_token=_secret(settings.slack_app_token),
             admins=settings.admin_ids,
             on_feedback=commands.feedback,
-            claim_inbound=_inbound_claim(store),
+            claim_inbound=_inbound_claim(store, commands.clock),
         )
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter

@@ -254,6 +254,20 @@ def test_ping_answers(store: Store) -> None:
 
 
 def test_a_key_is_claimed_once(store: Store) -> None:
-    assert store.claim_key("slack-inbound:Ev01")
-    assert not store.claim_key("slack-inbound:Ev01")
-    assert store.claim_key("slack-inbound:Ev02")
+    assert store.claim_key("slack-inbound:Ev01", AT)
+    assert not store.claim_key("slack-inbound:Ev01", AT)
+    assert store.claim_key("slack-inbound:Ev02", AT)
+
+
+def test_old_claims_are_pruned_by_prefix_and_age(store: Store) -> None:
+    store.claim_key("slack-inbound:old", AT - timedelta(days=2))
+    store.claim_key("slack-inbound:new", AT)
+    store.claim_key("other:old", AT - timedelta(days=2))
+    store.set_state("matrix.next_batch", "s1")
+
+    assert store.prune_claims("slack-inbound:", AT - timedelta(days=1)) == 1
+
+    assert store.claim_key("slack-inbound:old", AT)
+    assert not store.claim_key("slack-inbound:new", AT)
+    assert not store.claim_key("other:old", AT)
+    assert store.get_state("matrix.next_batch") == "s1"
