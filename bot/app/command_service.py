@@ -126,10 +126,6 @@ class CommandService:
         self._search = search
 
     @property
-    def store(self) -> Store:
-        return self._store
-
-    @property
     def clock(self) -> Clock:
         return self._clock
 
@@ -199,14 +195,60 @@ class CommandService:
             verdict=f"{label} by {user}",
         )
 
-    def watching(self, channel: Channel) -> str:
-        subs = [s for s in self._store.subscriptions() if s.channel == channel]
-        if not subs:
-            return "This channel watches nothing yet. Try: watch topic Clearview AI"
-        lines = [f"- {'agency' if s.agency else 'topic'} {s.agency or s.topic}" for s in subs]
-        return "This channel watches:\n" + "\n".join(lines)
+    # -- the commands, in the order `help` lists them. Each handler is declared once
+    # with its grammar and its gate. Handlers run in a worker thread (the store is
+    # synchronous); coroutine handlers run on the event loop.
 
-    def claim(self, command: cmd.Claim, request: CommandRequest) -> CommandReply:
+    @command("help", "help", cmd.no_args(cmd.Help()))
+    def _help(self, request: CommandRequest, command: cmd.Help) -> CommandReply:
+        return CommandReply(cmd.help_text(COMMANDS))
+
+    @command(
+        "watch",
+        "watch agency <name> [country=XX] [min=0.N] [aka <alias>, <alias>]"
+        " | watch topic <name> [min=0.N] [aka <alias>, …]",
+        cmd.parse_watch,
+        changes_state=True,
+    )
+    def _watch(self, request: CommandRequest, command: cmd.Watch) -> CommandReply:
+        store, channel, name = self._store, request.channel, command.name
+        watchlist = store.watchlist()
+        if command.kind is cmd.WatchKind.AGENCY:
+            agency = Agency(AgencyName(name), command.country, command.aliases)
+            watchlist = watchlist.with_agency(agency)
+            subscription = Subscription(channel, agency=name, min_score=command.min_score)
+        else:
+            watchlist = watchlist.with_topic(Topic(TopicName(name), command.aliases))
+            subscription = Subscription(channel, topic=name, min_score=command.min_score)
+        store.add_subscription(subscription)
+        store.save_watchlist(watchlist)
+        return CommandReply(f"Watching {command.kind} {name}; alerts go to this channel.")
+
+    @command("unwatch", "unwatch <agency or topic name>", cmd.parse_unwatch, changes_state=True)
+    def _unwatch(self, request: CommandRequest, command: cmd.Unwatch) -> CommandReply:
+        removed = self._store.remove_subscription(request.channel, command.name)
+        return CommandReply(
+            f"This channel no longer watches {command.name}."
+            if removed
+            else f"This channel was not watching {command.name}.",
+            ok=removed,
+        )
+
+    @command("watching", "watching", cmd.no_args(cmd.Watching()))
+    def _watching(self, request: CommandRequest, command: cmd.Watching) -> CommandReply:
+        subs = [s for s in self._store.subscriptions() if s.channel == request.channel]
+        if not subs:
+            return CommandReply("This channel watches nothing yet. Try: watch topic Clearview AI")
+        lines = [f"- {'agency' if s.agency else 'topic'} {s.agency or s.topic}" for s in subs]
+        return CommandReply("This channel watches:\n" + "\n".join(lines))
+
+    @command(
+        "claim",
+        "claim <agency> | <topic> | denies|affirms | <quote> [| <url>]",
+        cmd.parse_claim,
+        changes_state=True,
+    )
+    def _claim(self, request: CommandRequest, command: cmd.Claim) -> CommandReply:
         report = claim_report(
             command.agency,
             command.topic,
@@ -224,51 +266,8 @@ class CommandService:
             f"Recorded: {command.agency} {command.polarity} {command.topic}.{found}"
         )
 
-    def search_text(self, words: str) -> str:
-        if self._search is None:
-            return "Search is not available."
-        hits = self._search(words, 5)
-        if not hits:
-            return "No stored statement matches."
-        return "\n".join(
-            f"{score:.2f} {s.agency} {s.polarity} {s.topic} ({s.published}, {s.source}): "
-            f"\u201c{s.quote[:160]}\u201d"
-            for s, score in hits
-        )
-
-    def feeds_add(self, command: cmd.FeedsAdd, channel: Channel) -> CommandReply:
-        if self._check_url is not None:
-            try:
-                self._check_url(command.url)
-            except ValueError as error:
-                return CommandReply(f"Refused: {error}", ok=False)
-        feed = self._store.add_feed(command.url, command.every_minutes, channel=str(channel))
-        return CommandReply(
-            f"Feed {feed.id} added: {command.url} every {command.every_minutes} min."
-        )
-
-    def mute(self, command: cmd.Mute, request: CommandRequest) -> CommandReply:
-        until = self._clock.now() + command.duration
-        actor = f"{request.platform}:{request.user}"
-        self._store.add_silence(Silence(command.target, until, actor))
-        return CommandReply(f"Muted {command.target} until {until:%Y-%m-%d %H:%M} UTC.")
-
-    def status(self) -> str:
-        store = self._store
-        alerts = store.alerts_since(None)
-        feedback = store.feedback()
-        confirmed = sum(1 for f in feedback if f.verdict is Verdict.CONFIRMED)
-        rejected = sum(1 for f in feedback if f.verdict is Verdict.FALSE_ALARM)
-        silences = [s for s in store.silences() if s.until > self._clock.now()]
-        lines = [
-            f"{len(alerts)} alerts, {len(store.all_statements())} statements, "
-            f"{len(store.feeds())} feeds.",
-            f"Feedback: {confirmed} confirmed, {rejected} not a contradiction.",
-        ]
-        lines.extend(f"Muted: {s.target} until {s.until:%Y-%m-%d %H:%M} UTC" for s in silences)
-        return "\n".join(lines)
-
-    async def check(self, command: cmd.Check) -> CommandReply:
+    @command("check", "check <text or URL>", cmd.parse_check)
+    async def _check(self, request: CommandRequest, command: cmd.Check) -> CommandReply:
         text = command.text.strip().strip("<>")
         if text.startswith(("http://", "https://")) and " " not in text:
             if self._read_url is None:
@@ -284,142 +283,97 @@ class CommandService:
         analysis = await anyio.to_thread.run_sync(self._pipeline.check, report)
         return CommandReply(describe_analysis(analysis))
 
-
-# The commands, in the order `help` lists them. Handlers run in a worker thread
-# (the store is synchronous), except coroutine handlers, which run on the loop.
-
-
-@command("help", "help", cmd.no_args(cmd.Help()))
-def _help(service: CommandService, request: CommandRequest, command: cmd.Help) -> CommandReply:
-    return CommandReply(cmd.help_text(COMMANDS))
-
-
-@command(
-    "watch",
-    "watch agency <name> [country=XX] [min=0.N] [aka <alias>, <alias>]"
-    " | watch topic <name> [min=0.N] [aka <alias>, …]",
-    cmd.parse_watch,
-    changes_state=True,
-)
-def _watch(service: CommandService, request: CommandRequest, command: cmd.Watch) -> CommandReply:
-    store, channel, name = service.store, request.channel, command.name
-    watchlist = store.watchlist()
-    if command.kind is cmd.WatchKind.AGENCY:
-        watchlist = watchlist.with_agency(
-            Agency(AgencyName(name), command.country, command.aliases)
-        )
-        subscription = Subscription(channel, agency=name, min_score=command.min_score)
-    else:
-        watchlist = watchlist.with_topic(Topic(TopicName(name), command.aliases))
-        subscription = Subscription(channel, topic=name, min_score=command.min_score)
-    store.add_subscription(subscription)
-    store.save_watchlist(watchlist)
-    return CommandReply(f"Watching {command.kind} {name}; alerts go to this channel.")
-
-
-@command("unwatch", "unwatch <agency or topic name>", cmd.parse_unwatch, changes_state=True)
-def _unwatch(
-    service: CommandService, request: CommandRequest, command: cmd.Unwatch
-) -> CommandReply:
-    removed = service.store.remove_subscription(request.channel, command.name)
-    return CommandReply(
-        f"This channel no longer watches {command.name}."
-        if removed
-        else f"This channel was not watching {command.name}.",
-        ok=removed,
-    )
-
-
-@command("watching", "watching", cmd.no_args(cmd.Watching()))
-def _watching(
-    service: CommandService, request: CommandRequest, command: cmd.Watching
-) -> CommandReply:
-    return CommandReply(service.watching(request.channel))
-
-
-@command(
-    "claim",
-    "claim <agency> | <topic> | denies|affirms | <quote> [| <url>]",
-    cmd.parse_claim,
-    changes_state=True,
-)
-def _claim(service: CommandService, request: CommandRequest, command: cmd.Claim) -> CommandReply:
-    return service.claim(command, request)
-
-
-@command("check", "check <text or URL>", cmd.parse_check)
-async def _check(
-    service: CommandService, request: CommandRequest, command: cmd.Check
-) -> CommandReply:
-    return await service.check(command)
-
-
-@command("search", "search <words>", cmd.parse_search)
-def _search(service: CommandService, request: CommandRequest, command: cmd.Search) -> CommandReply:
-    return CommandReply(service.search_text(command.words))
-
-
-@command(
-    "feeds",
-    "feeds add <url> [every <minutes>] | feeds list | feeds remove <id>",
-    cmd.parse_feeds,
-    changes_state=lambda command: not isinstance(command, cmd.FeedsList),
-)
-def _feeds(
-    service: CommandService,
-    request: CommandRequest,
-    command: cmd.FeedsAdd | cmd.FeedsList | cmd.FeedsRemove,
-) -> CommandReply:
-    store = service.store
-    match command:
-        case cmd.FeedsAdd():
-            return service.feeds_add(command, request.channel)
-        case cmd.FeedsRemove(feed_id=feed_id):
-            removed = store.remove_feed(feed_id)
-            return CommandReply(
-                f"Feed {feed_id} removed." if removed else f"No feed {feed_id}.", ok=removed
+    @command("search", "search <words>", cmd.parse_search)
+    def _search_command(self, request: CommandRequest, command: cmd.Search) -> CommandReply:
+        if self._search is None:
+            return CommandReply("Search is not available.")
+        hits = self._search(command.words, 5)
+        if not hits:
+            return CommandReply("No stored statement matches.")
+        return CommandReply(
+            "\n".join(
+                f"{score:.2f} {s.agency} {s.polarity} {s.topic} ({s.published}, {s.source}): "
+                f"\u201c{s.quote[:160]}\u201d"
+                for s, score in hits
             )
-    feeds = store.feeds()
-    if not feeds:
-        return CommandReply("No feeds.")
-    return CommandReply(
-        "\n".join(
-            f"{f.id}. {f.url} every {f.every_minutes} min"
-            + (f" (last error: {f.last_error})" if f.last_error else "")
-            for f in feeds
         )
+
+    @command(
+        "feeds",
+        "feeds add <url> [every <minutes>] | feeds list | feeds remove <id>",
+        cmd.parse_feeds,
+        changes_state=lambda command: not isinstance(command, cmd.FeedsList),
     )
+    def _feeds(
+        self, request: CommandRequest, command: cmd.FeedsAdd | cmd.FeedsList | cmd.FeedsRemove
+    ) -> CommandReply:
+        store = self._store
+        match command:
+            case cmd.FeedsAdd(url=url, every_minutes=every):
+                if self._check_url is not None:
+                    try:
+                        self._check_url(url)
+                    except ValueError as error:
+                        return CommandReply(f"Refused: {error}", ok=False)
+                feed = store.add_feed(url, every, channel=str(request.channel))
+                return CommandReply(f"Feed {feed.id} added: {url} every {every} min.")
+            case cmd.FeedsRemove(feed_id=feed_id):
+                removed = store.remove_feed(feed_id)
+                return CommandReply(
+                    f"Feed {feed_id} removed." if removed else f"No feed {feed_id}.", ok=removed
+                )
+        feeds = store.feeds()
+        if not feeds:
+            return CommandReply("No feeds.")
+        return CommandReply(
+            "\n".join(
+                f"{f.id}. {f.url} every {f.every_minutes} min"
+                + (f" (last error: {f.last_error})" if f.last_error else "")
+                for f in feeds
+            )
+        )
 
-
-@command(
-    "mute",
-    "mute <agency or topic> [for <duration, e.g. 7d, 12h, 30m>]",
-    cmd.parse_mute,
-    changes_state=True,
-)
-def _mute(service: CommandService, request: CommandRequest, command: cmd.Mute) -> CommandReply:
-    return service.mute(command, request)
-
-
-@command("unmute", "unmute <agency or topic>", cmd.parse_unmute, changes_state=True)
-def _unmute(service: CommandService, request: CommandRequest, command: cmd.Unmute) -> CommandReply:
-    removed = service.store.remove_silence(command.target)
-    return CommandReply(
-        f"Unmuted {command.target}." if removed else f"{command.target} was not muted.",
-        ok=removed,
+    @command(
+        "mute",
+        "mute <agency or topic> [for <duration, e.g. 7d, 12h, 30m>]",
+        cmd.parse_mute,
+        changes_state=True,
     )
+    def _mute(self, request: CommandRequest, command: cmd.Mute) -> CommandReply:
+        until = self._clock.now() + command.duration
+        actor = f"{request.platform}:{request.user}"
+        self._store.add_silence(Silence(command.target, until, actor))
+        return CommandReply(f"Muted {command.target} until {until:%Y-%m-%d %H:%M} UTC.")
 
+    @command("unmute", "unmute <agency or topic>", cmd.parse_unmute, changes_state=True)
+    def _unmute(self, request: CommandRequest, command: cmd.Unmute) -> CommandReply:
+        removed = self._store.remove_silence(command.target)
+        return CommandReply(
+            f"Unmuted {command.target}." if removed else f"{command.target} was not muted.",
+            ok=removed,
+        )
 
-@command("status", "status", cmd.no_args(cmd.Status()))
-def _status(service: CommandService, request: CommandRequest, command: cmd.Status) -> CommandReply:
-    return CommandReply(service.status())
+    @command("status", "status", cmd.no_args(cmd.Status()))
+    def _status(self, request: CommandRequest, command: cmd.Status) -> CommandReply:
+        store = self._store
+        alerts = store.alerts_since(None)
+        feedback = store.feedback()
+        confirmed = sum(1 for f in feedback if f.verdict is Verdict.CONFIRMED)
+        rejected = sum(1 for f in feedback if f.verdict is Verdict.FALSE_ALARM)
+        silences = [s for s in store.silences() if s.until > self._clock.now()]
+        lines = [
+            f"{len(alerts)} alerts, {len(store.all_statements())} statements, "
+            f"{len(store.feeds())} feeds.",
+            f"Feedback: {confirmed} confirmed, {rejected} not a contradiction.",
+        ]
+        lines.extend(f"Muted: {s.target} until {s.until:%Y-%m-%d %H:%M} UTC" for s in silences)
+        return CommandReply("\n".join(lines))
 
-
-@command("digest", "digest on <HH:MM> | digest off", cmd.parse_digest, changes_state=True)
-def _digest(service: CommandService, request: CommandRequest, command: cmd.Digest) -> CommandReply:
-    at = f"{command.at:%H:%M}" if command.at is not None else ""
-    service.store.set_state(DIGEST_STATE.format(channel=request.channel), at)
-    return CommandReply(f"Daily digest at {at} UTC." if at else "Daily digest off.")
+    @command("digest", "digest on <HH:MM> | digest off", cmd.parse_digest, changes_state=True)
+    def _digest(self, request: CommandRequest, command: cmd.Digest) -> CommandReply:
+        at = f"{command.at:%H:%M}" if command.at is not None else ""
+        self._store.set_state(DIGEST_STATE.format(channel=request.channel), at)
+        return CommandReply(f"Daily digest at {at} UTC." if at else "Daily digest off.")
 
 
 def claim_report(
