@@ -21,6 +21,7 @@ from bot.core.domain import (
     Watchlist,
     alert_key,
 )
+from bot.core.keys import name_key, url_key
 from bot.core.records import (
     LEGACY_CLAIM,
     AlertRecord,
@@ -60,11 +61,12 @@ class MemoryStore:
 
     def add_report(self, report: Report) -> bool:
         with self._lock:
-            if report.id in self._reports or (report.url and report.url in self._urls):
+            url = url_key(report.url)
+            if report.id in self._reports or (url is not None and url in self._urls):
                 return False
             self._reports[report.id] = report
-            if report.url:
-                self._urls.add(report.url)
+            if url is not None:
+                self._urls.add(url)
             return True
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
@@ -97,7 +99,7 @@ class MemoryStore:
 
     def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
         with self._lock:
-            return list(self._by_pair.get((agency, topic), []))
+            return list(self._by_pair.get((name_key(agency), name_key(topic)), []))
 
     def all_statements(self) -> list[Statement]:
         with self._lock:
@@ -108,9 +110,8 @@ class MemoryStore:
             for statement in write.statements:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
-                    self._by_pair.setdefault((statement.agency, statement.topic), []).append(
-                        statement
-                    )
+                    pair = (name_key(statement.agency), name_key(statement.topic))
+                    self._by_pair.setdefault(pair, []).append(statement)
             new = [c for c in write.contradictions if c.key not in self._contradictions]
             for contradiction in new:
                 self._contradictions[contradiction.key] = contradiction

@@ -50,6 +50,7 @@ from bot.core.domain import (
     Watchlist,
     alert_key,
 )
+from bot.core.keys import name_key, url_key
 from bot.core.records import (
     LEGACY_CLAIM,
     AlertRecord,
@@ -135,12 +136,6 @@ def _use_wal(cursor: Any, attempts: int = 50) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
-
-
-def url_key(url: str) -> str | None:
-    """The URL as compared for dedupe; None when there is none."""
-    cleaned = url.strip().split("#", 1)[0]
-    return cleaned or None
 
 
 def content_hash(report: Report) -> str:
@@ -278,8 +273,8 @@ class SqlStore:
             rows = s.exec(
                 select(StatementRow)
                 .where(
-                    StatementRow.agency_key == agency.casefold(),
-                    StatementRow.topic_key == topic.casefold(),
+                    StatementRow.agency_key == name_key(agency),
+                    StatementRow.topic_key == name_key(topic),
                 )
                 .order_by(*_statement_order())
             ).all()
@@ -339,8 +334,8 @@ class SqlStore:
                     report_id=st.report_id,
                     agency=st.agency,
                     topic=st.topic,
-                    agency_key=st.agency.casefold(),
-                    topic_key=st.topic.casefold(),
+                    agency_key=name_key(st.agency),
+                    topic_key=name_key(st.topic),
                     polarity=st.polarity.value,
                     quote=st.quote,
                     published=st.published,

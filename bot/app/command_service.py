@@ -37,6 +37,7 @@ from bot.core.domain import (
     Topic,
     TopicName,
 )
+from bot.core.keys import spelled_as
 from bot.core.records import AuditEvent, FeedbackRecord, Verdict
 
 UrlChecker = Callable[[str], None]
@@ -402,7 +403,16 @@ def record_claim(
     topic: str,
     polarity: Polarity,
 ) -> int:
-    """Store a hand-recorded statement and commit the contradictions it makes."""
+    """Store a hand-recorded statement and commit the contradictions it makes.
+
+    Names typed in another case take the spelling already in use (stored statements
+    first, then the watchlist), so `claim federal police | clearview ai | …` is about
+    the same agency and topic as the extracted "Federal Police" statements.
+    """
+    stored = store.statements_about(AgencyName(agency), TopicName(topic))
+    watchlist = store.watchlist()
+    agency = spelled_as(agency, [s.agency for s in stored] + [a.name for a in watchlist.agencies])
+    topic = spelled_as(topic, [s.topic for s in stored] + [t.name for t in watchlist.topics])
     statement = Statement(
         report_id=report.id,
         agency=AgencyName(agency),
@@ -417,7 +427,6 @@ def record_claim(
         sequence=store.next_sequence(),
     )
     store.add_report(report)
-    stored = store.statements_about(statement.agency, statement.topic)
     found, _ = find_contradictions([statement], stored)
     return len(pipeline.commit(report, (statement,), found))
 

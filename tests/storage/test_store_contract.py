@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from bot.app.clock import FixedClock
+from bot.app.command_service import claim_report, record_claim
+from bot.app.pipeline import Pipeline
 from bot.app.ports import Store
 from bot.core.domain import (
     Agency,
@@ -13,6 +16,7 @@ from bot.core.domain import (
     AlertKey,
     Channel,
     ChannelId,
+    Polarity,
     ReportId,
     Silence,
     Subscription,
@@ -20,6 +24,7 @@ from bot.core.domain import (
     TopicName,
     Watchlist,
 )
+from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.core.records import AuditEvent, DeliveryStatus, FeedbackRecord, Verdict
 from tests.storage.samples import (
     CLEARVIEW,
@@ -57,6 +62,39 @@ def test_a_report_is_stored_once_per_url(store: Store) -> None:
     assert store.add_report(report(1, url="https://example.org/a"))
     assert not store.add_report(report(2, url="https://example.org/a"))
     assert store.get_report(ReportId("r2")) is None
+
+
+def test_the_same_url_with_a_fragment_is_the_same_report(store: Store) -> None:
+    assert store.add_report(report(1, url="https://example.org/a"))
+    assert not store.add_report(report(2, url="https://example.org/a#top"))
+    assert store.get_report(ReportId("r2")) is None
+
+
+def test_statements_are_found_by_agency_and_topic_in_any_case(store: Store) -> None:
+    store_both_reports(store)
+    store.save_analysis(denial_then_confirmation()[0])
+    found = store.statements_about(AgencyName("federal police"), TopicName("clearview ai"))
+    assert found == [DENIAL]
+
+
+def test_a_claim_typed_in_lower_case_contradicts_the_extracted_statement(store: Store) -> None:
+    clock = FixedClock()
+    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
+    store.add_subscription(Subscription(SLACK, agency=POLICE))
+    store_both_reports(store)
+    store.save_analysis(denial_then_confirmation()[0])
+    claim = claim_report(
+        "federal police",
+        "clearview ai",
+        Polarity.AFFIRMS,
+        "The minister confirmed the police used it.",
+        date(2021, 10, 27),
+        source="desk",
+    )
+    found = record_claim(store, pipeline, claim, "federal police", "clearview ai", Polarity.AFFIRMS)
+    assert found == 1
+    [alert] = store.alerts_since(None)
+    assert (alert.alert.agency, alert.alert.topic) == (POLICE, CLEARVIEW)
 
 
 def test_reports_without_url_do_not_collide(store: Store) -> None:
