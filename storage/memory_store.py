@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.core.alerts import pending_lead
 from bot.core.domain import (
     AgencyName,
     Alert,
@@ -39,7 +40,9 @@ from bot.core.records import (
 class MemoryStore:
     """Keep everything in dictionaries, guarded by one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delivery_lease: timedelta = timedelta(seconds=60)) -> None:
+        self.delivery_lease = delivery_lease
+        self._delivery_claims: dict[str, datetime] = {}
         self._lock = threading.RLock()
         self._reports: dict[ReportId, Report] = {}
         self._urls: set[str] = set()
@@ -219,14 +222,20 @@ class MemoryStore:
             ]
 
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Claim due rows for `delivery_lease`, leads first; follow-ups wait for their lead."""
         with self._lock:
+            rows = list(self._deliveries.values())
             due = [
                 d
-                for d in self._deliveries.values()
+                for d in rows
                 if d.status is DeliveryStatus.PENDING
                 and (d.next_attempt_at is None or d.next_attempt_at <= now)
+                and self._delivery_claims.get(d.key, now) <= now
+                and pending_lead(d, rows) is None
             ]
             due.sort(key=lambda d: (not d.is_lead, d.created_at or now, d.key))
+            for delivery in due[:limit]:
+                self._delivery_claims[delivery.key] = now + self.delivery_lease
             return due[:limit]
 
     def undelivered(self, limit: int) -> list[Delivery]:
@@ -237,8 +246,10 @@ class MemoryStore:
             return pending[:limit]
 
     def update_delivery(self, delivery: Delivery) -> None:
+        """Record a delivery's outcome and release its claim."""
         with self._lock:
             self._deliveries[delivery.key] = delivery
+            self._delivery_claims.pop(delivery.key, None)
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:

@@ -39,7 +39,7 @@ from bot.app.ports import (
     Posted,
     Store,
 )
-from bot.core.alerts import silence_for
+from bot.core.alerts import pending_lead, silence_for
 from bot.core.domain import Channel, Contradiction, Silence
 from bot.core.records import AlertRecord, Delivery, DeliveryOutcome, DeliveryStatus
 
@@ -270,7 +270,7 @@ class DeliveryWorker:
         if delivery.is_lead:
             return True
         attempt.root = thread_root(record, delivery.channel)
-        waiting = _pending_lead(record, delivery)
+        waiting = pending_lead(delivery, record.deliveries)
         if attempt.root is not None or waiting is None:
             return True
         now = self._clock.now()
@@ -461,20 +461,6 @@ def thread_root(record: AlertRecord, channel: Channel) -> Delivery | None:
         return lead
     return next(
         (d for d in rows if d.status is DeliveryStatus.SENT and not d.thread_id and not d.update),
-        None,
-    )
-
-
-def _pending_lead(record: AlertRecord, delivery: Delivery) -> Delivery | None:
-    return next(
-        (
-            d
-            for d in record.deliveries
-            if d.is_lead
-            and d.channel == delivery.channel
-            and d.status is DeliveryStatus.PENDING
-            and d.key != delivery.key
-        ),
         None,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -31,6 +31,28 @@ class Routing:
 
 def delivery_key(contradiction: Contradiction, channel: Channel) -> str:
     return f"{contradiction.key}@{channel}"
+
+
+def pending_lead(delivery: Delivery, rows: Iterable[Delivery]) -> Delivery | None:
+    """The still-pending lead a follow-up must wait for (same alert, same channel).
+
+    The one "a follow-up waits for its lead" rule: the delivery worker and the
+    in-memory store call it; the SQL store states it as the same query condition.
+    """
+    if delivery.is_lead:
+        return None
+    return next(
+        (
+            d
+            for d in rows
+            if d.is_lead
+            and d.alert_key == delivery.alert_key
+            and d.channel == delivery.channel
+            and d.status is DeliveryStatus.PENDING
+            and d.key != delivery.key
+        ),
+        None,
+    )
 
 
 def silence_for(
