@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import anyio.to_thread
 import structlog
@@ -36,8 +37,9 @@ from bot.app.ports import (
     Clock,
     DeliveryError,
     MessageFinder,
+    OutboxRepository,
     Posted,
-    Store,
+    SilenceRepository,
 )
 from bot.core.alerts import pending_lead, silence_for
 from bot.core.domain import Channel, Contradiction, Silence
@@ -105,6 +107,10 @@ class Attempt:
     posted: Posted | None = None
 
 
+class DeliveryStore(OutboxRepository, SilenceRepository, Protocol):
+    """The roles delivery needs: the outbox, and the silences the mute stage reads."""
+
+
 Stage = Callable[[Attempt], Awaitable[bool]]
 """A delivery stage: True hands the attempt on, False means the row is settled."""
 
@@ -118,7 +124,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         adapters: Mapping[str, ChatAdapter],
         clock: Clock,
         *,

@@ -41,12 +41,11 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class Store(Protocol):
-    """Persistence for everything denialwatch keeps; each call is one transaction."""
+class ReportRepository(Protocol):
+    """Reports as they arrive, claimed for analysis once."""
 
-    # reports
     def add_report(self, report: Report) -> bool:
-        """Store a report; False when its id (or URL) is already stored."""
+        """Store a report; False when its id (or URL key) is already stored."""
         ...
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
@@ -57,8 +56,13 @@ class Store(Protocol):
 
     def next_sequence(self) -> int: ...
 
-    # statements and contradictions
-    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]: ...
+
+class StatementRepository(Protocol):
+    """Statements and contradictions; one analysis is committed in one transaction."""
+
+    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+        """Statements about an agency and topic, matched by `bot.core.keys.name_key`."""
+        ...
 
     def all_statements(self) -> list[Statement]: ...
 
@@ -66,7 +70,24 @@ class Store(Protocol):
         """Commit an analysis; returns the contradictions that were new."""
         ...
 
-    # watchlist and subscriptions
+
+class OutboxRepository(Protocol):
+    """Alerts and their deliveries: the notification log."""
+
+    def alert(self, key: AlertKey) -> AlertRecord | None: ...
+
+    def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Claim due rows for a lease, leads first; a follow-up waits for its lead."""
+        ...
+
+    def update_delivery(self, delivery: Delivery) -> None: ...
+
+
+class WatchRepository(Protocol):
+    """The watchlist and what each channel subscribes to."""
+
     def watchlist(self) -> Watchlist: ...
 
     def save_watchlist(self, watchlist: Watchlist) -> None: ...
@@ -77,12 +98,19 @@ class Store(Protocol):
 
     def remove_subscription(self, channel: Channel, name: str) -> bool: ...
 
-    # silences, feedback, audit
+
+class SilenceRepository(Protocol):
+    """Mutes of an agency or topic."""
+
     def silences(self) -> list[Silence]: ...
 
     def add_silence(self, silence: Silence) -> None: ...
 
     def remove_silence(self, target: str) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    """Editors' feedback and the audit log."""
 
     def add_feedback(self, feedback: FeedbackRecord) -> None: ...
 
@@ -92,16 +120,10 @@ class Store(Protocol):
 
     def audit_events(self) -> list[AuditEvent]: ...
 
-    # alerts and the outbox
-    def alert(self, key: AlertKey) -> AlertRecord | None: ...
 
-    def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
+class FeedRepository(Protocol):
+    """The feeds the service polls."""
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]: ...
-
-    def update_delivery(self, delivery: Delivery) -> None: ...
-
-    # feeds
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed: ...
 
     def feeds(self) -> list[Feed]: ...
@@ -110,7 +132,10 @@ class Store(Protocol):
 
     def remove_feed(self, feed_id: int) -> bool: ...
 
-    # adapter state (Matrix sync token and the like)
+
+class KeyValueStore(Protocol):
+    """Small shared state: adapter state (the Matrix sync token) and keys claimed once."""
+
     def get_state(self, key: str) -> str | None: ...
 
     def set_state(self, key: str, value: str) -> None: ...
@@ -122,6 +147,25 @@ class Store(Protocol):
     def prune_claims(self, prefix: str, before: datetime) -> int:
         """Forget claimed keys with this prefix claimed before `before`; return how many."""
         ...
+
+
+class Store(
+    ReportRepository,
+    StatementRepository,
+    OutboxRepository,
+    WatchRepository,
+    SilenceRepository,
+    AuditRepository,
+    FeedRepository,
+    KeyValueStore,
+    Protocol,
+):
+    """The whole database: every role repository, each call one transaction.
+
+    Use cases take the narrowest role (or a union of two) they need; each role has
+    one contract suite run on memory, SQLite and PostgreSQL
+    (`tests/storage/test_store_contract.py`).
+    """
 
     def ping(self) -> None:
         """Raise when the database does not answer."""
