@@ -100,16 +100,12 @@ def route(
                 )
             )
             deliveries.extend(
-                Delivery(
-                    key=delivery_key(contradiction, channel),
-                    alert_key=key,
-                    channel=channel,
-                    contradiction_key=contradiction.key,
-                    is_lead=False,
+                _outbox_row(
+                    contradiction,
+                    channel,
+                    now,
                     status=DeliveryStatus.SUPPRESSED,
                     last_error=f"muted: {muted.target}",
-                    next_attempt_at=now,
-                    created_at=now,
                 )
                 for channel in channels
             )
@@ -122,15 +118,12 @@ def route(
             if is_lead:
                 leads[(key, channel)] = now
             deliveries.append(
-                Delivery(
-                    key=delivery_key(contradiction, channel),
-                    alert_key=key,
-                    channel=channel,
-                    contradiction_key=contradiction.key,
+                _outbox_row(
+                    contradiction,
+                    channel,
+                    now,
                     is_lead=is_lead,
                     update=lead_at is not None and now - lead_at < group_window,
-                    next_attempt_at=now,
-                    created_at=now,
                 )
             )
         if not channels:
@@ -143,3 +136,27 @@ def route(
                 )
             )
     return Routing(tuple(opened.values()), tuple(deliveries), tuple(decisions))
+
+
+def _outbox_row(
+    contradiction: Contradiction,
+    channel: Channel,
+    now: datetime,
+    *,
+    is_lead: bool = False,
+    update: bool = False,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+    last_error: str = "",
+) -> Delivery:
+    return Delivery(
+        key=delivery_key(contradiction, channel),
+        alert_key=alert_key(contradiction.agency, contradiction.topic),
+        channel=channel,
+        contradiction_key=contradiction.key,
+        is_lead=is_lead,
+        status=status,
+        last_error=last_error,
+        update=update,
+        next_attempt_at=now,
+        created_at=now,
+    )
