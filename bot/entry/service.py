@@ -34,7 +34,7 @@ from bot.app.ports import (
 from bot.core.digest import DIGEST_SPAN, compose_digest
 from bot.core.domain import Analysis, Channel, ChannelId, Subscription
 from bot.core.language.resources import load_lexicons, load_vocabulary
-from bot.core.records import Delivery
+from bot.core.records import Delivery, DeliveryOutcome
 from bot.entry.config import Settings
 from bot.entry.http_app import SlackHandler, create_app
 from bot.entry.metrics import Metrics
@@ -193,9 +193,9 @@ class Service:
                 score=contradiction.score,
             )
 
-    def on_delivery(self, delivery: Delivery, outcome: str) -> None:
-        self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
-        if outcome == "sent" and delivery.created_at is not None:
+    def on_delivery(self, delivery: Delivery, outcome: DeliveryOutcome) -> None:
+        self.metrics.deliveries.labels(delivery.channel.platform, str(outcome)).inc()
+        if outcome is DeliveryOutcome.SENT and delivery.created_at is not None:
             now = self.clock.now()
             self.metrics.delivery_seconds.observe((now - delivery.created_at).total_seconds())
 
