@@ -149,11 +149,11 @@ class MemoryStore:
 
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         with self._lock:
-            key = name.casefold()
+            key = name_key(name)
             kept = [
                 s
                 for s in self._subscriptions
-                if not (s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))
+                if not (s.channel == channel and key in (name_key(s.agency), name_key(s.topic)))
             ]
             removed = len(kept) != len(self._subscriptions)
             self._subscriptions = kept
@@ -166,13 +166,13 @@ class MemoryStore:
     def add_silence(self, silence: Silence) -> None:
         with self._lock:
             self._silences = [
-                s for s in self._silences if s.target.casefold() != silence.target.casefold()
+                s for s in self._silences if name_key(s.target) != name_key(silence.target)
             ]
             self._silences.append(silence)
 
     def remove_silence(self, target: str) -> bool:
         with self._lock:
-            kept = [s for s in self._silences if s.target.casefold() != target.casefold()]
+            kept = [s for s in self._silences if name_key(s.target) != name_key(target)]
             removed = len(kept) != len(self._silences)
             self._silences = kept
             return removed

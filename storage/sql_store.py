@@ -525,7 +525,7 @@ class SqlStore:
                 self._insert(SilenceRow)
                 .values(
                     target=silence.target,
-                    target_key=silence.target.casefold(),
+                    target_key=name_key(silence.target),
                     until=silence.until,
                     created_by=silence.created_by,
                 )
@@ -542,7 +542,7 @@ class SqlStore:
     def remove_silence(self, target: str) -> bool:
         with self._tx() as s:
             result = s.exec(
-                delete(SilenceRow).where(col(SilenceRow.target_key) == target.casefold())
+                delete(SilenceRow).where(col(SilenceRow.target_key) == name_key(target))
             )
             return bool(result.rowcount)
 
