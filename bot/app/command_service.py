@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -104,31 +104,18 @@ FEEDBACK_COMMANDS = {Verdict.MUTED: "mute"}
 """Feedback that acts as a command, and so passes that command's gate."""
 
 
+@dataclass(frozen=True, slots=True)
 class CommandService:
     """Execute parsed commands; state-changing ones are limited to admins and audited."""
 
-    def __init__(
-        self,
-        store: Store,
-        pipeline: Pipeline,
-        clock: Clock,
-        *,
-        admins: frozenset[str] = frozenset(),
-        check_url: UrlChecker | None = None,
-        read_url: UrlReader | None = None,
-        search: SearchFn | None = None,
-    ) -> None:
-        self._store = store
-        self._pipeline = pipeline
-        self._clock = clock
-        self._admins = admins
-        self._check_url = check_url
-        self._read_url = read_url
-        self._search = search
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock
+    store: Store
+    pipeline: Pipeline
+    clock: Clock
+    _: KW_ONLY
+    admins: frozenset[str] = frozenset()
+    check_url: UrlChecker | None = None
+    read_url: UrlReader | None = None
+    search: SearchFn | None = None
 
     async def handle(self, request: CommandRequest) -> CommandReply:
         """Parse and run one command; errors come back as one line plus the usage."""
@@ -151,14 +138,14 @@ class CommandService:
 
     async def permit(self, actor: str, user: str, action: str, detail: str) -> bool:
         """The one permission gate: admins only when admins are set; refusals audited."""
-        if not self._admins or user in self._admins:
+        if not self.admins or user in self.admins:
             return True
         await self._audit(actor, action, f"denied: {detail}")
         return False
 
     async def _audit(self, actor: str, action: str, detail: str) -> None:
-        event = AuditEvent(actor=actor, action=action[:40], detail=detail, at=self._clock.now())
-        await anyio.to_thread.run_sync(self._store.audit, event)
+        event = AuditEvent(actor=actor, action=action[:40], detail=detail, at=self.clock.now())
+        await anyio.to_thread.run_sync(self.store.audit, event)
 
     async def feedback(
         self, alert_key: AlertKey, channel: Channel, user: str, verdict: Verdict
@@ -176,15 +163,15 @@ class CommandService:
         changes = gate is not None and gate.changes_state is not False
         if changes and not await self.permit(actor, user, "feedback", detail):
             raise Refused(MUTE_DENIED)
-        now = self._clock.now()
+        now = self.clock.now()
         record = FeedbackRecord(
             alert_key=alert_key, channel=channel, user=user, verdict=verdict, at=now
         )
-        await anyio.to_thread.run_sync(self._store.add_feedback, record)
-        stored = await anyio.to_thread.run_sync(self._store.alert, alert_key)
+        await anyio.to_thread.run_sync(self.store.add_feedback, record)
+        stored = await anyio.to_thread.run_sync(self.store.alert, alert_key)
         if verdict is Verdict.MUTED and stored is not None:
             silence = Silence(stored.alert.agency, now + cmd.DEFAULT_MUTE, user)
-            await anyio.to_thread.run_sync(self._store.add_silence, silence)
+            await anyio.to_thread.run_sync(self.store.add_silence, silence)
         await self._audit(actor, "feedback", detail)
         if stored is None or not stored.alert.contradictions:
             return None
@@ -212,7 +199,7 @@ class CommandService:
         changes_state=True,
     )
     def _watch(self, request: CommandRequest, command: cmd.Watch) -> CommandReply:
-        store, channel, name = self._store, request.channel, command.name
+        store, channel, name = self.store, request.channel, command.name
         watchlist = store.watchlist()
         if command.kind is cmd.WatchKind.AGENCY:
             agency = Agency(AgencyName(name), command.country, command.aliases)
@@ -227,7 +214,7 @@ class CommandService:
 
     @command("unwatch", "unwatch <agency or topic name>", cmd.parse_unwatch, changes_state=True)
     def _unwatch(self, request: CommandRequest, command: cmd.Unwatch) -> CommandReply:
-        removed = self._store.remove_subscription(request.channel, command.name)
+        removed = self.store.remove_subscription(request.channel, command.name)
         return CommandReply(
             f"This channel no longer watches {command.name}."
             if removed
@@ -237,7 +224,7 @@ class CommandService:
 
     @command("watching", "watching", cmd.no_args(cmd.Watching()))
     def _watching(self, request: CommandRequest, command: cmd.Watching) -> CommandReply:
-        subs = [s for s in self._store.subscriptions() if s.channel == request.channel]
+        subs = [s for s in self.store.subscriptions() if s.channel == request.channel]
         if not subs:
             return CommandReply("This channel watches nothing yet. Try: watch topic Clearview AI")
         lines = [f"- {'agency' if s.agency else 'topic'} {s.agency or s.topic}" for s in subs]
@@ -255,12 +242,12 @@ class CommandService:
             command.topic,
             command.polarity,
             command.quote,
-            self._clock.now().date(),
+            self.clock.now().date(),
             source=f"recorded by {request.user}",
             url=command.url,
         )
         added = record_claim(
-            self._store, self._pipeline, report, command.agency, command.topic, command.polarity
+            self.store, self.pipeline, report, command.agency, command.topic, command.polarity
         )
         found = f" It contradicts {added} earlier statement(s)." if added else ""
         return CommandReply(
@@ -271,24 +258,24 @@ class CommandService:
     async def _check(self, request: CommandRequest, command: cmd.Check) -> CommandReply:
         text = command.text.strip().strip("<>")
         if text.startswith(("http://", "https://")) and " " not in text:
-            if self._read_url is None:
+            if self.read_url is None:
                 return CommandReply("Fetching URLs is not available.", ok=False)
             try:
-                report = await self._read_url(text)
+                report = await self.read_url(text)
             except ValueError as error:
                 return CommandReply(f"Cannot read {text[:200]}: {error}", ok=False)
         else:
             report = Report(
-                ReportId("check"), self._clock.now().date(), source="chat", text=command.text
+                ReportId("check"), self.clock.now().date(), source="chat", text=command.text
             )
-        analysis = await anyio.to_thread.run_sync(self._pipeline.check, report)
+        analysis = await anyio.to_thread.run_sync(self.pipeline.check, report)
         return CommandReply(describe_analysis(analysis))
 
     @command("search", "search <words>", cmd.parse_search)
     def _search_command(self, request: CommandRequest, command: cmd.Search) -> CommandReply:
-        if self._search is None:
+        if self.search is None:
             return CommandReply("Search is not available.")
-        hits = self._search(command.words, 5)
+        hits = self.search(command.words, 5)
         if not hits:
             return CommandReply("No stored statement matches.")
         return CommandReply(
@@ -308,12 +295,12 @@ class CommandService:
     def _feeds(
         self, request: CommandRequest, command: cmd.FeedsAdd | cmd.FeedsList | cmd.FeedsRemove
     ) -> CommandReply:
-        store = self._store
+        store = self.store
         match command:
             case cmd.FeedsAdd(url=url, every_minutes=every):
-                if self._check_url is not None:
+                if self.check_url is not None:
                     try:
-                        self._check_url(url)
+                        self.check_url(url)
                     except ValueError as error:
                         return CommandReply(f"Refused: {error}", ok=False)
                 feed = store.add_feed(url, every, channel=str(request.channel))
@@ -341,14 +328,14 @@ class CommandService:
         changes_state=True,
     )
     def _mute(self, request: CommandRequest, command: cmd.Mute) -> CommandReply:
-        until = self._clock.now() + command.duration
+        until = self.clock.now() + command.duration
         actor = f"{request.platform}:{request.user}"
-        self._store.add_silence(Silence(command.target, until, actor))
+        self.store.add_silence(Silence(command.target, until, actor))
         return CommandReply(f"Muted {command.target} until {until:%Y-%m-%d %H:%M} UTC.")
 
     @command("unmute", "unmute <agency or topic>", cmd.parse_unmute, changes_state=True)
     def _unmute(self, request: CommandRequest, command: cmd.Unmute) -> CommandReply:
-        removed = self._store.remove_silence(command.target)
+        removed = self.store.remove_silence(command.target)
         return CommandReply(
             f"Unmuted {command.target}." if removed else f"{command.target} was not muted.",
             ok=removed,
@@ -356,12 +343,12 @@ class CommandService:
 
     @command("status", "status", cmd.no_args(cmd.Status()))
     def _status(self, request: CommandRequest, command: cmd.Status) -> CommandReply:
-        store = self._store
+        store = self.store
         alerts = store.alerts_since(None)
         feedback = store.feedback()
         confirmed = sum(1 for f in feedback if f.verdict is Verdict.CONFIRMED)
         rejected = sum(1 for f in feedback if f.verdict is Verdict.FALSE_ALARM)
-        silences = [s for s in store.silences() if s.until > self._clock.now()]
+        silences = [s for s in store.silences() if s.until > self.clock.now()]
         lines = [
             f"{len(alerts)} alerts, {len(store.all_statements())} statements, "
             f"{len(store.feeds())} feeds.",
@@ -373,7 +360,7 @@ class CommandService:
     @command("digest", "digest on <HH:MM> | digest off", cmd.parse_digest, changes_state=True)
     def _digest(self, request: CommandRequest, command: cmd.Digest) -> CommandReply:
         at = f"{command.at:%H:%M}" if command.at is not None else ""
-        self._store.set_state(DIGEST_STATE.format(channel=request.channel), at)
+        self.store.set_state(DIGEST_STATE.format(channel=request.channel), at)
         return CommandReply(f"Daily digest at {at} UTC." if at else "Daily digest off.")
 
 
