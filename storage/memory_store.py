@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.core.alerts import pending_lead
 from bot.core.domain import (
     AgencyName,
     Alert,
@@ -19,10 +20,11 @@ from bot.core.domain import (
     Subscription,
     TopicName,
     Watchlist,
-    agency_key,
     alert_key,
 )
+from bot.core.keys import name_key, url_key
 from bot.core.records import (
+    LEGACY_CLAIM,
     AlertRecord,
     AnalysisWrite,
     AuditEvent,
@@ -31,13 +33,16 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    claim_stamp,
 )
 
 
 class MemoryStore:
     """Keep everything in dictionaries, guarded by one lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, delivery_lease: timedelta = timedelta(seconds=60)) -> None:
+        self.delivery_lease = delivery_lease
+        self._delivery_claims: dict[str, datetime] = {}
         self._lock = threading.RLock()
         self._reports: dict[ReportId, Report] = {}
         self._urls: set[str] = set()
@@ -60,11 +65,12 @@ class MemoryStore:
 
     def add_report(self, report: Report) -> bool:
         with self._lock:
-            if report.id in self._reports or (report.url and report.url in self._urls):
+            url = url_key(report.url)
+            if report.id in self._reports or (url is not None and url in self._urls):
                 return False
             self._reports[report.id] = report
-            if report.url:
-                self._urls.add(report.url)
+            if url is not None:
+                self._urls.add(url)
             return True
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
@@ -97,10 +103,10 @@ class MemoryStore:
 
     def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
         with self._lock:
-            return list(self._by_pair.get((agency, topic), []))
+            return list(self._by_pair.get((name_key(agency), name_key(topic)), []))
 
     def statements_by(self, agency: AgencyName) -> list[Statement]:
-        prefix = agency_key(agency)
+        prefix = name_key(agency)
         with self._lock:
             found = [
                 s for key, group in self._by_agency.items() if key.startswith(prefix) for s in group
@@ -116,10 +122,9 @@ class MemoryStore:
             for statement in write.statements:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
-                    self._by_agency.setdefault(agency_key(statement.agency), []).append(statement)
-                    self._by_pair.setdefault((statement.agency, statement.topic), []).append(
-                        statement
-                    )
+                    pair = (name_key(statement.agency), name_key(statement.topic))
+                    self._by_pair.setdefault(pair, []).append(statement)
+                    self._by_agency.setdefault(name_key(statement.agency), []).append(statement)
             new = [c for c in write.contradictions if c.key not in self._contradictions]
             for contradiction in new:
                 self._contradictions[contradiction.key] = contradiction
@@ -154,11 +159,11 @@ class MemoryStore:
 
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         with self._lock:
-            key = name.casefold()
+            key = name_key(name)
             kept = [
                 s
                 for s in self._subscriptions
-                if not (s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))
+                if not (s.channel == channel and key in (name_key(s.agency), name_key(s.topic)))
             ]
             removed = len(kept) != len(self._subscriptions)
             self._subscriptions = kept
@@ -171,13 +176,13 @@ class MemoryStore:
     def add_silence(self, silence: Silence) -> None:
         with self._lock:
             self._silences = [
-                s for s in self._silences if s.target.casefold() != silence.target.casefold()
+                s for s in self._silences if name_key(s.target) != name_key(silence.target)
             ]
             self._silences.append(silence)
 
     def remove_silence(self, target: str) -> bool:
         with self._lock:
-            kept = [s for s in self._silences if s.target.casefold() != target.casefold()]
+            kept = [s for s in self._silences if name_key(s.target) != name_key(target)]
             removed = len(kept) != len(self._silences)
             self._silences = kept
             return removed
@@ -226,19 +231,21 @@ class MemoryStore:
                 if since is None or r.opened_at >= since
             ]
 
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
-        with self._lock:
-            self._alerts.setdefault(alert.key, AlertRecord(alert=alert, opened_at=opened_at))
-
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Claim due rows for `delivery_lease`, leads first; follow-ups wait for their lead."""
         with self._lock:
+            rows = list(self._deliveries.values())
             due = [
                 d
-                for d in self._deliveries.values()
+                for d in rows
                 if d.status is DeliveryStatus.PENDING
                 and (d.next_attempt_at is None or d.next_attempt_at <= now)
+                and self._delivery_claims.get(d.key, now) <= now
+                and pending_lead(d, rows) is None
             ]
             due.sort(key=lambda d: (not d.is_lead, d.created_at or now, d.key))
+            for delivery in due[:limit]:
+                self._delivery_claims[delivery.key] = now + self.delivery_lease
             return due[:limit]
 
     def undelivered(self, limit: int) -> list[Delivery]:
@@ -249,20 +256,10 @@ class MemoryStore:
             return pending[:limit]
 
     def update_delivery(self, delivery: Delivery) -> None:
+        """Record a delivery's outcome and release its claim."""
         with self._lock:
             self._deliveries[delivery.key] = delivery
-
-    def lead_delivery(self, key: AlertKey, channel: Channel) -> Delivery | None:
-        with self._lock:
-            for delivery in self._deliveries.values():
-                if (
-                    delivery.alert_key == key
-                    and delivery.channel == channel
-                    and delivery.is_lead
-                    and delivery.message_id
-                ):
-                    return delivery
-            return None
+            self._delivery_claims.pop(delivery.key, None)
 
     def deliveries(self) -> list[Delivery]:
         with self._lock:
@@ -300,12 +297,24 @@ class MemoryStore:
         with self._lock:
             self._state[key] = value
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         with self._lock:
             if key in self._state:
                 return False
-            self._state[key] = "claimed"
+            self._state[key] = claim_stamp(at)
             return True
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        cutoff = claim_stamp(before)
+        with self._lock:
+            old = [
+                k
+                for k, v in self._state.items()
+                if k.startswith(prefix) and (v < cutoff or v == LEGACY_CLAIM)
+            ]
+            for key in old:
+                del self._state[key]
+            return len(old)
 
     def ping(self) -> None:
         return None

@@ -48,10 +48,11 @@ from bot.core.domain import (
     Topic,
     TopicName,
     Watchlist,
-    agency_key,
     alert_key,
 )
+from bot.core.keys import name_key, url_key
 from bot.core.records import (
+    LEGACY_CLAIM,
     AlertRecord,
     AnalysisWrite,
     AuditEvent,
@@ -60,6 +61,8 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    Verdict,
+    claim_stamp,
 )
 from storage.migrate import upgrade_engine
 from storage.tables import (
@@ -133,12 +136,6 @@ def _use_wal(cursor: Any, attempts: int = 50) -> None:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 * (attempt + 1))
-
-
-def url_key(url: str) -> str | None:
-    """The URL as compared for dedupe; None when there is none."""
-    cleaned = url.strip().split("#", 1)[0]
-    return cleaned or None
 
 
 def content_hash(report: Report) -> str:
@@ -276,8 +273,8 @@ class SqlStore:
             rows = s.exec(
                 select(StatementRow)
                 .where(
-                    StatementRow.agency_key == agency_key(agency),
-                    StatementRow.topic_key == topic.casefold(),
+                    StatementRow.agency_key == name_key(agency),
+                    StatementRow.topic_key == name_key(topic),
                 )
                 .order_by(*_statement_order())
             ).all()
@@ -287,7 +284,7 @@ class SqlStore:
         with self._tx() as s:
             rows = s.exec(
                 select(StatementRow)
-                .where(col(StatementRow.agency_key).startswith(agency_key(agency), autoescape=True))
+                .where(col(StatementRow.agency_key).startswith(name_key(agency), autoescape=True))
                 .order_by(*_statement_order())
             ).all()
             return [_statement(r) for r in rows]
@@ -346,8 +343,8 @@ class SqlStore:
                     report_id=st.report_id,
                     agency=st.agency,
                     topic=st.topic,
-                    agency_key=agency_key(st.agency),
-                    topic_key=st.topic.casefold(),
+                    agency_key=name_key(st.agency),
+                    topic_key=name_key(st.topic),
                     polarity=st.polarity.value,
                     quote=st.quote,
                     published=st.published,
@@ -539,7 +536,7 @@ class SqlStore:
                 self._insert(SilenceRow)
                 .values(
                     target=silence.target,
-                    target_key=silence.target.casefold(),
+                    target_key=name_key(silence.target),
                     until=silence.until,
                     created_by=silence.created_by,
                 )
@@ -556,7 +553,7 @@ class SqlStore:
     def remove_silence(self, target: str) -> bool:
         with self._tx() as s:
             result = s.exec(
-                delete(SilenceRow).where(col(SilenceRow.target_key) == target.casefold())
+                delete(SilenceRow).where(col(SilenceRow.target_key) == name_key(target))
             )
             return bool(result.rowcount)
 
@@ -568,7 +565,7 @@ class SqlStore:
                     platform=feedback.channel.platform,
                     channel_id=feedback.channel.id,
                     user=feedback.user,
-                    verdict=feedback.verdict,
+                    verdict=feedback.verdict.value,
                     at=feedback.at,
                 )
             )
@@ -581,7 +578,7 @@ class SqlStore:
                     alert_key=AlertKey(r.alert_key),
                     channel=Channel(r.platform, ChannelId(r.channel_id)),
                     user=r.user,
-                    verdict=r.verdict,
+                    verdict=Verdict(r.verdict),
                     at=_aware(r.at),
                 )
                 for r in rows
@@ -617,19 +614,6 @@ class SqlStore:
             if since is not None:
                 query = query.where(col(AlertRow.opened_at) >= since)
             return [_alert_record(s, row) for row in s.exec(query).all()]
-
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None:
-        """Store the alert once; its contradictions are stored too and grouped under it."""
-        with self._tx() as s:
-            self._ensure_alert(s, alert.key, alert.agency, alert.topic, opened_at)
-            self._insert_statements(s, _with_contradiction_statements((), alert.contradictions))
-            for c in alert.contradictions:
-                if not self._insert_contradiction(s, c, alert.key, opened_at):
-                    s.exec(
-                        update(ContradictionRow)
-                        .where(col(ContradictionRow.key) == c.key)
-                        .values(alert_key=alert.key)
-                    )
 
     def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
         """Claim the `pending` deliveries due at `now` for `delivery_lease`: leads first.
@@ -706,20 +690,6 @@ class SqlStore:
                 )
             )
 
-    def lead_delivery(self, alert_key: AlertKey, channel: Channel) -> Delivery | None:
-        """The posted lead message of this alert in this channel; None until it is posted."""
-        with self._tx() as s:
-            row = s.exec(
-                select(DeliveryRow).where(
-                    DeliveryRow.alert_key == alert_key,
-                    DeliveryRow.platform == channel.platform,
-                    DeliveryRow.channel_id == channel.id,
-                    col(DeliveryRow.is_lead).is_(True),
-                    col(DeliveryRow.message_id) != "",
-                )
-            ).first()
-            return None if row is None else _delivery(row)
-
     # feeds
 
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
@@ -761,20 +731,6 @@ class SqlStore:
             s.exec(delete(FetchRunRow).where(col(FetchRunRow.feed_id) == feed_id))
             return bool(s.exec(delete(FeedRow).where(col(FeedRow.id) == feed_id)).rowcount)
 
-    def record_fetch_run(self, feed_id: int, slot_start: datetime) -> bool:
-        """Claim one poll of a feed in a time slot; False when it was already claimed.
-
-        During a leader hand-over two replicas may both think they lead for a moment;
-        this row lets only one of them poll (RELIABILITY R-42).
-        """
-        with self._tx() as s:
-            stmt = (
-                self._insert(FetchRunRow)
-                .values(feed_id=feed_id, slot_start=slot_start)
-                .on_conflict_do_nothing()
-            )
-            return _inserted(s, stmt.returning(col(FetchRunRow.id)))
-
     # adapter state
 
     def get_state(self, key: str) -> str | None:
@@ -790,16 +746,30 @@ class SqlStore:
                 .on_conflict_do_update(index_elements=["key"], set_={"value": value})
             )
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         """Record a key once across every replica; True only for the first caller."""
         with self._tx() as s:
             insert = (
                 self._insert(AdapterStateRow)
-                .values(key=key, value="claimed")
+                .values(key=key, value=claim_stamp(at))
                 .on_conflict_do_nothing()
                 .returning(col(AdapterStateRow.key))
             )
             return _inserted(s, insert)
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        """Forget claimed keys with this prefix claimed before `before`; return how many."""
+        with self._tx() as s:
+            result = s.exec(
+                delete(AdapterStateRow).where(
+                    col(AdapterStateRow.key).startswith(prefix, autoescape=True),
+                    or_(
+                        col(AdapterStateRow.value) < claim_stamp(before),
+                        col(AdapterStateRow.value) == LEGACY_CLAIM,
+                    ),
+                )
+            )
+            return int(result.rowcount or 0)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

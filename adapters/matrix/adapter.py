@@ -16,7 +16,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -60,7 +60,9 @@ from bot.app.ports import (
     CommandReply,
     CommandRequest,
     DeliveryError,
+    FeedbackHandler,
     Posted,
+    Refused,
 )
 from bot.core.domain import AlertKey, Channel, ChannelId
 
@@ -105,13 +107,6 @@ class StateStore(Protocol):
     def get_state(self, key: str) -> str | None: ...
 
     def set_state(self, key: str, value: str) -> None: ...
-
-
-FeedbackHandler = Callable[[AlertKey, Channel, str, str], Awaitable[AlertView | None]]
-"""Called as (alert key, channel, user, verdict) for a ✅ / ❌ / 🔇 reaction.
-
-When it returns a view, the lead alert is edited to show it (e.g. with its verdict).
-"""
 
 
 def transaction_id(delivery_key: str) -> str:
@@ -203,9 +198,6 @@ class MatrixAdapter:
         self._encryption_noticed: set[str] = set()
 
     # -- the ChatAdapter port ------------------------------------------------------
-
-    def set_feedback_handler(self, on_feedback: FeedbackHandler) -> None:
-        self._on_feedback = on_feedback
 
     async def start(self, on_command: CommandHandler) -> None:
         """Start logging in and syncing in the background; return at once."""
@@ -649,9 +641,16 @@ class MatrixAdapter:
             extra={"event_id": reaction.event_id, "verdict": reaction.verdict},
         )
         channel = Channel(PLATFORM, ChannelId(reaction.room_id))
-        view = await self._on_feedback(
-            AlertKey(alert_key), channel, reaction.sender, reaction.verdict
-        )
+        try:
+            view = await self._on_feedback(
+                AlertKey(alert_key), channel, reaction.sender, reaction.verdict
+            )
+        except Refused as refusal:
+            # Refused and audited by the one permission gate: say so under the alert.
+            reply = CommandReply(str(refusal), ok=False)
+            content = format_command_reply(reply, reaction.target_event_id)
+            await self._send(channel, content, transaction_id(f"refusal|{reaction.event_id}"))
+            return
         if view is not None and lead:
             await self.update_alert(channel, reaction.target_event_id, view)
 

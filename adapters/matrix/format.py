@@ -1,8 +1,10 @@
 """Turn alerts and command replies into Matrix event content (pure: no I/O).
 
-Report text is untrusted. It is escaped for HTML, never allowed to mention anyone
-(`"m.mentions": {}` plus a word joiner after every `@`), and the only links in an
-alert are http(s) source URLs that this module puts there itself. The finished
+Report text is untrusted and passes the shared policy in `bot.core.untrusted`
+(control and bidi characters dropped, a word joiner after every `@`, only safe
+http(s) URLs linked, never a `matrix.to` or other permalink pill); this module
+adds what is particular to Matrix: HTML escaping and `"m.mentions": {}`. The only
+links in an alert are source URLs that this module puts there itself. The finished
 HTML is run through an allow-list sanitiser (nh3) holding just the tags emitted
 here, so a mistake in this module cannot smuggle markup through either.
 """
@@ -11,12 +13,13 @@ from __future__ import annotations
 
 import html
 from typing import Any
-from urllib.parse import urlsplit
 
 import nh3
 
 from bot.app.ports import AlertView, CommandReply
+from bot.core import untrusted as policy
 from bot.core.domain import Contradiction, ContradictionKind, Statement
+from bot.core.records import Verdict
 
 ALERT_KEY_FIELD = "denialwatch.alert_key"
 """Custom content field that lets a reaction be traced back to its alert."""
@@ -31,16 +34,13 @@ MAX_QUOTE_CHARS = 1200
 MAX_FIELD_CHARS = 200
 MAX_SOURCES = 20
 
-WORD_JOINER = "\u2060"
+WORD_JOINER = policy.WORD_JOINER
 
 # Reaction keys on an alert and the feedback verdict each one stands for.
-VERDICT_CONFIRMED = "confirmed"
-VERDICT_FALSE_ALARM = "false_alarm"
-VERDICT_MUTE = "muted"
 REACTION_VERDICTS = {
-    "\u2705": VERDICT_CONFIRMED,  # ✅
-    "\u274c": VERDICT_FALSE_ALARM,  # ❌
-    "\U0001f507": VERDICT_MUTE,  # 🔇
+    "\u2705": Verdict.CONFIRMED,  # ✅
+    "\u274c": Verdict.FALSE_ALARM,  # ❌
+    "\U0001f507": Verdict.MUTED,  # 🔇
 }
 
 _KIND_LABELS = {
@@ -51,35 +51,19 @@ _KIND_LABELS = {
 _FEEDBACK_HINT = "React ✅ confirmed · ❌ not a contradiction · 🔇 mute 7 days"
 
 
-def verdict_for_reaction(key: str) -> str | None:
+def verdict_for_reaction(key: str) -> Verdict | None:
     """Return the feedback verdict for a reaction key, ignoring emoji variation selectors."""
     return REACTION_VERDICTS.get(key.replace("\ufe0f", "").replace("\ufe0e", "").strip())
 
 
 def defuse(text: str, limit: int = MAX_FIELD_CHARS) -> str:
-    """Make untrusted text inert for mentions and cap its length."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    # A word joiner after "@" keeps "@room" and "@user:server" from matching legacy
-    # push rules or client pills; it is invisible when rendered.
-    return text.replace("@", "@" + WORD_JOINER)
+    """Make untrusted text inert (the shared policy) and cap its length."""
+    return policy.defuse_mentions(policy.clip(policy.clean(text), limit))
 
 
 def safe_url(url: str) -> str:
-    """Return url when it is an absolute http(s) URL without credentials, else ""."""
-    url = url.strip()
-    if not url or any(ch.isspace() or ord(ch) < 0x20 for ch in url):
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    if parts.scheme.lower() not in ALLOWED_SCHEMES or not parts.hostname:
-        return ""
-    if parts.username or parts.password:
-        return ""
-    return url
+    """Return url when the shared policy lets report data link it, else ""."""
+    return policy.safe_url(url) or ""
 
 
 def sanitize(fragment: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.matrix.format import verdict_for_reaction
+from bot.core.records import Verdict
 
 COMMAND_PREFIXES = ("!dw", "!denialwatch")
 _PREFIX = re.compile(r"^!(?:dw|denialwatch)(?:\s+|$)", re.IGNORECASE)
@@ -40,7 +41,7 @@ class ReactionMessage:
     event_id: str
     sender: str
     target_event_id: str
-    verdict: str
+    verdict: Verdict
     sent_at_ms: int
 
 

@@ -1,7 +1,6 @@
 """Slack: alerts as Block Kit, `/denialwatch`, feedback buttons; HTTP or Socket Mode."""
 
 from adapters.slack.adapter import (
-    FeedbackHandler,
     InboundClaim,
     SlackAdapter,
     SlackDeliveryError,
@@ -10,7 +9,6 @@ from adapters.slack.adapter import (
 from adapters.slack.blocks import format_alert, format_verdict
 
 __all__ = [
-    "FeedbackHandler",
     "InboundClaim",
     "SlackAdapter",
     "SlackDeliveryError",

@@ -33,7 +33,6 @@ from starlette.responses import JSONResponse, Response
 
 from adapters.slack.blocks import (
     VERDICT_BY_ACTION,
-    VERDICT_MUTED,
     clean,
     clip,
     escape,
@@ -58,18 +57,13 @@ from bot.app.ports import (
     CommandReply,
     CommandRequest,
     DeliveryError,
+    FeedbackHandler,
     Posted,
+    Refused,
 )
-from bot.core.domain import AlertKey, Channel
+from bot.core.domain import Channel
 
 log = logging.getLogger("denialwatch.slack")
-
-FeedbackHandler = Callable[[AlertKey, Channel, str, str], Awaitable[AlertView | None]]
-"""(alert key, channel, user id, verdict) -> the alert re-rendered with its verdict.
-
-Verdicts: "confirmed", "false_alarm", "muted". Returning None leaves the message as
-posted but still swaps its buttons for the verdict line.
-"""
 
 InboundClaim = Callable[[str], Awaitable[bool]]
 """Record an inbound request id; True the first time it is seen, False after."""
@@ -230,7 +224,6 @@ class SlackAdapter:
         on_feedback: FeedbackHandler | None = None,
         claim_inbound: InboundClaim | None = None,
         clock: Callable[[], float] = time.time,
-        min_post_interval: float = 1.0,
         inline_reply_seconds: float = 1.0,
         history_limit: int = 200,
         timeout: float = 10.0,
@@ -248,7 +241,6 @@ class SlackAdapter:
         self._on_feedback = on_feedback
         self._claim_inbound: InboundClaim = claim_inbound or MemoryInbox(clock=clock).claim
         self._clock = clock
-        self._min_post_interval = min_post_interval
         self._inline_reply_seconds = inline_reply_seconds
         self._history_limit = history_limit
         self._timeout = timeout
@@ -260,8 +252,6 @@ class SlackAdapter:
         self._started = False
         self._socket: AsyncSocketModeHandler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._channel_locks: dict[str, asyncio.Lock] = {}
-        self._last_post_at: dict[str, float] = {}
 
         self._client = AsyncWebClient(
             token=bot_token, base_url=self._api_url, timeout=int(timeout), logger=log
@@ -304,9 +294,6 @@ class SlackAdapter:
     @property
     def identity(self) -> BotIdentity | None:
         return self._identity
-
-    def set_feedback_handler(self, on_feedback: FeedbackHandler) -> None:
-        self._on_feedback = on_feedback
 
     async def start(self, on_command: CommandHandler) -> None:
         """Check the token (auth.test) and, with an app token, open Socket Mode.
@@ -530,9 +517,6 @@ class SlackAdapter:
         action = feedback_action(body)
         if action is None:
             return
-        if action.verdict == VERDICT_MUTED and self._admins and action.user not in self._admins:
-            self._spawn(self._tell(body, "Only denialwatch admins can mute alerts."))
-            return
         self._spawn(self._apply_feedback(action, body))
 
     async def _apply_feedback(self, action: FeedbackAction, body: Mapping[str, Any]) -> None:
@@ -543,6 +527,10 @@ class SlackAdapter:
             view = await self._on_feedback(
                 action.alert_key, action.channel, action.user, action.verdict
             )
+        except Refused as refusal:
+            # Refused and audited by the one permission gate; the message stays as it is.
+            await self._tell(body, str(refusal))
+            return
         except Exception:
             log.exception("slack feedback failed for alert %s", action.alert_key)
             await self._tell(body, "Sorry, your feedback could not be recorded.")
@@ -588,16 +576,13 @@ class SlackAdapter:
         }
         if thread_id:
             arguments["thread_ts"] = thread_id
-        async with self._channel_lock(channel.id):
-            await self._pace(channel.id)
-            try:
-                response = await self._client.chat_postMessage(**arguments)
-            except Exception as error:
-                mapped = delivery_error(error)
-                log.warning("slack delivery %s failed: %s", delivery_key, mapped)
-                raise mapped from None
-            finally:
-                self._last_post_at[channel.id] = time.monotonic()
+        # Pacing per channel is the delivery worker's ChannelPacer, not done here too.
+        try:
+            response = await self._client.chat_postMessage(**arguments)
+        except Exception as error:
+            mapped = delivery_error(error)
+            log.warning("slack delivery %s failed: %s", delivery_key, mapped)
+            raise mapped from None
         ts = str(response.get("ts", ""))
         log.info("slack alert delivered: %s ts %s", delivery_key, ts)
         return Posted(message_id=ts, thread_id=thread_id)
@@ -605,20 +590,16 @@ class SlackAdapter:
     async def post_text(self, channel: Channel, text: str, key: str) -> None:
         """Post the bot's own plain text (a digest), escaped, unfurling nothing."""
         del key  # Slack has no idempotency key for plain posts; digests are at most once
-        async with self._channel_lock(channel.id):
-            await self._pace(channel.id)
-            try:
-                await self._client.chat_postMessage(
-                    channel=channel.id,
-                    text=escape(text),
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    link_names=False,
-                )
-            except Exception as error:
-                raise delivery_error(error) from None
-            finally:
-                self._last_post_at[channel.id] = time.monotonic()
+        try:
+            await self._client.chat_postMessage(
+                channel=channel.id,
+                text=escape(text),
+                unfurl_links=False,
+                unfurl_media=False,
+                link_names=False,
+            )
+        except Exception as error:
+            raise delivery_error(error) from None
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
         """chat.update an alert already posted (new sources, or a verdict)."""
@@ -674,21 +655,6 @@ class SlackAdapter:
             if not cursor or not messages:
                 return None
         return None
-
-    def _channel_lock(self, channel_id: str) -> asyncio.Lock:
-        lock = self._channel_locks.get(channel_id)
-        if lock is None:
-            lock = self._channel_locks[channel_id] = asyncio.Lock()
-        return lock
-
-    async def _pace(self, channel_id: str) -> None:
-        """Keep to about one message per second per channel (Slack's posting limit)."""
-        last = self._last_post_at.get(channel_id)
-        if last is None:
-            return
-        wait = self._min_post_interval - (time.monotonic() - last)
-        if wait > 0:
-            await asyncio.sleep(wait)
 
 
 def _with_verdict(view: AlertView, verdict: str) -> AlertView:

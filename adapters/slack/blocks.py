@@ -1,23 +1,25 @@
 """Render alerts as Slack Block Kit messages.
 
 Pure functions: no I/O, no Slack SDK. Everything that came from a report (quotes,
-speakers, source names, URLs, agency and topic names) is untrusted: it is cleaned of
-control and bidi characters and mrkdwn-escaped (`&`, `<`, `>`), so it can neither
-ping (`<!channel>`, `<@U…>`) nor disguise a link (`<https://evil|Reuters>`). Quotes
-go into `plain_text` objects so they cannot format either; the only links are the
-ones built here, from URLs that passed `safe_url`, labelled with the host they
-really lead to.
+speakers, source names, URLs, agency and topic names) is untrusted and passes the
+shared policy in `bot.core.untrusted` (control and bidi characters dropped,
+mentions defused, only safe URLs linked); this module adds what is particular to
+mrkdwn: `&`, `<` and `>` are escaped, so text can neither ping (`<!channel>`,
+`<@U…>`) nor disguise a link (`<https://evil|Reuters>`). Quotes go into
+`plain_text` objects so they cannot format either; the only links are the ones
+built here, labelled with the host they really lead to.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.app.ports import AlertView
+from bot.core import untrusted as policy
 from bot.core.domain import ContradictionKind, Statement
+from bot.core.records import Verdict
+from bot.core.untrusted import ELLIPSIS, defuse_mentions, url_host
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -27,29 +29,23 @@ MAX_QUOTE_BLOCK = 2500
 MAX_CONTEXT_TEXT = 2000
 MAX_BUTTON_VALUE = 2000
 MAX_FALLBACK = 3000
-MAX_URL = 3000
 MAX_SOURCES = 20
-ELLIPSIS = "…"
 
 ACTION_CONFIRM = "dw_confirm"
 ACTION_REJECT = "dw_reject"
 ACTION_MUTE = "dw_mute"
 FEEDBACK_BLOCK_ID = "dw_feedback"
 
-VERDICT_CONFIRMED = "confirmed"
-VERDICT_FALSE_ALARM = "false_alarm"
-VERDICT_MUTED = "muted"
-
 VERDICT_BY_ACTION = {
-    ACTION_CONFIRM: VERDICT_CONFIRMED,
-    ACTION_REJECT: VERDICT_FALSE_ALARM,
-    ACTION_MUTE: VERDICT_MUTED,
+    ACTION_CONFIRM: Verdict.CONFIRMED,
+    ACTION_REJECT: Verdict.FALSE_ALARM,
+    ACTION_MUTE: Verdict.MUTED,
 }
 
-_VERDICT_LABELS = {
-    VERDICT_CONFIRMED: ":white_check_mark: Confirmed",
-    VERDICT_FALSE_ALARM: ":x: Not a contradiction",
-    VERDICT_MUTED: ":mute: Muted for 7 days",
+_VERDICT_LABELS: dict[str, str] = {
+    Verdict.CONFIRMED: ":white_check_mark: Confirmed",
+    Verdict.FALSE_ALARM: ":x: Not a contradiction",
+    Verdict.MUTED: ":mute: Muted for 7 days",
 }
 
 _KIND_LABELS = {
@@ -63,30 +59,8 @@ _KIND_LABELS = {
     ),
 }
 
-# Bidi overrides and isolates can make text read differently from what it is.
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
-_HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$|^\[[0-9a-f:.]+\]$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
-
-
-def clean(text: str, *, single_line: bool = True) -> str:
-    """Drop control, bidi and format characters; fold whitespace runs to one space."""
-    kept: list[str] = []
-    for char in text:
-        if char in _BIDI:
-            continue
-        if char in "\n\r\t":
-            kept.append("\n" if not single_line and char == "\n" else " ")
-            continue
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and char != "\u200d"):
-            continue
-        kept.append(char)
-    joined = "".join(kept)
-    if single_line:
-        joined = re.sub(r"[ \u00a0]{2,}", " ", joined)
-    return joined.strip()
 
 
 def escape(text: str) -> str:
@@ -107,38 +81,27 @@ def clip(escaped: str, limit: int) -> str:
     return cut.rstrip() + ELLIPSIS
 
 
+def clean(text: str, *, single_line: bool = True) -> str:
+    """The shared untrusted-text policy: invisible characters dropped, mentions defused."""
+    return defuse_mentions(policy.clean(text, single_line=single_line))
+
+
 def untrusted(text: str, limit: int, *, single_line: bool = True) -> str:
     """Clean, escape and clip text that came from a report or a user."""
     return clip(escape(clean(text, single_line=single_line)), limit)
 
 
 def safe_url(url: str) -> str | None:
-    """Return the URL ready to be linked, or None when it must not be linked.
+    """Return the URL ready to be linked in mrkdwn, or None when it must not be linked.
 
-    Only absolute http(s) URLs with a plain host name; `<`, `>` and `|` (which would
-    end or relabel a mrkdwn link) and spaces are percent-encoded, `&` is escaped.
+    Whether it may be linked is the shared policy's call (`bot.core.untrusted`);
+    here `<`, `>` and `|` (which would end or relabel a mrkdwn link) are
+    percent-encoded and `&` is escaped.
     """
-    url = url.strip()
-    if not url or len(url) > MAX_URL or any(unicodedata.category(c)[0] == "C" for c in url):
+    checked = policy.safe_url(url)
+    if checked is None:
         return None
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        _ = parts.port  # raises on a malformed port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    if not _HOST.match(host):
-        return None
-    encoded = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
-    return escape(encoded)
-
-
-def url_host(url: str) -> str:
-    """The host a validated URL leads to (used as its link label)."""
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
+    return escape(checked.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E"))
 
 
 def link(url: str, fallback: str = "") -> str:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 from adapters.slack.blocks import VERDICT_BY_ACTION
 from bot.app.ports import CommandRequest
 from bot.core.domain import AlertKey, Channel, ChannelId
+from bot.core.records import Verdict
 
 PLATFORM = "slack"
 MAX_COMMAND_CHARS = 2000
@@ -25,7 +26,7 @@ class FeedbackAction:
     alert_key: AlertKey
     channel: Channel
     user: str
-    verdict: str
+    verdict: Verdict
     message_ts: str
     blocks: tuple[dict[str, Any], ...] = ()
 

@@ -1,11 +1,21 @@
 """Send outbox rows to chat platforms: retries with backoff, rate limits, no doubles.
 
+Delivery is a fixed sequence of small stages, after Alertmanager's notify
+pipeline, each with one job:
+
+    expire → resolve → mute → await lead → claim → pace → send → record
+
+A stage either hands the attempt on or settles the row (dead, failed, suppressed,
+rescheduled) and stops. The mute rule is `bot.core.alerts.silence_for`, the same
+function routing uses; pacing per channel is `ChannelPacer`, the only pacing in the
+code (adapters do not pace on their own).
+
 The delivery table is the notification log (RELIABILITY R-07): a row is claimed in
 the store (attempts + 1, next attempt pushed out by a lease) before anything goes to
 the platform, and marked sent after. A crash between the two leaves a row whose
 attempts show it may have been posted; the next attempt asks the adapter whether
-the message is there (`find_posted`, Slack) before posting again. Matrix reuses the
-delivery key as transaction id, so its resend is harmless.
+the message is there (the `MessageFinder` capability, Slack) before posting again.
+Matrix reuses the delivery key as transaction id, so its resend is harmless.
 """
 
 from __future__ import annotations
@@ -14,15 +24,26 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import anyio.to_thread
 import structlog
 
-from bot.app.ports import AlertView, ChatAdapter, Clock, DeliveryError, Posted, Store
+from bot.app.ports import (
+    AlertView,
+    ChatAdapter,
+    Clock,
+    DeliveryError,
+    MessageFinder,
+    OutboxRepository,
+    Posted,
+    SilenceRepository,
+)
+from bot.core.alerts import pending_lead, silence_for
 from bot.core.domain import AlertKey, Channel, Contradiction, Silence
-from bot.core.records import AlertRecord, Delivery, DeliveryStatus
+from bot.core.records import AlertRecord, Delivery, DeliveryOutcome, DeliveryStatus
 
 log = structlog.get_logger("denialwatch.delivery")
 
@@ -37,11 +58,8 @@ AUTH_PAUSE = timedelta(seconds=60)
 """While a platform rejects our credentials, probe it at most this often."""
 LEAD_WAIT = timedelta(seconds=2)
 
-OutcomeHandler = Callable[[Delivery, str], None]
-"""Called with each delivery outcome: sent, retry, ratelimited, paused, failed, dead,
-suppressed (for metrics and operator alerts)."""
-
-Finder = Callable[[Channel, str, str], Awaitable[Posted | None]]
+OutcomeHandler = Callable[[Delivery, DeliveryOutcome], None]
+"""Called with each delivery outcome (for metrics and operator alerts)."""
 
 
 def backoff(attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
@@ -50,23 +68,70 @@ def backoff(attempt: int, rng: random.Random, retry_after: float | None = None) 
     return max(rng.uniform(0, ceiling), retry_after or 0.0)
 
 
-class DeliveryWorker:
-    """Drain due deliveries; each one is claimed, sent, and marked, in that order.
+class ChannelPacer:
+    """Keep posts to one channel `interval` seconds apart, for every kind of post."""
 
-    Channels are drained concurrently, each one in creation order and paced to
-    `channel_interval`; a rate-limited channel is left alone until its Retry-After
-    has passed, and a platform that rejects our credentials is paused.
+    def __init__(
+        self,
+        interval: float = CHANNEL_INTERVAL,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._last: dict[Channel, float] = {}
+
+    async def wait(self, channel: Channel) -> None:
+        """Wait until the channel may take the next post, and count that post as sent."""
+        last = self._last.get(channel)
+        if last is not None:
+            wait = self._interval - (self._monotonic() - last)
+            if wait > 0:
+                await self._sleep(wait)
+        self._last[channel] = self._monotonic()
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One delivery on its way through the stages; each stage fills in what it found."""
+
+    delivery: Delivery
+    silences: Sequence[Silence]
+    adapter: ChatAdapter | None = None
+    record: AlertRecord | None = None
+    contradiction: Contradiction | None = None
+    root: Delivery | None = None
+    """The message a follow-up goes under (None: this one goes out top-level)."""
+    posted: Posted | None = None
+
+
+class DeliveryStore(OutboxRepository, SilenceRepository, Protocol):
+    """The roles delivery needs: the outbox, and the silences the mute stage reads."""
+
+
+Stage = Callable[[Attempt], Awaitable[bool]]
+"""A delivery stage: True hands the attempt on, False means the row is settled."""
+
+
+class DeliveryWorker:
+    """Drain due deliveries through the stages; channels side by side, each in order.
+
+    A rate-limited channel is left alone until its Retry-After has passed, and a
+    platform that rejects our credentials is paused.
     """
 
     def __init__(
         self,
-        store: Store,
+        store: DeliveryStore,
         adapters: Mapping[str, ChatAdapter],
         clock: Clock,
         *,
         rng: random.Random | None = None,
         max_age: timedelta = MAX_AGE,
         channel_interval: float = CHANNEL_INTERVAL,
+        pacer: ChannelPacer | None = None,
         lease: timedelta | None = None,
         auth_pause: timedelta = AUTH_PAUSE,
         on_outcome: OutcomeHandler | None = None,
@@ -76,20 +141,33 @@ class DeliveryWorker:
     ) -> None:
         self._store = store
         self._adapters = adapters
+        # Capabilities are declared by the adapters and looked up once, here.
+        self._finders = {
+            name: adapter
+            for name, adapter in adapters.items()
+            if isinstance(adapter, MessageFinder)
+        }
         self._clock = clock
         self._rng = rng or random.Random()
         self._max_age = max_age
-        self._channel_interval = channel_interval
+        self.pacer = pacer or ChannelPacer(channel_interval, sleep=sleep, monotonic=monotonic)
         # Read at construction, not at import, so a test harness can shorten it.
         self._lease = lease if lease is not None else CLAIM_LEASE
         self._auth_pause = auth_pause
         self._on_outcome = on_outcome
         self._page_link = page_link
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._last_sent: dict[Channel, float] = {}
         self._channel_hold: dict[Channel, datetime] = {}
         self._platform_hold: dict[str, datetime] = {}
+        self._stages: tuple[Stage, ...] = (
+            self._expire,
+            self._resolve,
+            self._mute,
+            self._await_lead,
+            self._claim,
+            self._pace,
+            self._send,
+            self._record,
+        )
 
     async def run_once(self, limit: int = 20) -> int:
         """Send what is due now; return how many deliveries were confirmed.
@@ -124,9 +202,16 @@ class DeliveryWorker:
                 # Release the claim without counting an attempt; try after the hold.
                 await self._store_update(replace(delivery, next_attempt_at=hold))
                 continue
-            if await self._deliver(delivery, silences):
+            if await self.deliver(Attempt(delivery, silences)):
                 sent += 1
         return sent
+
+    async def deliver(self, attempt: Attempt) -> bool:
+        """Run one delivery through every stage; True when the platform confirmed it."""
+        for stage in self._stages:
+            if not await stage(attempt):
+                return False
+        return True
 
     def _hold(self, delivery: Delivery) -> datetime | None:
         now = self._clock.now()
@@ -141,66 +226,100 @@ class DeliveryWorker:
         latest = max(holds, default=None)
         return latest if latest is not None and latest > now else None
 
-    async def _deliver(self, delivery: Delivery, silences: Sequence[Silence]) -> bool:
-        now = self._clock.now()
-        if delivery.created_at is not None and now - delivery.created_at >= self._max_age:
-            log.error(
-                "delivery dead",
-                delivery=delivery.key,
-                channel=str(delivery.channel),
-                attempts=delivery.attempts,
-                last_error=delivery.last_error,
-                age_hours=round((now - delivery.created_at).total_seconds() / 3600, 1),
-            )
-            await self._finish(delivery, DeliveryStatus.DEAD, error=delivery.last_error)
-            return False
-        adapter = self._adapters.get(delivery.channel.platform)
-        if adapter is None:
+    # -- the stages, in order ----------------------------------------------------------
+
+    async def _expire(self, attempt: Attempt) -> bool:
+        """A row older than `max_age` is dead: an alert a day late is no alert."""
+        delivery, now = attempt.delivery, self._clock.now()
+        if delivery.created_at is None or now - delivery.created_at < self._max_age:
+            return True
+        log.error(
+            "delivery dead",
+            delivery=delivery.key,
+            channel=str(delivery.channel),
+            attempts=delivery.attempts,
+            last_error=delivery.last_error,
+            age_hours=round((now - delivery.created_at).total_seconds() / 3600, 1),
+        )
+        await self._finish(delivery, DeliveryStatus.DEAD, error=delivery.last_error)
+        return False
+
+    async def _resolve(self, attempt: Attempt) -> bool:
+        """Find the platform's adapter and the alert evidence the row points at."""
+        delivery = attempt.delivery
+        attempt.adapter = self._adapters.get(delivery.channel.platform)
+        if attempt.adapter is None:
             # Not lost: the platform may be configured again before the row dies.
             await self._pause(delivery, f"no {delivery.channel.platform} adapter configured")
             return False
-        record = await anyio.to_thread.run_sync(self._store.alert, delivery.alert_key)
-        contradiction = _find(record, delivery.contradiction_key)
-        if record is None or contradiction is None:
+        attempt.record = await anyio.to_thread.run_sync(self._store.alert, delivery.alert_key)
+        attempt.contradiction = _find(attempt.record, delivery.contradiction_key)
+        if attempt.contradiction is None:
             log.error("delivery failed permanently", delivery=delivery.key, error="alert not found")
             await self._finish(delivery, DeliveryStatus.FAILED, error="alert not found")
             return False
-        muted = next((s for s in silences if s.covers(contradiction, now)), None)
-        if muted is not None:
-            log.info("delivery suppressed: muted", delivery=delivery.key, target=muted.target)
-            await self._finish(delivery, DeliveryStatus.SUPPRESSED, error=f"muted: {muted.target}")
-            return False
-        root = None
-        if not delivery.is_lead:
-            root = thread_root(record, delivery.channel)
-            waiting = _pending_lead(record, delivery)
-            if root is None and waiting is not None:
-                later = max(now + LEAD_WAIT, waiting.next_attempt_at or now)
-                await self._store_update(replace(delivery, next_attempt_at=later))
-                return False
-        claimed = replace(
-            delivery, attempts=delivery.attempts + 1, next_attempt_at=now + self._lease
+        return True
+
+    async def _mute(self, attempt: Attempt) -> bool:
+        """A silence that began after routing still holds the row back (suppressed)."""
+        assert attempt.contradiction is not None
+        muted = silence_for(attempt.silences, attempt.contradiction, self._clock.now())
+        if muted is None:
+            return True
+        delivery = attempt.delivery
+        log.info("delivery suppressed: muted", delivery=delivery.key, target=muted.target)
+        await self._finish(delivery, DeliveryStatus.SUPPRESSED, error=f"muted: {muted.target}")
+        return False
+
+    async def _await_lead(self, attempt: Attempt) -> bool:
+        """A follow-up goes under its lead: while the lead is pending, wait for it."""
+        delivery, record = attempt.delivery, attempt.record
+        assert record is not None
+        if delivery.is_lead:
+            return True
+        attempt.root = thread_root(record, delivery.channel)
+        waiting = pending_lead(delivery, record.deliveries)
+        if attempt.root is not None or waiting is None:
+            return True
+        now = self._clock.now()
+        later = max(now + LEAD_WAIT, waiting.next_attempt_at or now)
+        await self._store_update(replace(delivery, next_attempt_at=later))
+        return False
+
+    async def _claim(self, attempt: Attempt) -> bool:
+        """Write the attempt to the notification log before sending: no database, no send."""
+        delivery = attempt.delivery
+        attempt.delivery = replace(
+            delivery,
+            attempts=delivery.attempts + 1,
+            next_attempt_at=self._clock.now() + self._lease,
         )
-        # Claim in the notification log first: no database, no send (R-07).
-        await self._store_update(claimed)
-        view = AlertView(
-            alert=record.alert,
-            contradiction=contradiction,
-            is_lead=root is None,
-            sources=sources(record),
-            timeline_url=self._page_link(record.alert.key) if self._page_link else "",
-        )
-        await self._pace(delivery.channel)
+        await self._store_update(attempt.delivery)
+        return True
+
+    async def _pace(self, attempt: Attempt) -> bool:
+        await self.pacer.wait(attempt.delivery.channel)
+        return True
+
+    async def _send(self, attempt: Attempt) -> bool:
+        """Post, edit or reconcile; a platform error settles or reschedules the row."""
         try:
-            posted = await self._send(adapter, claimed, view, record, root)
+            attempt.posted = await self._post(attempt)
         except DeliveryError as error:
-            await self._failed(claimed, error)
+            await self._failed(attempt.delivery, error)
             return False
         except Exception as error:  # any adapter bug must not lose the row
-            await self._failed(claimed, DeliveryError(f"{type(error).__name__}: {error}"[:200]))
+            await self._failed(
+                attempt.delivery, DeliveryError(f"{type(error).__name__}: {error}"[:200])
+            )
             return False
+        return True
+
+    async def _record(self, attempt: Attempt) -> bool:
+        delivery, posted = attempt.delivery, attempt.posted
+        assert posted is not None
         try:
-            await self._finish(claimed, DeliveryStatus.SENT, posted=posted)
+            await self._finish(delivery, DeliveryStatus.SENT, posted=posted)
         except Exception:
             # The platform has it but we could not record it: the next attempt reconciles.
             log.error(
@@ -212,20 +331,29 @@ class DeliveryWorker:
             delivery=delivery.key,
             channel=str(delivery.channel),
             message_id=posted.message_id,
-            lead=root is None,
+            lead=attempt.root is None,
             update=delivery.update,
-            attempts=claimed.attempts,
+            attempts=delivery.attempts,
         )
         return True
 
-    async def _send(
-        self,
-        adapter: ChatAdapter,
-        delivery: Delivery,
-        view: AlertView,
-        record: AlertRecord,
-        root: Delivery | None,
-    ) -> Posted:
+    # -- what the stages share ---------------------------------------------------------
+
+    async def _post(self, attempt: Attempt) -> Posted:
+        delivery, record, root, adapter = (
+            attempt.delivery,
+            attempt.record,
+            attempt.root,
+            attempt.adapter,
+        )
+        assert record is not None and adapter is not None and attempt.contradiction is not None
+        view = AlertView(
+            alert=record.alert,
+            contradiction=attempt.contradiction,
+            is_lead=root is None,
+            sources=sources(record),
+            timeline_url=self._page_link(record.alert.key) if self._page_link else "",
+        )
         if root is not None and delivery.update:
             # A copy of the story: edit the lead's list of sources; an edit is idempotent.
             lead_view = replace(
@@ -236,28 +364,17 @@ class DeliveryWorker:
             await adapter.update_alert(delivery.channel, root.message_id, lead_view)
             return Posted(root.message_id, root.thread_id)
         thread = root.message_id if root is not None else ""
-        if delivery.attempts > 1:
+        finder = self._finders.get(delivery.channel.platform)
+        if delivery.attempts > 1 and finder is not None:
             # An earlier attempt may have reached the platform before we lost track.
-            find: Finder | None = getattr(adapter, "find_posted", None)
-            if find is not None:
-                found = await find(delivery.channel, delivery.key, thread)
-                if found is not None:
-                    log.info(
-                        "delivery reconciled", delivery=delivery.key, message_id=found.message_id
-                    )
-                    return Posted(found.message_id, found.thread_id or thread)
+            found = await finder.find_posted(delivery.channel, delivery.key, thread)
+            if found is not None:
+                log.info("delivery reconciled", delivery=delivery.key, message_id=found.message_id)
+                return Posted(found.message_id, found.thread_id or thread)
         return await adapter.post_alert(delivery.channel, view, delivery.key, thread)
 
-    async def _pace(self, channel: Channel) -> None:
-        last = self._last_sent.get(channel)
-        if last is not None:
-            wait = self._channel_interval - (self._monotonic() - last)
-            if wait > 0:
-                await self._sleep(wait)
-        self._last_sent[channel] = self._monotonic()
-
     async def _failed(self, delivery: Delivery, error: DeliveryError) -> None:
-        if getattr(error, "auth", False):
+        if error.auth:
             await self._pause(replace(delivery, attempts=delivery.attempts - 1), str(error))
             return
         if error.permanent:
@@ -271,11 +388,11 @@ class DeliveryWorker:
             return
         now = self._clock.now()
         attempts = delivery.attempts
-        outcome = "retry"
+        outcome = DeliveryOutcome.RETRY
         if error.retry_after is not None:
             # The server pacing us is not a failed attempt (R-13); the whole channel waits.
             attempts -= 1
-            outcome = "ratelimited"
+            outcome = DeliveryOutcome.RATELIMITED
             hold = now + timedelta(seconds=error.retry_after)
             self._channel_hold[delivery.channel] = max(
                 hold, self._channel_hold.get(delivery.channel, hold)
@@ -303,9 +420,13 @@ class DeliveryWorker:
                 retry_in=self._auth_pause.total_seconds(),
             )
             self._platform_hold[platform] = now + self._auth_pause
-        await self._reschedule(delivery, self._auth_pause.total_seconds(), reason, "paused")
+        await self._reschedule(
+            delivery, self._auth_pause.total_seconds(), reason, DeliveryOutcome.PAUSED
+        )
 
-    async def _reschedule(self, delivery: Delivery, delay: float, error: str, outcome: str) -> None:
+    async def _reschedule(
+        self, delivery: Delivery, delay: float, error: str, outcome: DeliveryOutcome
+    ) -> None:
         later = replace(
             delivery,
             next_attempt_at=self._clock.now() + timedelta(seconds=delay),
@@ -330,12 +451,12 @@ class DeliveryWorker:
             thread_id=posted.thread_id if posted else delivery.thread_id,
         )
         await self._store_update(done)
-        self._outcome(delivery, str(status))
+        self._outcome(delivery, DeliveryOutcome(status.value))
 
     async def _store_update(self, delivery: Delivery) -> None:
         await anyio.to_thread.run_sync(self._store.update_delivery, delivery)
 
-    def _outcome(self, delivery: Delivery, outcome: str) -> None:
+    def _outcome(self, delivery: Delivery, outcome: DeliveryOutcome) -> None:
         if self._on_outcome is not None:
             self._on_outcome(delivery, outcome)
 
@@ -349,20 +470,6 @@ def thread_root(record: AlertRecord, channel: Channel) -> Delivery | None:
         return lead
     return next(
         (d for d in rows if d.status is DeliveryStatus.SENT and not d.thread_id and not d.update),
-        None,
-    )
-
-
-def _pending_lead(record: AlertRecord, delivery: Delivery) -> Delivery | None:
-    return next(
-        (
-            d
-            for d in record.deliveries
-            if d.is_lead
-            and d.channel == delivery.channel
-            and d.status is DeliveryStatus.PENDING
-            and d.key != delivery.key
-        ),
         None,
     )
 

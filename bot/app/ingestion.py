@@ -6,11 +6,12 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import anyio.to_thread
 import structlog
 
-from bot.app.ports import Clock, Store
+from bot.app.ports import Clock, FeedRepository, ReportRepository
 from bot.core.domain import Report, ReportId
 from bot.core.records import Feed
 from bot.inputs.articles import extract_article
@@ -21,12 +22,16 @@ log = structlog.get_logger("denialwatch.ingestion")
 MAX_BACKOFF = timedelta(hours=6)
 
 
+class IngestionStore(FeedRepository, ReportRepository, Protocol):
+    """The roles ingestion needs: the feeds it polls and the reports it stores."""
+
+
 class Ingestion:
     """Poll feeds and read URLs; every report goes through the one pipeline."""
 
     def __init__(
         self,
-        store: Store,
+        store: IngestionStore,
         fetcher: SafeFetcher,
         clock: Clock,
         on_feed_error: Callable[[], None] | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.domain import (
     AgencyName,
@@ -33,6 +33,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     StoredAnalysis,
+    Verdict,
 )
 
 
@@ -40,12 +41,11 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class Store(Protocol):
-    """Persistence for everything denialwatch keeps; each call is one transaction."""
+class ReportRepository(Protocol):
+    """Reports as they arrive, claimed for analysis once."""
 
-    # reports
     def add_report(self, report: Report) -> bool:
-        """Store a report; False when its id (or URL) is already stored."""
+        """Store a report; False when its id (or URL key) is already stored."""
         ...
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
@@ -56,8 +56,13 @@ class Store(Protocol):
 
     def next_sequence(self) -> int: ...
 
-    # statements and contradictions
-    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]: ...
+
+class StatementRepository(Protocol):
+    """Statements and contradictions; one analysis is committed in one transaction."""
+
+    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+        """Statements about an agency and topic, matched by `bot.core.keys.name_key`."""
+        ...
 
     def statements_by(self, agency: AgencyName) -> list[Statement]:
         """Every statement whose agency key starts with a block (`agency_block`), in order."""
@@ -69,7 +74,24 @@ class Store(Protocol):
         """Commit an analysis; returns the contradictions that were new."""
         ...
 
-    # watchlist and subscriptions
+
+class OutboxRepository(Protocol):
+    """Alerts and their deliveries: the notification log."""
+
+    def alert(self, key: AlertKey) -> AlertRecord | None: ...
+
+    def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+        """Claim due rows for a lease, leads first; a follow-up waits for its lead."""
+        ...
+
+    def update_delivery(self, delivery: Delivery) -> None: ...
+
+
+class WatchRepository(Protocol):
+    """The watchlist and what each channel subscribes to."""
+
     def watchlist(self) -> Watchlist: ...
 
     def save_watchlist(self, watchlist: Watchlist) -> None: ...
@@ -80,12 +102,19 @@ class Store(Protocol):
 
     def remove_subscription(self, channel: Channel, name: str) -> bool: ...
 
-    # silences, feedback, audit
+
+class SilenceRepository(Protocol):
+    """Mutes of an agency or topic."""
+
     def silences(self) -> list[Silence]: ...
 
     def add_silence(self, silence: Silence) -> None: ...
 
     def remove_silence(self, target: str) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    """Editors' feedback and the audit log."""
 
     def add_feedback(self, feedback: FeedbackRecord) -> None: ...
 
@@ -95,20 +124,10 @@ class Store(Protocol):
 
     def audit_events(self) -> list[AuditEvent]: ...
 
-    # alerts and the outbox
-    def alert(self, key: AlertKey) -> AlertRecord | None: ...
 
-    def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
+class FeedRepository(Protocol):
+    """The feeds the service polls."""
 
-    def open_alert(self, alert: Alert, opened_at: datetime) -> None: ...
-
-    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]: ...
-
-    def update_delivery(self, delivery: Delivery) -> None: ...
-
-    def lead_delivery(self, alert_key: AlertKey, channel: Channel) -> Delivery | None: ...
-
-    # feeds
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed: ...
 
     def feeds(self) -> list[Feed]: ...
@@ -117,14 +136,40 @@ class Store(Protocol):
 
     def remove_feed(self, feed_id: int) -> bool: ...
 
-    # adapter state (Matrix sync token and the like)
+
+class KeyValueStore(Protocol):
+    """Small shared state: adapter state (the Matrix sync token) and keys claimed once."""
+
     def get_state(self, key: str) -> str | None: ...
 
     def set_state(self, key: str, value: str) -> None: ...
 
-    def claim_key(self, key: str) -> bool:
+    def claim_key(self, key: str, at: datetime) -> bool:
         """Record a key once across every replica; True only for the first caller."""
         ...
+
+    def prune_claims(self, prefix: str, before: datetime) -> int:
+        """Forget claimed keys with this prefix claimed before `before`; return how many."""
+        ...
+
+
+class Store(
+    ReportRepository,
+    StatementRepository,
+    OutboxRepository,
+    WatchRepository,
+    SilenceRepository,
+    AuditRepository,
+    FeedRepository,
+    KeyValueStore,
+    Protocol,
+):
+    """The whole database: every role repository, each call one transaction.
+
+    Use cases take the narrowest role (or a union of two) they need; each role has
+    one contract suite run on memory, SQLite and PostgreSQL
+    (`tests/storage/test_store_contract.py`).
+    """
 
     def ping(self) -> None:
         """Raise when the database does not answer."""
@@ -148,6 +193,16 @@ class CommandReply:
 
 
 CommandHandler = Callable[[CommandRequest], Awaitable[CommandReply]]
+
+
+FeedbackHandler = Callable[[AlertKey, Channel, str, Verdict], Awaitable["AlertView | None"]]
+"""(alert key, channel, user, verdict) for a Slack button or a Matrix reaction: the
+alert re-rendered with its verdict, or None to leave it as posted. Raises `Refused`
+when the user may not give that verdict (a mute by a non-admin)."""
+
+
+class Refused(Exception):
+    """A chat action the user may not take; the message says why, for the user."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +262,30 @@ class ChatAdapter(Protocol):
         ...
 
     async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None: ...
+
+
+# Optional adapter capabilities. The composition root and the delivery worker check
+# them once, with isinstance, when they are built; no call site probes with getattr.
+
+
+@runtime_checkable
+class MessageFinder(Protocol):
+    """Finds a message an earlier, unrecorded attempt may have posted (Slack)."""
+
+    async def find_posted(
+        self, channel: Channel, delivery_key: str, thread_id: str = ""
+    ) -> Posted | None: ...
+
+
+@runtime_checkable
+class TextPoster(Protocol):
+    """Posts the bot's own plain text (the daily digest), deduplicated by key."""
+
+    async def post_text(self, channel: Channel, text: str, key: str) -> None: ...
+
+
+@runtime_checkable
+class PendingDeliveries(Protocol):
+    """A store that can list pending deliveries without claiming them (for gauges)."""
+
+    def undelivered(self, limit: int) -> list[Delivery]: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,6 +33,36 @@ def delivery_key(contradiction: Contradiction, channel: Channel) -> str:
     return f"{contradiction.key}@{channel}"
 
 
+def pending_lead(delivery: Delivery, rows: Iterable[Delivery]) -> Delivery | None:
+    """The still-pending lead a follow-up must wait for (same alert, same channel).
+
+    The one "a follow-up waits for its lead" rule: the delivery worker and the
+    in-memory store call it; the SQL store states it as the same query condition.
+    """
+    if delivery.is_lead:
+        return None
+    return next(
+        (
+            d
+            for d in rows
+            if d.is_lead
+            and d.alert_key == delivery.alert_key
+            and d.channel == delivery.channel
+            and d.status is DeliveryStatus.PENDING
+            and d.key != delivery.key
+        ),
+        None,
+    )
+
+
+def silence_for(
+    silences: Sequence[Silence], contradiction: Contradiction, now: datetime
+) -> Silence | None:
+    """The silence that holds a contradiction back at `now`, if any: the one mute rule,
+    applied when it is routed and again when its delivery comes due."""
+    return next((s for s in silences if s.covers(contradiction, now)), None)
+
+
 def route(
     contradictions: Sequence[Contradiction],
     subscriptions: Sequence[Subscription],
@@ -59,7 +89,7 @@ def route(
     for contradiction in contradictions:
         key = alert_key(contradiction.agency, contradiction.topic)
         channels = sorted({s.channel for s in subscriptions if s.covers(contradiction)}, key=str)
-        muted = next((s for s in silences if s.covers(contradiction, now)), None)
+        muted = silence_for(silences, contradiction, now)
         if muted is not None:
             decisions.append(
                 Decision(
@@ -70,16 +100,12 @@ def route(
                 )
             )
             deliveries.extend(
-                Delivery(
-                    key=delivery_key(contradiction, channel),
-                    alert_key=key,
-                    channel=channel,
-                    contradiction_key=contradiction.key,
-                    is_lead=False,
+                _outbox_row(
+                    contradiction,
+                    channel,
+                    now,
                     status=DeliveryStatus.SUPPRESSED,
                     last_error=f"muted: {muted.target}",
-                    next_attempt_at=now,
-                    created_at=now,
                 )
                 for channel in channels
             )
@@ -92,15 +118,12 @@ def route(
             if is_lead:
                 leads[(key, channel)] = now
             deliveries.append(
-                Delivery(
-                    key=delivery_key(contradiction, channel),
-                    alert_key=key,
-                    channel=channel,
-                    contradiction_key=contradiction.key,
+                _outbox_row(
+                    contradiction,
+                    channel,
+                    now,
                     is_lead=is_lead,
                     update=lead_at is not None and now - lead_at < group_window,
-                    next_attempt_at=now,
-                    created_at=now,
                 )
             )
         if not channels:
@@ -113,3 +136,27 @@ def route(
                 )
             )
     return Routing(tuple(opened.values()), tuple(deliveries), tuple(decisions))
+
+
+def _outbox_row(
+    contradiction: Contradiction,
+    channel: Channel,
+    now: datetime,
+    *,
+    is_lead: bool = False,
+    update: bool = False,
+    status: DeliveryStatus = DeliveryStatus.PENDING,
+    last_error: str = "",
+) -> Delivery:
+    return Delivery(
+        key=delivery_key(contradiction, channel),
+        alert_key=alert_key(contradiction.agency, contradiction.topic),
+        channel=channel,
+        contradiction_key=contradiction.key,
+        is_lead=is_lead,
+        status=status,
+        last_error=last_error,
+        update=update,
+        next_attempt_at=now,
+        created_at=now,
+    )

@@ -1,34 +1,28 @@
-"""The chat-command grammar shared by Slack and Matrix: parse text into commands."""
+"""The chat-command grammar shared by Slack and Matrix: parse text into commands.
+
+Each verb's parser is a pure function here; the registry that pairs it with its
+usage line, its handler and whether it changes state is declared once, in
+`bot.app.command_service.COMMANDS`, and `parse_command` takes it as an argument.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
+from enum import StrEnum
+from typing import Protocol
 
 from bot.core.domain import Polarity
 
 MAX_COMMAND_CHARS = 4000
 DEFAULT_MUTE = timedelta(days=7)
 
-USAGE = {
-    "help": "help",
-    "watch": (
-        "watch agency <name> [country=XX] [min=0.N] [aka <alias>, <alias>]"
-        " | watch topic <name> [min=0.N] [aka <alias>, …]"
-    ),
-    "unwatch": "unwatch <agency or topic name>",
-    "watching": "watching",
-    "claim": "claim <agency> | <topic> | denies|affirms | <quote> [| <url>]",
-    "check": "check <text or URL>",
-    "search": "search <words>",
-    "feeds": "feeds add <url> [every <minutes>] | feeds list | feeds remove <id>",
-    "mute": "mute <agency or topic> [for <duration, e.g. 7d, 12h, 30m>]",
-    "unmute": "unmute <agency or topic>",
-    "status": "status",
-    "digest": "digest on <HH:MM> | digest off",
-}
+
+class WatchKind(StrEnum):
+    AGENCY = "agency"
+    TOPIC = "topic"
 
 
 class CommandSyntaxError(ValueError):
@@ -46,7 +40,7 @@ class Help:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    kind: str
+    kind: WatchKind
     name: str
     country: str = ""
     aliases: tuple[str, ...] = ()
@@ -117,8 +111,8 @@ class Status:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    at: str
-    """"HH:MM" (UTC) or empty for off."""
+    at: time | None
+    """When the daily digest is posted (UTC); None turns it off."""
 
 
 Command = (
@@ -137,8 +131,21 @@ Command = (
     | Status
     | Digest
 )
-MUTATING = (Watch, Unwatch, Claim, FeedsAdd, FeedsRemove, Mute, Unmute, Digest)
-_Parser = Callable[[str], "Command"]
+Parser = Callable[[str], Command]
+
+
+class Verb(Protocol):
+    """What the grammar needs of a registry entry: its name, usage line and parser."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def usage(self) -> str: ...
+
+    @property
+    def parse(self) -> Parser: ...
+
 
 _DURATION = re.compile(
     r"^(\d{1,4})\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)$", re.IGNORECASE
@@ -147,9 +154,9 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def help_text() -> str:
+def help_text(verbs: Mapping[str, Verb]) -> str:
     lines = ["denialwatch commands:"]
-    lines.extend(f"  {usage}" for usage in USAGE.values())
+    lines.extend(f"  {verb.usage}" for verb in verbs.values())
     return "\n".join(lines)
 
 
@@ -164,29 +171,31 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{unit: amount})
 
 
-def parse_command(text: str) -> Command:
-    """Parse the text after the command prefix, or raise CommandSyntaxError."""
+def parse_command(text: str, verbs: Mapping[str, Verb]) -> tuple[str, Command]:
+    """Parse the text after the command prefix into (verb, command), or raise
+    CommandSyntaxError carrying the usage line to show."""
+    overview = "commands: " + ", ".join(verbs)
+    help_usage = verbs["help"].usage if "help" in verbs else overview
     if len(text) > MAX_COMMAND_CHARS:
         raise CommandSyntaxError(
-            f"command is longer than {MAX_COMMAND_CHARS} characters", USAGE["help"]
+            f"command is longer than {MAX_COMMAND_CHARS} characters", help_usage
         )
     if "\x00" in text or any(ord(c) < 32 and c not in "\t\n\r" for c in text):
-        raise CommandSyntaxError("command contains control characters", USAGE["help"])
+        raise CommandSyntaxError("command contains control characters", help_usage)
     text = text.strip()
-    verb, _, rest = text.partition(" ")
-    verb = verb.casefold()
-    rest = rest.strip()
-    parser = _PARSERS.get(verb)
-    if parser is None:
-        shown = verb[:40] if verb else "(empty)"
-        raise CommandSyntaxError(f"unknown command: {shown}", "commands: " + ", ".join(USAGE))
+    name, _, rest = text.partition(" ")
+    name = name.casefold()
+    verb = verbs.get(name)
+    if verb is None:
+        shown = name[:40] if name else "(empty)"
+        raise CommandSyntaxError(f"unknown command: {shown}", overview)
     try:
-        return parser(rest)
+        return name, verb.parse(rest.strip())
     except ValueError as error:
-        raise CommandSyntaxError(str(error), USAGE[verb]) from None
+        raise CommandSyntaxError(str(error), verb.usage) from None
 
 
-def _no_args(command: Command) -> _Parser:
+def no_args(command: Command) -> Parser:
     def parse(rest: str) -> Command:
         if rest:
             raise ValueError("this command takes no arguments")
@@ -195,16 +204,16 @@ def _no_args(command: Command) -> _Parser:
     return parse
 
 
-def _watch(rest: str) -> Command:
-    kind, _, body = rest.partition(" ")
-    kind = kind.casefold()
-    if kind not in ("agency", "topic"):
+def parse_watch(rest: str) -> Command:
+    word, _, body = rest.partition(" ")
+    if word.casefold() not in tuple(WatchKind):
         raise ValueError("say 'watch agency <name>' or 'watch topic <name>'")
+    kind = WatchKind(word.casefold())
     body, aliases = _split_aka(body)
     country = ""
     match = re.search(r"(?:^|\s)country=([A-Za-z]{2})(?=\s|$)", body)
     if match:
-        if kind == "topic":
+        if kind is WatchKind.TOPIC:
             raise ValueError("a topic has no country")
         country = match.group(1).upper()
         body = (body[: match.start()] + " " + body[match.end() :]).strip()
@@ -234,20 +243,17 @@ def _split_aka(body: str) -> tuple[str, tuple[str, ...]]:
     return body[: match.start()].strip(), aliases
 
 
-def _name(kind: str) -> _Parser:
-    def parse(rest: str) -> Command:
-        name = " ".join(rest.split())
-        for prefix in ("agency ", "topic "):
-            if name.casefold().startswith(prefix):
-                name = name[len(prefix) :].strip()
-        if not name:
-            raise ValueError("say which agency or topic")
-        return Unwatch(name) if kind == "unwatch" else Unmute(name)
-
-    return parse
+def _target(rest: str) -> str:
+    name = " ".join(rest.split())
+    for prefix in ("agency ", "topic "):
+        if name.casefold().startswith(prefix):
+            name = name[len(prefix) :].strip()
+    if not name:
+        raise ValueError("say which agency or topic")
+    return name
 
 
-def _claim(rest: str) -> Command:
+def parse_claim(rest: str) -> Command:
     parts = [p.strip() for p in rest.split("|")]
     if len(parts) not in (4, 5) or not all(parts[:4]):
         raise ValueError("a claim has four or five parts separated by |")
@@ -260,19 +266,19 @@ def _claim(rest: str) -> Command:
     return Claim(parts[0], parts[1], Polarity(polarity), parts[3], url)
 
 
-def _check(rest: str) -> Command:
+def parse_check(rest: str) -> Command:
     if not rest:
         raise ValueError("give a text or a URL to check")
     return Check(rest)
 
 
-def _search(rest: str) -> Command:
+def parse_search(rest: str) -> Command:
     if not rest:
         raise ValueError("give some words to search for")
     return Search(rest)
 
 
-def _feeds(rest: str) -> Command:
+def parse_feeds(rest: str) -> Command:
     action, _, body = rest.partition(" ")
     action = action.casefold()
     body = body.strip()
@@ -296,7 +302,7 @@ def _feeds(rest: str) -> Command:
     raise ValueError("say 'feeds add', 'feeds list' or 'feeds remove'")
 
 
-def _mute(rest: str) -> Command:
+def parse_mute(rest: str) -> Command:
     match = re.match(r"^(.*?)\s+for\s+(\S+(?:\s+\S+)?)$", rest, re.IGNORECASE)
     target, duration = (
         (match.group(1), parse_duration(match.group(2))) if match else (rest, DEFAULT_MUTE)
@@ -307,27 +313,19 @@ def _mute(rest: str) -> Command:
     return Mute(target, duration)
 
 
-def _digest(rest: str) -> Command:
+def parse_digest(rest: str) -> Command:
     action, _, when = rest.partition(" ")
     if action.casefold() == "off" and not when.strip():
-        return Digest("")
+        return Digest(None)
     match = _TIME.match(when.strip())
     if action.casefold() != "on" or not match:
         raise ValueError("say 'digest on HH:MM' or 'digest off'")
-    return Digest(f"{int(match.group(1)):02d}:{match.group(2)}")
+    return Digest(time(int(match.group(1)), int(match.group(2))))
 
 
-_PARSERS = {
-    "help": _no_args(Help()),
-    "watch": _watch,
-    "unwatch": _name("unwatch"),
-    "watching": _no_args(Watching()),
-    "claim": _claim,
-    "check": _check,
-    "search": _search,
-    "feeds": _feeds,
-    "mute": _mute,
-    "unmute": _name("unmute"),
-    "status": _no_args(Status()),
-    "digest": _digest,
-}
+def parse_unwatch(rest: str) -> Command:
+    return Unwatch(_target(rest))
+
+
+def parse_unmute(rest: str) -> Command:
+    return Unmute(_target(rest))

@@ -12,8 +12,8 @@ from bot.core.domain import (
     Reason,
     Statement,
     StatementRole,
-    name_key,
 )
+from bot.core.keys import name_key
 from bot.core.organisations import same_agency
 from bot.core.proposition import MATCH, Proposition, similarity
 from bot.core.proposition import reason as reason_line

@@ -5,11 +5,12 @@ Everything here is a frozen dataclass or an enum: no I/O, no clock, no framework
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NewType
+
+from bot.core.keys import name_key
 
 ReportId = NewType("ReportId", str)
 AgencyName = NewType("AgencyName", str)
@@ -102,18 +103,18 @@ class Watchlist:
     topics: tuple[Topic, ...] = ()
 
     def with_agency(self, agency: Agency) -> Watchlist:
-        others = tuple(a for a in self.agencies if a.name.casefold() != agency.name.casefold())
+        others = tuple(a for a in self.agencies if name_key(a.name) != name_key(agency.name))
         return Watchlist(agencies=(*others, agency), topics=self.topics)
 
     def with_topic(self, topic: Topic) -> Watchlist:
-        others = tuple(t for t in self.topics if t.name.casefold() != topic.name.casefold())
+        others = tuple(t for t in self.topics if name_key(t.name) != name_key(topic.name))
         return Watchlist(agencies=self.agencies, topics=(*others, topic))
 
     def without(self, name: str) -> Watchlist:
-        key = name.casefold()
+        key = name_key(name)
         return Watchlist(
-            agencies=tuple(a for a in self.agencies if a.name.casefold() != key),
-            topics=tuple(t for t in self.topics if t.name.casefold() != key),
+            agencies=tuple(a for a in self.agencies if name_key(a.name) != key),
+            topics=tuple(t for t in self.topics if name_key(t.name) != key),
         )
 
     def covers(self, agency: str, topic: str) -> bool:
@@ -229,9 +230,9 @@ class Subscription:
     def covers(self, contradiction: Contradiction) -> bool:
         if contradiction.score < self.min_score:
             return False
-        if self.agency and self.agency.casefold() != contradiction.agency.casefold():
+        if self.agency and name_key(self.agency) != name_key(contradiction.agency):
             return False
-        return not (self.topic and self.topic.casefold() != contradiction.topic.casefold())
+        return not (self.topic and name_key(self.topic) != name_key(contradiction.topic))
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +244,8 @@ class Silence:
     def covers(self, contradiction: Contradiction, now: datetime) -> bool:
         if now >= self.until:
             return False
-        target = self.target.casefold()
-        return target in (contradiction.agency.casefold(), contradiction.topic.casefold())
+        target = name_key(self.target)
+        return target in (name_key(contradiction.agency), name_key(contradiction.topic))
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,14 +279,5 @@ def watch_mode(watchlist: Watchlist, mode: str) -> Watchlist:
     return watchlist
 
 
-def name_key(name: str) -> str:
-    """Return the one key by which an agency or topic name is compared and stored."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def agency_key(name: str) -> str:
-    return name_key(name)
-
-
 def alert_key(agency: str, topic: str) -> AlertKey:
-    return AlertKey(f"{agency.casefold()}|{topic.casefold()}")
+    return AlertKey(f"{name_key(agency)}|{name_key(topic)}")

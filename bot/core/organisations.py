@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.core.domain import name_key
+from bot.core.keys import name_key
 from bot.core.mentions import Mention, Words
 
 INSTITUTIONS = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from bot.core.domain import (
@@ -25,6 +25,27 @@ class DeliveryStatus(StrEnum):
     DEAD = "dead"
     SUPPRESSED = "suppressed"
     """Muted when it was routed or when it came due: kept to show what was held back."""
+
+
+class DeliveryOutcome(StrEnum):
+    """What one pass of the delivery stages did with a row (metrics and logs)."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    RATELIMITED = "ratelimited"
+    PAUSED = "paused"
+    FAILED = "failed"
+    DEAD = "dead"
+    SUPPRESSED = "suppressed"
+
+
+class Verdict(StrEnum):
+    """An editor's feedback on an alert (Slack button, Matrix reaction)."""
+
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false_alarm"
+    MUTED = "muted"
+    """Not a contradiction worth seeing: also silences the alert's agency for a week."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +82,7 @@ class FeedbackRecord:
     alert_key: AlertKey
     channel: Channel
     user: str
-    verdict: str
+    verdict: Verdict
     at: datetime
 
 
@@ -71,6 +92,15 @@ class AuditEvent:
     action: str
     detail: str
     at: datetime
+
+
+LEGACY_CLAIM = "claimed"
+"""The value claimed keys had before they carried their time (pruned like old ones)."""
+
+
+def claim_stamp(at: datetime) -> str:
+    """How a claimed key records when it was claimed: UTC ISO seconds, ordered as text."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,17 +17,13 @@ from bot.inputs.loading import InputError, read_reports, read_watchlist
 from bot.tools.evaluation import read_gold, score
 
 
-class CommandError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (InputError, CommandError, SettingsError) as error:
+    except (InputError, SettingsError) as error:
         print(f"denialwatch: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -64,10 +60,10 @@ def _cmd_pages_link(args: argparse.Namespace) -> int:
 
     signer = page_signer(load_settings())
     if signer is None:
-        raise CommandError("pages are off: set DENIALWATCH_PUBLIC_URL and DENIALWATCH_WEB_SECRET")
+        raise InputError("pages are off: set DENIALWATCH_PUBLIC_URL and DENIALWATCH_WEB_SECRET")
     if args.days is not None:
         if not 0 < args.days <= 3660:
-            raise CommandError("--days must be between 0 and 3660")
+            raise InputError("--days must be between 0 and 3660")
         signer = replace(signer, lifetime=timedelta(days=args.days))
     path = agency_path(args.agency) if args.agency else "/"
     print(signer.link(path, datetime.now(UTC)))
@@ -137,11 +133,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _editor_feedback() -> dict[str, Any]:
     """Count the editors' verdicts on live alerts in the configured database."""
-    from bot.entry.service import open_store
+    from bot.core.records import Verdict
+    from bot.entry.service import NotSetUp, open_store_read_only
 
-    verdicts = [f.verdict for f in open_store(load_settings()).feedback()]
-    confirmed = verdicts.count("confirmed")
-    rejected = verdicts.count("false_alarm")
+    try:
+        store = open_store_read_only(load_settings())
+    except NotSetUp as error:
+        raise InputError(f"{error}: run `denialwatch db upgrade`") from None
+    verdicts = [f.verdict for f in store.feedback()]
+    confirmed = verdicts.count(Verdict.CONFIRMED)
+    rejected = verdicts.count(Verdict.FALSE_ALARM)
     judged = confirmed + rejected
     return {
         "confirmed": confirmed,

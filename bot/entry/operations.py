@@ -1,4 +1,12 @@
-"""CLI commands that work on the configured database and the running configuration."""
+"""CLI commands that work on the configured database and the running configuration.
+
+Each command opens only what it needs (issue 14 item 8). Read-only commands
+(`feeds list`, `claims list|search|export`, `watch list`, `eval --feedback`) open
+the database as it is: no migration, no watchlist merge, no writes, no chat
+adapters. `claims search` alone builds the claim-search index in memory, because
+ranking needs statistics over every statement. Commands that write migrate
+first; those that analyse also merge `DENIALWATCH_WATCHLIST`, as the service does.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bot.app.clock import SystemClock
 from bot.app.command_service import claim_report, describe_analysis, record_claim
+from bot.app.ingestion import Ingestion
+from bot.app.pipeline import Pipeline
+from bot.app.ports import Store
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -25,13 +37,44 @@ from bot.core.domain import (
 from bot.entry.config import load_settings
 from bot.entry.logs import configure_logging
 from bot.entry.progress import progress
-from bot.entry.service import Service, build_service, open_store
+from bot.entry.service import (
+    NotSetUp,
+    build_ingestion,
+    build_pipeline,
+    build_search,
+    build_service,
+    merge_configured_watchlist,
+    open_store,
+    open_store_read_only,
+    subscribe_console,
+)
+from bot.inputs.fetching import FetchError, SafeFetcher
 from bot.inputs.loading import InputError, read_text, read_watchlist
 from bot.inputs.reports import ReportError, parse_report
 
 
-def _service() -> Service:
-    return build_service(load_settings())
+def _read_store() -> Store:
+    """The database for a read-only command, or one line saying it is not there yet."""
+    try:
+        return open_store_read_only(load_settings())
+    except NotSetUp as error:
+        raise InputError(f"{error}: run `denialwatch db upgrade` (or start the service)") from None
+
+
+def _store() -> Store:
+    """The database for a command that writes: migrated first."""
+    return open_store(load_settings())
+
+
+def _analysing() -> tuple[Store, Pipeline, Ingestion]:
+    """What a command that analyses text needs: the configured watchlist and pipeline."""
+    settings = load_settings()
+    store = open_store(settings)
+    merge_configured_watchlist(settings, store)
+    if not (settings.slack_enabled or settings.matrix_enabled):
+        subscribe_console(store)
+    clock = SystemClock()
+    return store, build_pipeline(settings, store, clock), build_ingestion(settings, store, clock)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,18 +95,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check(args: argparse.Namespace) -> int:
-    service = _service()
+    _, pipeline, ingestion = _analysing()
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
         raise InputError("nothing to check: the text is empty")
     if text.strip().startswith(("http://", "https://")) and " " not in text.strip():
         try:
-            report = asyncio.run(service.ingestion.read_url(text.strip()))
+            report = asyncio.run(ingestion.read_url(text.strip()))
         except ValueError as error:
             raise InputError(f"cannot read {text.strip()[:200]}: {error}") from None
     else:
         report = Report(ReportId("check"), date.today(), source="cli", text=text)
-    analysis = service.pipeline.check(report)
+    analysis = pipeline.check(report)
     if args.json:
         from bot.entry.http_app import contradiction_summary, statement_document
 
@@ -92,7 +135,7 @@ def check(args: argparse.Namespace) -> int:
 
 
 def claims_add(args: argparse.Namespace) -> int:
-    service = _service()
+    store, pipeline, _ = _analysing()
     try:
         published = date.fromisoformat(args.date) if args.date else date.today()
     except ValueError:
@@ -101,9 +144,7 @@ def claims_add(args: argparse.Namespace) -> int:
     report = claim_report(
         args.agency, args.topic, polarity, args.quote, published, source=args.source, url=args.url
     )
-    statement, found = record_claim(
-        service.store, service.pipeline, report, args.agency, args.topic, polarity
-    )
+    statement, found = record_claim(store, pipeline, report, args.agency, args.topic, polarity)
     print(
         f"recorded {statement.agency} {args.polarity} {statement.topic}"
         + (f"; contradicts {found} earlier statement(s)" if found else "")
@@ -112,7 +153,7 @@ def claims_add(args: argparse.Namespace) -> int:
 
 
 def claims_list(args: argparse.Namespace) -> int:
-    store = _service().store
+    store = _read_store()
     statements = [s for s in store.all_statements() if s.role is StatementRole.PRIMARY]
     for s in sorted(statements, key=lambda s: (s.published, s.report_id)):
         if args.json:
@@ -128,8 +169,7 @@ def claims_list(args: argparse.Namespace) -> int:
 
 
 def claims_search(args: argparse.Namespace) -> int:
-    service = _service()
-    hits = service.search.search(" ".join(args.words), args.limit)
+    hits = build_search(_read_store()).search(" ".join(args.words), args.limit)
     if not hits:
         print("no match")
     for statement, score in hits:
@@ -142,13 +182,13 @@ def claims_search(args: argparse.Namespace) -> int:
 
 def claims_import(args: argparse.Namespace) -> int:
     """Import reports (JSONL) through the pipeline, or claims (CSV: agency,topic,polarity,quote)."""
-    service = _service()
+    store, pipeline, _ = _analysing()
     path = Path(args.file)
     good = bad = found = 0
     if path.suffix.lower() == ".csv":
         rows = list(csv.DictReader(read_text(path).splitlines()))
         with progress(len(rows), f"importing {path.name}") as tick:
-            found, good, bad = _import_claims(service, path, rows, tick)
+            found, good, bad = _import_claims(store, pipeline, path, rows, tick)
     else:
         lines = read_text(path).splitlines()
         with progress(len(lines), f"importing {path.name}") as tick:
@@ -168,7 +208,7 @@ def claims_import(args: argparse.Namespace) -> int:
                     bad += 1
                     print(f"{path}:{number}: skipped: {error}", file=sys.stderr)
                     continue
-                analysis = service.pipeline.ingest(report)
+                analysis = pipeline.ingest(report)
                 good += 1
                 found += len(analysis.contradictions) if analysis else 0
     print(f"imported {good} rows, skipped {bad}, {found} contradictions")
@@ -176,7 +216,11 @@ def claims_import(args: argparse.Namespace) -> int:
 
 
 def _import_claims(
-    service: Service, path: Path, rows: list[dict[str, str]], tick: Callable[[int], None]
+    store: Store,
+    pipeline: Pipeline,
+    path: Path,
+    rows: list[dict[str, str]],
+    tick: Callable[[int], None],
 ) -> tuple[int, int, int]:
     """Record claims from CSV rows; return (contradictions, good rows, bad rows)."""
     good = bad = found = 0
@@ -205,7 +249,7 @@ def _import_claims(
             url=(row.get("url") or "").strip(),
             report_id=f"csv-{path.stem}-{number}",
         )
-        found += record_claim(service.store, service.pipeline, report, agency, topic, polarity)[1]
+        found += record_claim(store, pipeline, report, agency, topic, polarity)[1]
         good += 1
     return found, good, bad
 
@@ -213,13 +257,13 @@ def _import_claims(
 def claims_export(args: argparse.Namespace) -> int:
     from bot.entry.http_app import statement_document
 
-    for statement in _service().store.all_statements():
+    for statement in _read_store().all_statements():
         print(json.dumps(statement_document(statement), ensure_ascii=False))
     return 0
 
 
 def watch(args: argparse.Namespace) -> int:
-    store = _service().store
+    store = _store()
     aliases = tuple(a.strip() for a in args.aka if a.strip())
     if not args.name.strip():
         raise InputError("the name is empty")
@@ -238,7 +282,7 @@ def watch(args: argparse.Namespace) -> int:
 
 
 def watching(args: argparse.Namespace) -> int:
-    watchlist = _service().store.watchlist()
+    watchlist = _read_store().watchlist()
     for agency in watchlist.agencies:
         print(
             f"agency {agency.name}"
@@ -251,7 +295,7 @@ def watching(args: argparse.Namespace) -> int:
 
 
 def watch_load(args: argparse.Namespace) -> int:
-    store = _service().store
+    store = _store()
     loaded = read_watchlist(Path(args.file))
     store.save_watchlist(store.watchlist().merged(loaded))
     print(f"loaded {len(loaded.agencies)} agencies and {len(loaded.topics)} topics")
@@ -259,20 +303,21 @@ def watch_load(args: argparse.Namespace) -> int:
 
 
 def feeds_add(args: argparse.Namespace) -> int:
-    service = _service()
+    settings = load_settings()
     if not 1 <= args.every <= 10080:
         raise InputError("--every must be between 1 and 10080 minutes")
     try:
-        service.ingestion.check_url(args.url)
-    except ValueError as error:
+        # Refused before the database is even opened, let alone a connection made.
+        SafeFetcher(allow_hosts=settings.allow_hosts).check_url(args.url)
+    except FetchError as error:
         raise InputError(f"refused {args.url[:200]}: {error}") from None
-    feed = service.store.add_feed(args.url, args.every)
+    feed = open_store(settings).add_feed(args.url, args.every)
     print(f"feed {feed.id} added: {feed.url} every {feed.every_minutes} min")
     return 0
 
 
 def feeds_list(args: argparse.Namespace) -> int:
-    for feed in _service().store.feeds():
+    for feed in _read_store().feeds():
         print(
             f"{feed.id}\t{feed.url}\tevery {feed.every_minutes} min"
             + (f"\tlast error: {feed.last_error}" if feed.last_error else "")
@@ -281,7 +326,7 @@ def feeds_list(args: argparse.Namespace) -> int:
 
 
 def feeds_remove(args: argparse.Namespace) -> int:
-    if not _service().store.remove_feed(args.id):
+    if not _store().remove_feed(args.id):
         raise InputError(f"no feed {args.id}")
     print(f"feed {args.id} removed")
     return 0

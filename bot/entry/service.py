@@ -7,8 +7,8 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
-from typing import cast
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import anyio.to_thread
 import structlog
@@ -17,8 +17,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.claim_search import ClaimSearch
 from bot.app.clock import SystemClock
-from bot.app.command_service import CommandService
-from bot.app.delivery import DeliveryWorker, oldest_pending_age
+from bot.app.command_service import DIGEST_STATE, CommandService
+from bot.app.delivery import ChannelPacer, DeliveryWorker, oldest_pending_age
 from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
 from bot.app.ports import (
@@ -28,12 +28,14 @@ from bot.app.ports import (
     CommandReply,
     CommandRequest,
     DeliveryError,
+    PendingDeliveries,
     Store,
+    TextPoster,
 )
 from bot.core.digest import DIGEST_SPAN, compose_digest
 from bot.core.domain import AlertKey, Analysis, Channel, ChannelId, Subscription
 from bot.core.language.resources import load_lexicons, load_vocabulary
-from bot.core.records import Delivery
+from bot.core.records import Delivery, DeliveryOutcome, Verdict
 from bot.entry.config import Settings
 from bot.entry.http_app import SlackHandler, create_app
 from bot.entry.metrics import Metrics
@@ -48,9 +50,14 @@ log = structlog.get_logger("denialwatch.service")
 CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
 DELIVERY_POLL_SECONDS = 0.5
 PENDING_POLL_SECONDS = 5.0
-LEADER_TICK_SECONDS = 15.0
+LEADER_TICK = timedelta(seconds=15)
+"""Feed polls and digests; also how soon another replica takes over a dead leader."""
+PRUNE_EVERY = timedelta(hours=1)
+GAUGE_EVERY = timedelta(seconds=5)
 DRAIN_SECONDS = 10.0
 SEARCH_REFRESH = timedelta(minutes=1)
+INBOUND_PREFIX = "slack-inbound:"
+INBOUND_KEEP = timedelta(days=1)
 
 
 def open_store(settings: Settings) -> Store:
@@ -60,6 +67,68 @@ def open_store(settings: Settings) -> Store:
 
     upgrade(settings.database_url)
     return SqlStore(settings.database_url)
+
+
+def open_store_read_only(settings: Settings) -> Store:
+    """Open the configured database as it is: no migration, nothing created or merged.
+
+    A database that does not exist yet holds nothing: an empty in-memory store
+    answers for it, and no file or schema is created. One at an older schema
+    raises NotSetUp, so a read-only command can say so in one line.
+    """
+    from sqlalchemy.engine import make_url
+
+    from storage.memory_store import MemoryStore
+    from storage.migrate import current_revision, head_revision
+    from storage.sql_store import SqlStore
+
+    url = make_url(settings.database_url)
+    database = url.database or ""
+    on_disk = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if on_disk and not Path(database).exists():
+        return MemoryStore()
+    revision = current_revision(settings.database_url)
+    if revision is None:
+        return MemoryStore()
+    if revision != head_revision():
+        raise NotSetUp("the database has an older schema")
+    return SqlStore(settings.database_url)
+
+
+class NotSetUp(RuntimeError):
+    """The database a read-only command should read is missing or not migrated."""
+
+
+def merge_configured_watchlist(settings: Settings, store: Store) -> None:
+    """Merge DENIALWATCH_WATCHLIST into the stored watchlist (a write)."""
+    if settings.watchlist_path is not None:
+        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+
+
+def build_pipeline(settings: Settings, store: Store, clock: Clock) -> Pipeline:
+    return Pipeline(
+        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
+    )
+
+
+def build_ingestion(
+    settings: Settings, store: Store, clock: Clock, metrics: Metrics | None = None
+) -> Ingestion:
+    fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
+    on_error = metrics.feed_errors.inc if metrics is not None else None
+    return Ingestion(store, fetcher, clock, on_feed_error=on_error)
+
+
+def build_search(store: Store) -> ClaimSearch:
+    """The claim-search index over every stored statement (built in memory)."""
+    search = ClaimSearch()
+    search.add(store.all_statements())
+    return search
+
+
+def subscribe_console(store: Store) -> None:
+    """With no chat platform configured, alerts go to the console channel."""
+    store.add_subscription(Subscription(CONSOLE_CHANNEL))
 
 
 @dataclass
@@ -77,11 +146,24 @@ class Service:
     adapters: dict[str, ChatAdapter] = field(default_factory=dict)
     signer: PageSigner | None = None
     """Signs evidence-page links; None when pages are off."""
+    text_posters: dict[str, TextPoster] = field(default_factory=dict)
+    """The adapters that can post a digest, found once when they are attached."""
+    pending: PendingDeliveries | None = None
+    """The store's read-only view of the outbox, when it has one (for the gauges)."""
+    slack_handler: SlackHandler | None = None
+    pacer: ChannelPacer = field(default_factory=ChannelPacer)
+    """The one per-channel pacing, shared by alert deliveries and digests."""
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
-    _search_refreshed_at: datetime | None = None
+
+    def attach(self, adapters: dict[str, ChatAdapter]) -> None:
+        """Add chat adapters and record, once, which optional capabilities each has."""
+        self.adapters.update(adapters)
+        self.text_posters = {
+            name: poster for name, poster in self.adapters.items() if isinstance(poster, TextPoster)
+        }
 
     async def readiness(self) -> str | None:
         try:
@@ -123,9 +205,9 @@ class Service:
             return ""
         return self.signer.link(alert_path(key), self.clock.now())
 
-    def on_delivery(self, delivery: Delivery, outcome: str) -> None:
-        self.metrics.deliveries.labels(delivery.channel.platform, outcome).inc()
-        if outcome == "sent" and delivery.created_at is not None:
+    def on_delivery(self, delivery: Delivery, outcome: DeliveryOutcome) -> None:
+        self.metrics.deliveries.labels(delivery.channel.platform, str(outcome)).inc()
+        if outcome is DeliveryOutcome.SENT and delivery.created_at is not None:
             now = self.clock.now()
             self.metrics.delivery_seconds.observe((now - delivery.created_at).total_seconds())
 
@@ -147,7 +229,7 @@ class Service:
             self.metrics,
             api_token=_secret(self.settings.api_token),
             readiness=self.readiness,
-            slack_handler=self._slack_handler(),
+            slack_handler=self.slack_handler,
             on_report=self._reports_waiting.set,
             complete=self.ingestion.complete,
         )
@@ -178,19 +260,12 @@ class Service:
             self.store,
             self.adapters,
             self.clock,
+            pacer=self.pacer,
             on_outcome=self.on_delivery,
             page_link=self.page_link if self.signer is not None else None,
         )
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            self._leader_tick,
-            "interval",
-            seconds=LEADER_TICK_SECONDS,
-            next_run_time=datetime.now().astimezone(),
-            max_instances=1,
-            coalesce=True,
-            id="leader-tick",
-        )
+        self.schedule(scheduler)
         scheduler.start()
         tasks = [
             asyncio.create_task(server.serve(), name="http"),
@@ -224,6 +299,46 @@ class Service:
         self.release_leadership()
         log.info("stopped")
 
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Declare every periodic job, in one place, on APScheduler.
+
+        Leader jobs (feed polls, digests, pruning) first confirm leadership and do
+        nothing on other replicas; the search refresh and the gauges are per replica.
+        Two loops stay hand-made, in `run`: outbox delivery and pending analysis are
+        work queues, not periodic jobs. Analysis is woken at once by an arriving
+        report (an asyncio.Event), and delivery polls twice a second with its own
+        per-channel holds; an interval trigger would add latency and nothing else.
+        """
+        jobs: tuple[tuple[Callable[[], Awaitable[None]], timedelta, bool], ...] = (
+            (self._poll_feeds, LEADER_TICK, True),
+            (self._digests, LEADER_TICK, True),
+            (self._prune, PRUNE_EVERY, True),
+            (self._refresh_search, SEARCH_REFRESH, False),
+            (self._refresh_gauges, GAUGE_EVERY, False),
+        )
+        start = datetime.now(UTC)
+        for job, every, on_leader in jobs:
+            name = job.__name__.strip("_").replace("_", "-")
+            scheduler.add_job(
+                self._on_leader(job) if on_leader else job,
+                "interval",
+                seconds=every.total_seconds(),
+                next_run_time=start,
+                max_instances=1,
+                coalesce=True,
+                id=name,
+                name=name,
+            )
+
+    def _on_leader(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run_if_leader() -> None:
+            leader = await anyio.to_thread.run_sync(self.is_leader)
+            self.metrics.leader.set(1 if leader else 0)
+            if leader:
+                await job()
+
+        return run_if_leader
+
     async def _loop(
         self, step: Callable[[], object], every: float, wake: asyncio.Event | None = None
     ) -> None:
@@ -253,49 +368,43 @@ class Service:
                 self.record(analysis)
             if not analyses:
                 break
-        await self._refresh_search()
-        await self._refresh_gauges()
 
     async def _refresh_search(self) -> None:
-        """Pick up statements other replicas analysed, at most once a minute."""
-        now = self.clock.now()
-        if self._search_refreshed_at and now - self._search_refreshed_at < SEARCH_REFRESH:
-            return
-        self._search_refreshed_at = now
+        """Pick up statements other replicas analysed (each replica has its own index)."""
         self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
 
     async def _refresh_gauges(self) -> None:
         # Only a read-only view will do: `due_deliveries` claims rows, which would hold
         # them back from the delivery worker for a whole lease.
-        undelivered = getattr(self.store, "undelivered", None)
-        if not callable(undelivered):
+        if self.pending is None:
             return
         now = self.clock.now()
-        pending: list[Delivery] = await anyio.to_thread.run_sync(undelivered, 1000)
+        pending = await anyio.to_thread.run_sync(self.pending.undelivered, 1000)
         self.metrics.outbox_depth.set(len(pending))
         self.metrics.oldest_undelivered.set(oldest_pending_age(pending, now))
 
-    async def _leader_tick(self) -> None:
-        leader = await anyio.to_thread.run_sync(self.is_leader)
-        self.metrics.leader.set(1 if leader else 0)
-        if not leader:
-            return
+    async def _poll_feeds(self) -> None:
         if await self.ingestion.poll_due_feeds():
             self._reports_waiting.set()
-        await self._digests()
+
+    async def _prune(self) -> None:
+        """Forget Slack inbound request ids older than Slack's retry window, with margin."""
+        before = self.clock.now() - INBOUND_KEEP
+        pruned = await anyio.to_thread.run_sync(self.store.prune_claims, INBOUND_PREFIX, before)
+        if pruned:
+            log.info("inbound request ids pruned", count=pruned)
 
     async def _digests(self) -> None:
         """Post each channel's daily digest once, at or after the time it asked for."""
         now = self.clock.now()
         subs = await anyio.to_thread.run_sync(self.store.subscriptions)
         for channel in sorted({s.channel for s in subs}, key=str):
-            at = await anyio.to_thread.run_sync(self.store.get_state, f"digest:{channel}")
-            adapter = self.adapters.get(channel.platform)
-            post_text = getattr(adapter, "post_text", None)
-            if not at or post_text is None:
+            key = DIGEST_STATE.format(channel=channel)
+            at = await anyio.to_thread.run_sync(self.store.get_state, key)
+            poster = self.text_posters.get(channel.platform)
+            if not at or poster is None:
                 continue
-            hour, minute = (int(x) for x in at.split(":"))
-            due = datetime.combine(now.date(), time(hour, minute), now.tzinfo)
+            due = datetime.combine(now.date(), time.fromisoformat(at), now.tzinfo)
             sent_key = f"digest-sent:{channel}"
             last = await anyio.to_thread.run_sync(self.store.get_state, sent_key)
             if now < due or last == now.date().isoformat():
@@ -305,15 +414,11 @@ class Service:
             records = await anyio.to_thread.run_sync(self.store.alerts_since, now - DIGEST_SPAN)
             text = compose_digest(records, channel, now)
             try:
-                await post_text(channel, text, f"digest|{channel}|{now.date()}")
+                await self.pacer.wait(channel)
+                await poster.post_text(channel, text, f"digest|{channel}|{now.date()}")
                 log.info("digest posted", channel=str(channel))
             except DeliveryError as error:
                 log.warning("digest not posted", channel=str(channel), error=str(error))
-
-    def _slack_handler(self) -> SlackHandler | None:
-        slack = self.adapters.get("slack")
-        handle = getattr(slack, "handle", None)
-        return cast(SlackHandler, handle) if callable(handle) else None
 
 
 def _secret(value: object) -> str | None:
@@ -324,17 +429,12 @@ def _secret(value: object) -> str | None:
 def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Wire the service from settings (the only place that knows every implementation)."""
     store = store or open_store(settings)
-    if settings.watchlist_path is not None:
-        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+    merge_configured_watchlist(settings, store)
     clock = SystemClock()
-    pipeline = Pipeline(
-        store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
-    )
-    fetcher = SafeFetcher(allow_hosts=settings.allow_hosts)
+    pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()
-    ingestion = Ingestion(store, fetcher, clock, on_feed_error=metrics.feed_errors.inc)
-    search = ClaimSearch()
-    search.add(store.all_statements())
+    ingestion = build_ingestion(settings, store, clock, metrics)
+    search = build_search(store)
     signer = page_signer(settings)
     commands = CommandService(
         store,
@@ -354,12 +454,19 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         search=search,
         metrics=metrics,
         clock=clock,
+        pending=store if isinstance(store, PendingDeliveries) else None,
         signer=signer,
     )
     feedback = _with_timeline(commands.feedback, service.page_link) if signer else commands.feedback
-    service.adapters.update(_adapters(settings, store, feedback))
+    service.attach(_adapters(settings, store, commands, feedback))
+    slack = service.adapters.get("slack")
+    if slack is not None:
+        from adapters.slack.adapter import SlackAdapter
+
+        # Slack in HTTP mode is served by our HTTP app: its one inbound route.
+        service.slack_handler = slack.handle if isinstance(slack, SlackAdapter) else None
     if "console" in service.adapters:
-        store.add_subscription(Subscription(CONSOLE_CHANNEL))
+        subscribe_console(store)
     from storage.leader import LeaderElection
 
     # PostgreSQL: an advisory lock; SQLite: a file lock beside the database file.
@@ -369,11 +476,12 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     return service
 
 
-def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
+def _inbound_claim(store: Store, clock: Clock) -> Callable[[str], Awaitable[bool]]:
     """Claim a Slack request id in the database, so a retry to any replica runs once."""
 
     async def claim(key: str) -> bool:
-        return await anyio.to_thread.run_sync(store.claim_key, f"slack-inbound:{key}")
+        now = clock.now()
+        return await anyio.to_thread.run_sync(store.claim_key, f"{INBOUND_PREFIX}{key}", now)
 
     return claim
 
@@ -386,13 +494,15 @@ def page_signer(settings: Settings) -> PageSigner | None:
     return PageSigner(secret.encode(), settings.public_url, settings.web_link_lifetime)
 
 
-Feedback = Callable[[AlertKey, Channel, str, str], Awaitable[AlertView | None]]
+Feedback = Callable[[AlertKey, Channel, str, Verdict], Awaitable[AlertView | None]]
 
 
 def _with_timeline(feedback: Feedback, page_link: Callable[[AlertKey], str]) -> Feedback:
     """Keep the Timeline link on an alert that feedback re-renders."""
 
-    async def handle(key: AlertKey, channel: Channel, user: str, verdict: str) -> AlertView | None:
+    async def handle(
+        key: AlertKey, channel: Channel, user: str, verdict: Verdict
+    ) -> AlertView | None:
         view = await feedback(key, channel, user, verdict)
         if view is None:
             return None
@@ -401,7 +511,9 @@ def _with_timeline(feedback: Feedback, page_link: Callable[[AlertKey], str]) -> 
     return handle
 
 
-def _adapters(settings: Settings, store: Store, feedback: Feedback) -> dict[str, ChatAdapter]:
+def _adapters(
+    settings: Settings, store: Store, commands: CommandService, feedback: Feedback
+) -> dict[str, ChatAdapter]:
     adapters: dict[str, ChatAdapter] = {}
     if settings.slack_enabled:
         from adapters.slack.adapter import SlackAdapter
@@ -413,7 +525,7 @@ def _adapters(settings: Settings, store: Store, feedback: Feedback) -> dict[str,
             app_token=_secret(settings.slack_app_token),
             admins=settings.admin_ids,
             on_feedback=feedback,
-            claim_inbound=_inbound_claim(store),
+            claim_inbound=_inbound_claim(store, commands.clock),
         )
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter

@@ -178,14 +178,15 @@ def test_eval_reports_the_share_of_alerts_editors_confirmed(tmp_path: Path, data
     from datetime import UTC, datetime
 
     from bot.core.domain import AlertKey, Channel, ChannelId
-    from bot.core.records import FeedbackRecord
+    from bot.core.records import FeedbackRecord, Verdict
     from bot.entry.config import load_settings
     from bot.entry.service import open_store
 
     env = service_env(tmp_path)
     store = open_store(load_settings(env, env_file=None))
     desk = Channel("slack", ChannelId("C1"))
-    for verdict in ("confirmed", "confirmed", "confirmed", "false_alarm"):
+    confirmed, rejected = Verdict.CONFIRMED, Verdict.FALSE_ALARM
+    for verdict in (confirmed, confirmed, confirmed, rejected):
         store.add_feedback(
             FeedbackRecord(AlertKey("a|b"), desk, "U1", verdict, datetime(2026, 1, 1, tzinfo=UTC))
         )
@@ -193,3 +194,37 @@ def test_eval_reports_the_share_of_alerts_editors_confirmed(tmp_path: Path, data
     assert done.returncode == 0, done.stderr
     feedback = json.loads(done.stdout)["editor_feedback"]
     assert feedback == {"confirmed": 3, "false_alarm": 1, "confirmed_share": 0.75}
+
+
+def test_read_only_commands_create_merge_and_write_nothing(tmp_path: Path, data_dir: Path) -> None:
+    import hashlib
+
+    watchlist = data_dir / "dev" / "watchlist.json"
+    env = service_env(
+        tmp_path,
+        {"DENIALWATCH_WATCHLIST": str(watchlist), "DENIALWATCH_FETCH_ALLOW_HOSTS": "127.0.0.1:9"},
+    )
+    database = tmp_path / "dw.db"
+    read_only = (
+        ("feeds", "list"),
+        ("claims", "list"),
+        ("claims", "export"),
+        ("claims", "search", "clearview"),
+        ("watch", "list"),
+    )
+    for args in read_only:
+        done = run_cli(*args, env=env, cwd=tmp_path)
+        assert done.returncode == 0, (args, done.stderr)
+        assert done.stdout.strip() in ("", "no match"), args
+    assert not database.exists()
+
+    added = run_cli("feeds", "add", "http://127.0.0.1:9/rss", env=env, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    before = hashlib.sha256(database.read_bytes()).hexdigest()
+    for args in read_only:
+        assert run_cli(*args, env=env, cwd=tmp_path).returncode == 0, args
+    assert hashlib.sha256(database.read_bytes()).hexdigest() == before
+    # DENIALWATCH_WATCHLIST is merged by the service and by analysing commands only.
+    assert run_cli("watch", "list", env=env, cwd=tmp_path).stdout == ""
+    listed = run_cli("feeds", "list", env=env, cwd=tmp_path).stdout
+    assert listed.startswith("1\thttp://127.0.0.1:9/rss")

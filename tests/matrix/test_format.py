@@ -238,3 +238,17 @@ def test_timeline_link_survives_sanitising_and_edits_and_is_http_only() -> None:
     assert ">Timeline</a>" in edit["m.new_content"]["formatted_body"]
     hostile = format_alert(replace(view, timeline_url="javascript:alert(1)"))
     assert "Timeline" not in hostile["body"] and "Timeline" not in hostile["formatted_body"]
+
+
+def test_bidi_controls_are_dropped_and_permalinks_never_linked() -> None:
+    view = alert_view(
+        new_quote="The police \u202eyllatot\u202c used it, see matrix.to/#/!room:x",
+        url="https://matrix.to/#/!room:example.org/$event",
+        sources=("https://matrix.to/#/@alice:example.org",),
+    )
+    content = format_alert(view)
+    for text in (content["body"], content["formatted_body"]):
+        assert "\u202e" not in text and "\u202c" not in text
+        assert "matrix.to" not in text
+    # Only the earlier statement's plain https source is linked.
+    assert content["formatted_body"].count("<a ") == 1

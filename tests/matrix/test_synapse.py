@@ -11,8 +11,13 @@ import pytest
 
 from adapters.matrix.adapter import MatrixAdapter
 from adapters.matrix.format import ALERT_KEY_FIELD
+from bot.app.clock import FixedClock
+from bot.app.command_service import CommandService
+from bot.app.pipeline import Pipeline
 from bot.app.ports import DeliveryError
 from bot.core.domain import Channel, ChannelId
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from storage.memory_store import MemoryStore
 from tests.matrix.conftest import (
     RELAXED_RATE_LIMITS,
     Account,
@@ -228,6 +233,40 @@ async def test_cross_reaction_on_an_alert_is_reported_as_feedback(
         f"Feedback: false_alarm by {editor.user_id}"[:20]
         in edit["content"]["m.new_content"]["body"]
     )
+
+
+async def test_mute_reaction_from_a_non_admin_is_refused_and_audited(
+    synapse: Homeserver,
+    editor: MatrixUser,
+    bot_account: Account,
+    make_adapter: AdapterFactory,
+) -> None:
+    store, clock = MemoryStore(), FixedClock()
+    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
+    commands = CommandService(store, pipeline, clock, admins=frozenset({editor.user_id}))
+    adapter = make_adapter(
+        synapse, bot_account, admins=frozenset({editor.user_id}), on_feedback=commands.feedback
+    )
+    await started(adapter, RecordingHandler())
+    room_id = await room_with_bot(editor, adapter, bot_account)
+    intern = synapse.user(synapse.register("intern"))
+    try:
+        await editor.invite(room_id, intern.user_id)
+        await intern.join(room_id)
+        posted = await adapter.post_alert(matrix_channel(room_id), alert_view(), "delivery-1")
+
+        await intern.react(room_id, posted.message_id, "🔇")
+
+        refusal = await editor.wait_for(
+            room_id, lambda e: "Only denialwatch admins" in e["content"].get("body", "")
+        )
+        assert refusal["content"]["m.relates_to"]["event_id"] == posted.message_id
+        assert store.silences() == [] and store.feedback() == []
+        [event] = store.audit_events()
+        assert event.actor == f"matrix:{intern.user_id}"
+        assert event.detail.startswith("denied: muted")
+    finally:
+        await intern.aclose()
 
 
 async def test_reaction_after_restart_finds_the_alert_from_the_event_itself(

@@ -108,7 +108,6 @@ async def test_2000_reports_through_a_minute_of_429_and_500_deliver_every_alert_
             bot_token=slack.bot_token,
             signing_secret="soak-secret",
             api_url=slack.api_url,
-            min_post_interval=0.0,
         )
         await adapter.start(_no_commands)
         worker = DeliveryWorker(

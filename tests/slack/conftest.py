@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from adapters.slack import SlackAdapter
+from bot.app.command_service import CommandService
 from bot.app.ports import AlertView, CommandReply, CommandRequest
 from bot.core.domain import (
     AgencyName,
@@ -30,6 +31,7 @@ from bot.core.domain import (
     TopicName,
     alert_key,
 )
+from bot.core.records import Verdict
 from tests.fakes.fake_slack import FakeSlack, manifest_scopes
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -107,10 +109,14 @@ class Feedback:
 
     presses: list[tuple[AlertKey, Channel, str, str]] = field(default_factory=list)
     view: AlertView | None = None
+    service: CommandService | None = None
+    """When set, every press goes through the real command service (and its gate) first."""
 
     async def __call__(
-        self, key: AlertKey, channel: Channel, user: str, verdict: str
+        self, key: AlertKey, channel: Channel, user: str, verdict: Verdict
     ) -> AlertView | None:
+        if self.service is not None:
+            await self.service.feedback(key, channel, user, verdict)
         self.presses.append((key, channel, user, verdict))
         return self.view
 
@@ -141,7 +147,6 @@ async def adapter(
         api_url=fake.api_url,
         admins=frozenset({"U0EDITOR"}),
         on_feedback=feedback,
-        min_post_interval=0.0,
     )
     await slack.start(commands)
     yield slack

@@ -145,8 +145,15 @@ def test_injected_markup_in_every_field_is_inert(injection: str) -> None:
     assert_inert(payload)
 
 
-def test_disguised_link_shows_where_it_really_goes() -> None:
+def test_disguised_link_with_credentials_is_not_linked() -> None:
     view = make_view(source="Reuters", url="https://reuters.com@evil.example/story")
+    body = str(format_alert(view)["blocks"])
+    assert "<https://reuters.com" not in body and "evil.example>" not in body
+    assert "|reuters" not in body
+
+
+def test_a_link_shows_where_it_really_goes() -> None:
+    view = make_view(source="Reuters", url="https://www.evil.example/reuters.com/story")
     body = str(format_alert(view)["blocks"])
     assert "|evil.example>" in body
     assert "|reuters" not in body
@@ -167,6 +174,11 @@ def test_disguised_link_shows_where_it_really_goes() -> None:
         ("https://example.org/\nx", None),
         ("https://example.org:99999/", None),
         ("data:text/html,<b>x</b>", None),
+        ("https://user:pw@example.org/", None),
+        ("https://matrix.to/#/@alice:example.org", None),
+        ("https://team.slack.com/archives/C1/p1", None),
+        ("https://chat.example.org/#/room/!abc:example.org", None),
+        ("https://example.org/a\u202eb", None),
     ],
 )
 def test_only_http_urls_are_linked(url: str, linked: str | None) -> None:

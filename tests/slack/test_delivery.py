@@ -66,7 +66,7 @@ async def test_server_errors_are_retryable(fake: FakeSlack, adapter: SlackAdapte
 async def test_permanent_errors_are_marked_permanent(fake: FakeSlack, case: str) -> None:
     fake.add_channel("C0NOTJOINED", member=False)
     token = "xoxb-revoked" if case == "invalid_auth" else fake.bot_token
-    adapter = SlackAdapter(token, SIGNING_SECRET, api_url=fake.api_url, min_post_interval=0)
+    adapter = SlackAdapter(token, SIGNING_SECRET, api_url=fake.api_url)
     channel = {
         "channel_not_found": "C0MISSING",
         "not_in_channel": "C0NOTJOINED",
@@ -79,9 +79,7 @@ async def test_permanent_errors_are_marked_permanent(fake: FakeSlack, case: str)
 
 
 async def test_a_rejected_token_pauses_instead_of_failing_the_row(fake: FakeSlack) -> None:
-    adapter = SlackAdapter(
-        "xoxb-revoked", SIGNING_SECRET, api_url=fake.api_url, min_post_interval=0
-    )
+    adapter = SlackAdapter("xoxb-revoked", SIGNING_SECRET, api_url=fake.api_url)
     with pytest.raises(SlackDeliveryError) as caught:
         await adapter.post_alert(ALERTS, make_view(), "d1")
     assert caught.value.auth and not caught.value.permanent
@@ -118,7 +116,6 @@ async def test_find_posted_pages_through_history(fake: FakeSlack) -> None:
         fake.bot_token,
         SIGNING_SECRET,
         api_url=fake.api_url,
-        min_post_interval=0,
         history_limit=1000,
     )
     first = await adapter.post_alert(ALERTS, make_view(), "d-first")
@@ -135,14 +132,6 @@ async def test_update_alert_edits_the_message(fake: FakeSlack, adapter: SlackAda
     [update] = fake.calls_to("chat.update")
     assert update.ok
     assert "lesoir.be" in str(fake.messages("C0ALERTS")[0]["blocks"])
-
-
-async def test_posts_to_one_channel_are_paced_to_one_per_second(fake: FakeSlack) -> None:
-    adapter = SlackAdapter(fake.bot_token, SIGNING_SECRET, api_url=fake.api_url)
-    for n in range(3):
-        await adapter.post_alert(ALERTS, make_view(), f"d{n}")
-    at = [c.at for c in fake.calls_to("chat.postMessage")]
-    assert at[1] - at[0] >= 0.95 and at[2] - at[1] >= 0.95
 
 
 async def test_start_checks_the_token_and_reports_connected(fake: FakeSlack) -> None:

@@ -11,6 +11,11 @@ import pytest
 
 from adapters.slack import SlackAdapter
 from adapters.slack.blocks import format_alert
+from bot.app.clock import FixedClock
+from bot.app.command_service import CommandService
+from bot.app.pipeline import Pipeline
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from storage.memory_store import MemoryStore
 from tests.fakes.fake_slack import (
     FORM,
     FakeSlack,
@@ -304,13 +309,16 @@ async def test_button_without_a_view_swaps_the_buttons_in_place(
     assert "Not a contradiction" in blocks[-1]["elements"][0]["text"]
 
 
-async def test_mute_button_is_refused_to_non_admins(
+async def test_mute_button_is_refused_to_non_admins_and_audited(
     fake: FakeSlack,
     endpoint: str,
     http: httpx.AsyncClient,
     adapter: SlackAdapter,
     feedback: Feedback,
 ) -> None:
+    store, clock = MemoryStore(), FixedClock()
+    pipeline = Pipeline(store, clock, load_lexicons(), load_vocabulary())
+    feedback.service = CommandService(store, pipeline, clock, admins=frozenset({"U0EDITOR"}))
     message = await _posted_alert(fake, adapter)
     payload = block_actions(
         "dw_mute", "k", message=message, response_url=fake.response_url("m"), user_id="U0INTERN"
@@ -321,6 +329,9 @@ async def test_mute_button_is_refused_to_non_admins(
     assert feedback.presses == []
     assert fake.calls_to("chat.update") == []
     assert fake.response_posts[0][1]["text"] == "Only denialwatch admins can mute alerts."
+    assert store.silences() == []
+    [refusal] = store.audit_events()
+    assert refusal.actor == "slack:U0INTERN" and refusal.detail == "denied: muted k"
 
 
 async def test_oversized_bodies_are_refused_before_verification(

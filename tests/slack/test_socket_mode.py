@@ -21,7 +21,6 @@ async def socket_adapter(
         api_url=fake.api_url,
         app_token=fake.app_token,
         on_feedback=feedback,
-        min_post_interval=0,
     )
     await adapter.start(commands)
     yield adapter

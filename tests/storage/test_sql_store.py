@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from bot.core.domain import Contradiction, ContradictionKind, Polarity, ReportId
 from bot.core.records import AnalysisWrite, DeliveryStatus
+from storage.memory_store import MemoryStore
 from storage.sql_store import SqlStore
 from tests.storage.conftest import FakeClock
 from tests.storage.samples import (
@@ -28,7 +29,7 @@ from tests.storage.samples import (
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def analysed_pair(store: SqlStore) -> None:
+def analysed_pair(store: SqlStore | MemoryStore) -> None:
     store.add_report(report(1))
     store.add_report(report(2))
     first, second = denial_then_confirmation()
@@ -48,23 +49,24 @@ def test_a_claimed_report_is_not_claimed_again_until_its_lease_expires(
 
 
 def test_a_claimed_delivery_is_not_handed_out_twice_until_its_lease_expires(
-    sql_store: SqlStore,
+    # The contract: on memory, SQLite and PostgreSQL alike.
+    store: SqlStore | MemoryStore,
 ) -> None:
-    analysed_pair(sql_store)
-    assert len(sql_store.due_deliveries(AT, 10)) == 1
-    assert sql_store.due_deliveries(AT, 10) == []
-    assert len(sql_store.due_deliveries(AT + sql_store.delivery_lease, 10)) == 1
+    analysed_pair(store)
+    assert len(store.due_deliveries(AT, 10)) == 1
+    assert store.due_deliveries(AT, 10) == []
+    assert len(store.due_deliveries(AT + store.delivery_lease, 10)) == 1
 
 
-def test_a_follow_up_waits_for_its_lead_to_be_posted(sql_store: SqlStore) -> None:
-    analysed_pair(sql_store)
+def test_a_follow_up_waits_for_its_lead_to_be_posted(store: SqlStore | MemoryStore) -> None:
+    analysed_pair(store)
     later = statement("r3", Polarity.AFFIRMS, date(2021, 11, 2), sequence=3)
     again = Contradiction(
         new=later, earlier=DENIAL, kind=ContradictionKind.DENIAL_CONTRADICTED, score=0.8
     )
-    sql_store.add_report(report(3))
+    store.add_report(report(3))
     follow_up = delivery(again, is_lead=False)
-    sql_store.save_analysis(
+    store.save_analysis(
         AnalysisWrite(
             report_id=ReportId("r3"),
             statements=(later,),
@@ -72,11 +74,11 @@ def test_a_follow_up_waits_for_its_lead_to_be_posted(sql_store: SqlStore) -> Non
             deliveries=(follow_up,),
         )
     )
-    (lead,) = sql_store.due_deliveries(AT, 10)
+    (lead,) = store.due_deliveries(AT, 10)
     assert lead.is_lead
-    assert sql_store.due_deliveries(AT + timedelta(seconds=30), 10) == []
-    sql_store.update_delivery(replace(lead, status=DeliveryStatus.SENT, message_id="1.2"))
-    assert sql_store.due_deliveries(AT + timedelta(seconds=30), 10) == [follow_up]
+    assert store.due_deliveries(AT + timedelta(seconds=30), 10) == []
+    store.update_delivery(replace(lead, status=DeliveryStatus.SENT, message_id="1.2"))
+    assert store.due_deliveries(AT + timedelta(seconds=30), 10) == [follow_up]
 
 
 def test_a_second_lead_for_the_same_alert_and_channel_becomes_a_follow_up(
@@ -206,15 +208,6 @@ def test_sequence_numbers_are_unique_across_workers(sql_url: str) -> None:
     finally:
         for store in workers:
             store.close()
-
-
-def test_a_feed_slot_is_polled_once(sql_store: SqlStore) -> None:
-    feed = sql_store.add_feed("https://example.org/rss", 5)
-    slot = AT.replace(minute=0)
-    assert sql_store.record_fetch_run(feed.id, slot)
-    assert not sql_store.record_fetch_run(feed.id, slot)
-    assert sql_store.record_fetch_run(feed.id, slot + timedelta(minutes=5))
-    assert sql_store.remove_feed(feed.id)
 
 
 def test_adding_a_feed_again_changes_its_interval(sql_store: SqlStore) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app.command_service import COMMANDS
 from bot.core import commands as cmd
 from bot.core.domain import Polarity
+
+
+def parse(text: str) -> cmd.Command:
+    """The grammar as the service uses it: with the one command registry."""
+    return cmd.parse_command(text, COMMANDS)[1]
 
 
 @pytest.mark.parametrize(
@@ -46,13 +52,13 @@ from bot.core.domain import Polarity
         ("mute NSA for 2 weeks", cmd.Mute("NSA", timedelta(weeks=2))),
         ("unmute NSA", cmd.Unmute("NSA")),
         ("status", cmd.Status()),
-        ("digest on 8:00", cmd.Digest("08:00")),
-        ("digest off", cmd.Digest("")),
+        ("digest on 8:00", cmd.Digest(time(8, 0))),
+        ("digest off", cmd.Digest(None)),
     ],
     ids=lambda v: v if isinstance(v, str) else type(v).__name__,
 )
 def test_command_parses(text: str, expected: cmd.Command) -> None:
-    assert cmd.parse_command(text) == expected
+    assert parse(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -79,22 +85,55 @@ def test_command_parses(text: str, expected: cmd.Command) -> None:
 )
 def test_bad_command_names_the_problem_and_shows_usage(text: str, usage_of: str | None) -> None:
     with pytest.raises(cmd.CommandSyntaxError) as raised:
-        cmd.parse_command(text)
+        parse(text)
     assert "\n" not in str(raised.value)
     if usage_of:
-        assert raised.value.usage == cmd.USAGE[usage_of]
+        assert raised.value.usage == COMMANDS[usage_of].usage
 
 
 def test_oversized_and_binary_commands_are_refused() -> None:
     with pytest.raises(cmd.CommandSyntaxError, match="longer than"):
-        cmd.parse_command("check " + "x" * 5000)
+        parse("check " + "x" * 5000)
     with pytest.raises(cmd.CommandSyntaxError, match="control characters"):
-        cmd.parse_command("check a\x00b")
+        parse("check a\x00b")
 
 
 @given(st.text(max_size=300))
 def test_parser_never_raises_anything_but_syntax_errors(text: str) -> None:
     try:
-        cmd.parse_command(text)
+        parse(text)
     except cmd.CommandSyntaxError as error:
         assert error.usage
+
+
+def test_usage_and_help_come_from_the_registry() -> None:
+    help_text = cmd.help_text(COMMANDS)
+    for spec in COMMANDS.values():
+        assert spec.usage in help_text
+    with pytest.raises(cmd.CommandSyntaxError) as raised:
+        parse("frobnicate")
+    assert str(raised.value.usage) == "commands: " + ", ".join(COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "changes"),
+    [
+        ("watch topic X", True),
+        ("unwatch X", True),
+        ("claim a | b | denies | q", True),
+        ("feeds add https://example.org/rss", True),
+        ("feeds remove 1", True),
+        ("feeds list", False),
+        ("mute X", True),
+        ("unmute X", True),
+        ("digest off", True),
+        ("help", False),
+        ("watching", False),
+        ("search x", False),
+        ("check x", False),
+        ("status", False),
+    ],
+)
+def test_each_command_declares_whether_it_changes_state(text: str, changes: bool) -> None:
+    name, command = cmd.parse_command(text, COMMANDS)
+    assert COMMANDS[name].changes(command) is changes

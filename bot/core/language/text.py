@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 _QUOTES = str.maketrans(
     {
@@ -167,13 +166,6 @@ def stem(token: str) -> str:
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:
             return token[: -len(suffix)]
     return token
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    text: str
-    index: int
-    is_title: bool = False
 
 
 def split_sentences(text: str) -> list[str]:
