@@ -6,7 +6,7 @@ application services only ever see the protocols.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -45,13 +45,25 @@ class Store(Protocol):
 
     # reports
     def add_report(self, report: Report) -> bool:
-        """Store a report; False when its id (or URL) is already stored."""
+        """Store a report; False when it is already stored as it is.
+
+        The same id with new content is a correction: the stored version is kept as a
+        revision, the new one replaces it and waits for analysis again (True).
+        """
         ...
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
 
     def claim_unanalysed(self, limit: int) -> list[Report]:
         """Reports not yet analysed, locked for this worker where the database can."""
+        ...
+
+    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+        """Give claimed reports back at once, so the next attempt need not wait out the lease."""
+        ...
+
+    def skip_report(self, report_id: ReportId, reason: str) -> None:
+        """Mark a report done without analysis, keeping the reason (`too_costly: …`)."""
         ...
 
     def next_sequence(self) -> int: ...
@@ -68,7 +80,18 @@ class Store(Protocol):
     # watchlist and subscriptions
     def watchlist(self) -> Watchlist: ...
 
-    def save_watchlist(self, watchlist: Watchlist) -> None: ...
+    def save_watchlist(self, watchlist: Watchlist) -> None:
+        """Make the watchlist exactly this one, row by row, in one transaction."""
+        ...
+
+    def merge_watchlist(
+        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+    ) -> None:
+        """Add or update these agencies and topics (and subscriptions) in one transaction.
+
+        Row-level upserts, never a delete: safe for replicas and commands running at once.
+        """
+        ...
 
     def subscriptions(self) -> list[Subscription]: ...
 
@@ -120,6 +143,10 @@ class Store(Protocol):
 
     def claim_key(self, key: str) -> bool:
         """Record a key once across every replica; True only for the first caller."""
+        ...
+
+    def prune_keys(self, prefix: str, before: datetime) -> int:
+        """Forget keys with this prefix claimed before `before`; return how many."""
         ...
 
     def ping(self) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
+import time as time_module
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import cast
+from typing import TypeVar, cast
 
 import anyio.to_thread
 import structlog
@@ -23,7 +25,7 @@ from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
 from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
 from bot.core.digest import DIGEST_SPAN, compose_digest
-from bot.core.domain import Analysis, Channel, ChannelId, Subscription
+from bot.core.domain import Analysis, Channel, ChannelId, Report, Subscription
 from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.core.records import Delivery
 from bot.entry.config import Settings
@@ -33,12 +35,16 @@ from bot.inputs.fetching import SafeFetcher
 from bot.inputs.loading import read_watchlist
 
 log = structlog.get_logger("denialwatch.service")
+T = TypeVar("T")
 
 CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
 DELIVERY_POLL_SECONDS = 0.5
 PENDING_POLL_SECONDS = 5.0
 LEADER_TICK_SECONDS = 15.0
 DRAIN_SECONDS = 10.0
+CLAIM_BATCH = 5
+"""Reports claimed at a time: few, so a crash strands few and the lease stays short."""
+WATCHDOG_GRACE_SECONDS = 5.0
 SEARCH_REFRESH = timedelta(minutes=1)
 
 
@@ -212,15 +218,44 @@ class Service:
                 wake.clear()
 
     async def _process_pending(self) -> None:
-        while True:
-            with self.metrics.analysis_seconds.time():
-                analyses = await anyio.to_thread.run_sync(self.pipeline.process_pending, 20)
-            for analysis in analyses:
-                self.record(analysis)
-            if not analyses:
+        while not self._stopping.is_set():
+            claimed = await anyio.to_thread.run_sync(self.pipeline.claim, CLAIM_BATCH)
+            if not claimed:
                 break
+            for index, report in enumerate(claimed):
+                if self._stopping.is_set():
+                    await anyio.to_thread.run_sync(
+                        self.pipeline.release, [r.id for r in claimed[index:]]
+                    )
+                    return
+                with self.metrics.analysis_seconds.time():
+                    analysis = await self._analyse_watched(report)
+                if analysis is not None:
+                    self.record(analysis)
         await self._refresh_search()
         await self._refresh_gauges()
+
+    async def _analyse_watched(self, report: Report) -> Analysis | None:
+        """Analyse one report in a daemon thread, watched against its time budget.
+
+        The thread is a daemon so that SIGTERM ends the process even mid-analysis; past
+        the budget the report is set aside as `too_costly` and the next one starts (the
+        late thread commits nothing: the pipeline checks the same deadline).
+        """
+        budget = self.pipeline.budget.total_seconds()
+        deadline = time_module.monotonic() + budget
+        try:
+            return await asyncio.wait_for(
+                in_daemon_thread(self.pipeline.analyse_claimed, report, deadline),
+                budget + WATCHDOG_GRACE_SECONDS,
+            )
+        except TimeoutError:
+            await anyio.to_thread.run_sync(
+                self.pipeline.skip,
+                report.id,
+                f"too_costly: analysis still running after {budget:g} s",
+            )
+            return None
 
     async def _refresh_search(self) -> None:
         """Pick up statements other replicas analysed, at most once a minute."""
@@ -280,6 +315,37 @@ class Service:
         slack = self.adapters.get("slack")
         handle = getattr(slack, "handle", None)
         return cast(SlackHandler, handle) if callable(handle) else None
+
+
+def in_daemon_thread(fn: Callable[..., T], *args: object) -> Awaitable[T]:
+    """Run `fn` in a fresh daemon thread; the returned future resolves on the loop.
+
+    Unlike the default executor, whose threads the interpreter joins at exit, a
+    daemon thread cannot keep a stopping process alive.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(T, result))
+
+    def work() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as error:  # handed to the awaiting task, not swallowed
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, None, error)
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=work, name="denialwatch analysis", daemon=True).start()
+    return future
 
 
 def _secret(value: object) -> str | None:
