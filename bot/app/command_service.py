@@ -27,8 +27,11 @@ from bot.core.domain import (
     Subscription,
     Topic,
     TopicName,
+    Watchlist,
 )
+from bot.core.names import MAX_ALIASES, name_key, vet_name
 from bot.core.records import AuditEvent, FeedbackRecord
+from bot.inputs.fetching import redact_credentials
 
 UrlChecker = Callable[[str], None]
 """Raise ValueError with a reason when a URL may not be fetched."""
@@ -67,7 +70,7 @@ class CommandService:
         except cmd.CommandSyntaxError as error:
             return CommandReply(f"Error: {error}\nUsage: {error.usage}", ok=False)
         if isinstance(command, cmd.MUTATING) and not self._allowed(request.user):
-            await self._audit(request, f"denied: {request.text[:200]}")
+            await self._audit(request, f"denied: {redact_credentials(request.text[:200])}")
             return CommandReply(
                 "Permission denied: only denialwatch admins can change this.", ok=False
             )
@@ -75,7 +78,7 @@ class CommandService:
             return await self._check(command)
         reply = await anyio.to_thread.run_sync(self._run, request, command)
         if isinstance(command, cmd.MUTATING):
-            await self._audit(request, request.text[:200])
+            await self._audit(request, redact_credentials(request.text[:200]))
         return reply
 
     def _allowed(self, user: str) -> bool:
@@ -99,14 +102,32 @@ class CommandService:
             case cmd.Watch(
                 kind=kind, name=name, country=country, aliases=aliases, min_score=min_score
             ):
-                watchlist = store.watchlist()
+                current = store.watchlist()
+                existing = [*(a.name for a in current.agencies), *(t.name for t in current.topics)]
+                try:
+                    name, aliases = vet_name(name, aliases, existing)
+                except ValueError as error:
+                    return CommandReply(f"Refused: {error}", ok=False)
                 if kind == "agency":
-                    watchlist = watchlist.with_agency(Agency(AgencyName(name), country, aliases))
-                    store.add_subscription(Subscription(channel, agency=name, min_score=min_score))
+                    # Watching a name again adds to it: its country and aliases stay.
+                    same = [a for a in current.agencies if name_key(a.name) == name_key(name)]
+                    if same:
+                        country = country or same[0].country
+                        aliases = tuple(dict.fromkeys((*same[0].aliases, *aliases)))
+                    entries = Watchlist(agencies=(Agency(AgencyName(name), country, aliases),))
+                    subscription = Subscription(channel, agency=name, min_score=min_score)
                 else:
-                    watchlist = watchlist.with_topic(Topic(TopicName(name), aliases))
-                    store.add_subscription(Subscription(channel, topic=name, min_score=min_score))
-                store.save_watchlist(watchlist)
+                    same_topic = [t for t in current.topics if name_key(t.name) == name_key(name)]
+                    if same_topic:
+                        aliases = tuple(dict.fromkeys((*same_topic[0].aliases, *aliases)))
+                    entries = Watchlist(topics=(Topic(TopicName(name), aliases),))
+                    subscription = Subscription(channel, topic=name, min_score=min_score)
+                if len(aliases) > MAX_ALIASES:
+                    return CommandReply(
+                        f"Refused: at most {MAX_ALIASES} aliases per name", ok=False
+                    )
+                # One transaction: the reply below is sent only once both are committed.
+                store.merge_watchlist(entries, [subscription])
                 return CommandReply(f"Watching {kind} {name}; alerts go to this channel.")
             case cmd.Unwatch(name=name):
                 removed = store.remove_subscription(channel, name)

@@ -25,8 +25,9 @@ from bot.app.ingestion import Ingestion
 from bot.app.pipeline import Pipeline
 from bot.app.ports import ChatAdapter, Clock, CommandReply, CommandRequest, DeliveryError, Store
 from bot.core.digest import DIGEST_SPAN, compose_digest
-from bot.core.domain import Analysis, Channel, ChannelId, Report, Subscription
+from bot.core.domain import Analysis, Channel, ChannelId, Report, Subscription, Watchlist
 from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.names import confusable_with
 from bot.core.records import Delivery
 from bot.entry.config import Settings
 from bot.entry.http_app import SlackHandler, create_app
@@ -348,6 +349,25 @@ def in_daemon_thread(fn: Callable[..., T], *args: object) -> Awaitable[T]:
     return future
 
 
+def merge_watchlist_file(store: Store, loaded: Watchlist) -> None:
+    """Upsert the configured watchlist: row by row, so replicas starting together agree.
+
+    An entry whose name looks like another stored name (a lookalike) is left out.
+    """
+    current = store.watchlist()
+    names = [*(a.name for a in current.agencies), *(t.name for t in current.topics)]
+    agencies = tuple(a for a in loaded.agencies if _not_lookalike(a.name, names))
+    topics = tuple(t for t in loaded.topics if _not_lookalike(t.name, names))
+    store.merge_watchlist(Watchlist(agencies=agencies, topics=topics))
+
+
+def _not_lookalike(name: str, names: list[str]) -> bool:
+    twin = confusable_with(name, names)
+    if twin is not None:
+        log.warning("watchlist entry skipped: looks like another name", name=name, existing=twin)
+    return twin is None
+
+
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if callable(getter) else None
@@ -357,7 +377,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Wire the service from settings (the only place that knows every implementation)."""
     store = store or open_store(settings)
     if settings.watchlist_path is not None:
-        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+        merge_watchlist_file(store, read_watchlist(settings.watchlist_path))
     clock = SystemClock()
     pipeline = Pipeline(
         store, clock, load_lexicons(), load_vocabulary(), group_window=settings.group_window
