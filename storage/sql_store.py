@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, text, update
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import aliased
@@ -83,6 +83,7 @@ from storage.tables import (
 )
 
 SEQUENCE_COUNTER = "report_sequence"
+WRITE_PROBE_KEY = "health:write-probe"
 CLAIM_LEASE = timedelta(seconds=30)
 """How long a claimed report stays off other workers: a crashed replica's claims come
 back after this. A failed analysis gives its claim back at once (`release_claims`)."""
@@ -942,8 +943,8 @@ class SqlStore:
             return int(result.rowcount or 0)
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1")).scalar_one()
+        """Raise unless the database answers and commits a write (a full disk fails here)."""
+        self.set_state(WRITE_PROBE_KEY, _claimed_at(self.clock.now()))
 
 
 def _inserted(s: Session, insert: Any) -> bool:

@@ -150,7 +150,7 @@ class Store(Protocol):
         ...
 
     def ping(self) -> None:
-        """Raise when the database does not answer."""
+        """Raise when the database does not answer or cannot commit a write."""
         ...
 
 

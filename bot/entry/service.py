@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
 import signal
 import threading
 import time as time_module
@@ -47,15 +49,28 @@ CLAIM_BATCH = 5
 """Reports claimed at a time: few, so a crash strands few and the lease stays short."""
 WATCHDOG_GRACE_SECONDS = 5.0
 SEARCH_REFRESH = timedelta(minutes=1)
+INBOUND_PREFIX = "slack-inbound:"
+INBOUND_KEEP = timedelta(days=1)
+"""Slack retries a request for minutes, never a day later: older dedupe keys can go."""
 
 
 def open_store(settings: Settings) -> Store:
-    """Open the configured database, applying migrations first."""
+    """Open the configured database, applying migrations first.
+
+    Raises DatabaseUnavailable, one line without the password, when it cannot.
+    """
+    from storage.errors import DatabaseUnavailable, describe
     from storage.migrate import upgrade
     from storage.sql_store import SqlStore
 
-    upgrade(settings.database_url)
-    return SqlStore(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+        return SqlStore(settings.database_url)
+    except Exception as error:
+        line = describe(error, settings.database_url)
+        if line is None:
+            raise
+        raise DatabaseUnavailable(line) from None
 
 
 @dataclass
@@ -134,6 +149,8 @@ class Service:
             self.pipeline,
             self.metrics,
             api_token=_secret(self.settings.api_token),
+            read_token=_secret(self.settings.read_token),
+            today=lambda: self.clock.now().date(),
             readiness=self.readiness,
             slack_handler=self._slack_handler(),
             on_report=self._reports_waiting.set,
@@ -285,6 +302,11 @@ class Service:
         if await self.ingestion.poll_due_feeds():
             self._reports_waiting.set()
         await self._digests()
+        pruned = await anyio.to_thread.run_sync(
+            self.store.prune_keys, INBOUND_PREFIX, self.clock.now() - INBOUND_KEEP
+        )
+        if pruned:
+            log.info("inbound dedupe keys pruned", count=pruned)
 
     async def _digests(self) -> None:
         """Post each channel's daily digest once, at or after the time it asked for."""
@@ -368,6 +390,33 @@ def _not_lookalike(name: str, names: list[str]) -> bool:
     return twin is None
 
 
+LEGACY_PICKLE_KEY = "denialwatch"
+PICKLE_KEY_FILE = "pickle.key"
+
+
+def matrix_pickle_key(settings: Settings) -> str:
+    """The key that encrypts the Matrix E2EE store: the secret, else one made per install.
+
+    Without DENIALWATCH_MATRIX_PICKLE_KEY a random key is written once to
+    `<store>/pickle.key` (mode 0600). A store made by an older version with the old
+    fixed key keeps that key, so its sessions stay readable.
+    """
+    secret = _secret(settings.matrix_pickle_key)
+    if secret:
+        return secret
+    path = settings.matrix_store / PICKLE_KEY_FILE
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    legacy = any(settings.matrix_store.glob("*.db"))
+    key = LEGACY_PICKLE_KEY if legacy else secrets.token_urlsafe(32)
+    if legacy:
+        log.warning("matrix store uses the old fixed pickle key; set a new store to re-key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key)
+    return key
+
+
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if callable(getter) else None
@@ -422,7 +471,7 @@ def _inbound_claim(store: Store) -> Callable[[str], Awaitable[bool]]:
     """Claim a Slack request id in the database, so a retry to any replica runs once."""
 
     async def claim(key: str) -> bool:
-        return await anyio.to_thread.run_sync(store.claim_key, f"slack-inbound:{key}")
+        return await anyio.to_thread.run_sync(store.claim_key, f"{INBOUND_PREFIX}{key}")
 
     return claim
 
@@ -444,13 +493,14 @@ def _adapters(settings: Settings, store: Store, commands: CommandService) -> dic
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter
 
-        settings.matrix_store.mkdir(parents=True, exist_ok=True)
+        settings.matrix_store.mkdir(mode=0o700, parents=True, exist_ok=True)
         adapters["matrix"] = MatrixAdapter(
             settings.matrix_homeserver or "",
             settings.matrix_user_id or "",
             access_token=_secret(settings.matrix_access_token) or "",
             password=_secret(settings.matrix_password) or "",
             store_path=settings.matrix_store,
+            pickle_key=matrix_pickle_key(settings),
             admins=settings.admin_ids,
             state=store,
             on_feedback=commands.feedback,

@@ -152,3 +152,41 @@ def test_concurrent_merges_of_the_same_watchlist_all_succeed(sql_url: str) -> No
     finally:
         for store in stores:
             store.close()
+
+
+def test_ping_fails_when_the_database_cannot_take_a_write(sql_url: str) -> None:
+    """/readyz calls `ping`: a database that answers but refuses writes is not ready."""
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    healthy = SqlStore(sql_url)
+    healthy.ping()
+    healthy.close()
+    url = make_url(sql_url)
+    if url.get_backend_name() == "sqlite":
+        read_only = f"sqlite:///file:{url.database}?mode=ro&uri=true"
+        store = SqlStore(read_only)
+        try:
+            with pytest.raises(Exception, match="readonly"):
+                store.ping()
+        finally:
+            store.close()
+        return
+    admin = create_engine(sql_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    name = url.database
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
+        store = SqlStore(sql_url)
+        try:
+            with pytest.raises(Exception, match="read-only"):
+                store.ping()
+        finally:
+            store.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SET default_transaction_read_only = off"))
+            conn.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
+        admin.dispose()
