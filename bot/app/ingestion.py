@@ -16,6 +16,7 @@ from bot.core.records import Feed
 from bot.inputs.articles import extract_article
 from bot.inputs.feeds import FeedError, parse_feed
 from bot.inputs.fetching import FetchError, SafeFetcher, accepts_feed, accepts_html
+from bot.inputs.reports import bounded_report
 
 log = structlog.get_logger("denialwatch.ingestion")
 MAX_BACKOFF = timedelta(hours=6)
@@ -56,13 +57,15 @@ class Ingestion:
         if not text.strip():
             raise ValueError("no article text found on the page")
         digest = hashlib.sha256(result.final_url.encode()).hexdigest()[:16]
-        return Report(
-            ReportId(f"url-{digest}"),
-            published or self._clock.now().date(),
-            source=_host(result.final_url),
-            url=result.final_url,
-            title=title,
-            text=text,
+        return _capped(
+            Report(
+                ReportId(f"url-{digest}"),
+                published or self._clock.now().date(),
+                source=_host(result.final_url),
+                url=result.final_url,
+                title=title,
+                text=text,
+            )
         )
 
     def due(self, feed: Feed, now: datetime) -> bool:
@@ -121,7 +124,7 @@ class Ingestion:
             ),
         )
         stored: list[Report] = []
-        for report in reports:
+        for report in map(_capped, reports):
             if not report.text.strip() and report.url:
                 try:
                     report = await self.complete(report)
@@ -138,6 +141,14 @@ class Ingestion:
             return report
         article = await self.read_url(report.url)
         return replace(report, text=article.text, title=report.title or article.title)
+
+
+def _capped(report: Report) -> Report:
+    """A feed item or fetched article cut to the report caps (they cannot be refused)."""
+    report, cut = bounded_report(report)
+    if cut:
+        log.warning("report truncated", report=report.id, fields=list(cut))
+    return report
 
 
 def _host(url: str) -> str:

@@ -87,3 +87,16 @@ def test_a_report_that_always_fails_is_set_aside_and_does_not_block_the_rest() -
     stored = store.get_report(DENIAL.id)
     assert stored is not None
     assert stored.skip_reason == "analysis_failed: ConnectionError"
+
+
+def test_feed_items_and_articles_are_cut_to_the_caps_and_say_which_fields() -> None:
+    from bot.inputs.reports import MAX_TEXT_CHARS, MAX_TITLE_CHARS, bounded_report
+
+    huge = Report(ReportId("feed-1"), date(2023, 1, 1), title="T" * 900_000, text="x\x00" * 150_000)
+    cut, fields = bounded_report(huge)
+    assert fields == ("title",)
+    assert len(cut.title) == MAX_TITLE_CHARS
+    assert "\x00" not in cut.text and len(cut.text) <= MAX_TEXT_CHARS
+    longer = Report(ReportId("feed-2"), date(2023, 1, 1), text="y" * (MAX_TEXT_CHARS + 5))
+    assert bounded_report(longer)[1] == ("text",)
+    assert bounded_report(DENIAL) == (DENIAL, ())
