@@ -190,3 +190,23 @@ def test_ping_fails_when_the_database_cannot_take_a_write(sql_url: str) -> None:
             conn.execute(text("SET default_transaction_read_only = off"))
             conn.execute(text(f'ALTER DATABASE "{name}" RESET default_transaction_read_only'))
         admin.dispose()
+
+
+def test_a_dead_workers_claims_come_back_after_the_short_lease(
+    sql_url: str,
+) -> None:
+    from bot.app.clock import FixedClock
+    from storage.sql_store import CLAIM_LEASE
+
+    assert timedelta(seconds=10) <= CLAIM_LEASE <= timedelta(seconds=60)
+    clock = FixedClock()
+    crashed, survivor = SqlStore(sql_url, clock=clock), SqlStore(sql_url, clock=clock)
+    try:
+        crashed.add_report(report(1))
+        assert [r.id for r in crashed.claim_unanalysed(5)] == ["r1"]
+        crashed.close()  # dies holding the claim
+        assert survivor.claim_unanalysed(5) == []
+        clock.advance(CLAIM_LEASE + timedelta(seconds=1))
+        assert [r.id for r in survivor.claim_unanalysed(5)] == ["r1"]
+    finally:
+        survivor.close()
