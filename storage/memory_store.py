@@ -22,6 +22,7 @@ from bot.core.domain import (
     Watchlist,
     alert_key,
 )
+from bot.core.names import name_key
 from bot.core.records import (
     AlertRecord,
     AnalysisWrite,
@@ -110,6 +111,13 @@ class MemoryStore:
                 earlier=earlier,
             )
 
+    def report_with_url(self, url: str) -> ReportId | None:
+        with self._lock:
+            for report in self._reports.values():
+                if url and report.url == url:
+                    return report.id
+            return None
+
     def claim_unanalysed(self, limit: int) -> list[Report]:
         with self._lock:
             waiting = [
@@ -193,11 +201,11 @@ class MemoryStore:
 
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         with self._lock:
-            key = name.casefold()
+            key = name_key(name)
             kept = [
                 s
                 for s in self._subscriptions
-                if not (s.channel == channel and key in (s.agency.casefold(), s.topic.casefold()))
+                if not (s.channel == channel and key in (name_key(s.agency), name_key(s.topic)))
             ]
             removed = len(kept) != len(self._subscriptions)
             self._subscriptions = kept

@@ -320,6 +320,14 @@ class SqlStore:
                 ),
             )
 
+    def report_with_url(self, url: str) -> ReportId | None:
+        key = url_key(url)
+        if key is None:
+            return None
+        with self._tx() as s:
+            found = s.exec(select(ReportRow.report_id).where(ReportRow.url_key == key)).first()
+            return None if found is None else ReportId(found)
+
     def claim_unanalysed(self, limit: int) -> list[Report]:
         """Claim up to `limit` unanalysed reports in arrival order, for `claim_lease`.
 
@@ -624,8 +632,8 @@ class SqlStore:
                 channel_id=subscription.channel.id,
                 agency=subscription.agency,
                 topic=subscription.topic,
-                agency_key=subscription.agency.casefold(),
-                topic_key=subscription.topic.casefold(),
+                agency_key=name_key(subscription.agency),
+                topic_key=name_key(subscription.topic),
                 min_score=subscription.min_score,
             )
             .on_conflict_do_update(
@@ -636,7 +644,7 @@ class SqlStore:
 
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         """Drop this channel's subscriptions to the agency or topic `name`."""
-        key = name.casefold()
+        key = name_key(name)
         with self._tx() as s:
             result = s.exec(
                 delete(SubscriptionRow).where(

@@ -54,6 +54,10 @@ class Store(Protocol):
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
 
+    def report_with_url(self, url: str) -> ReportId | None:
+        """The id under which a report with this URL is stored, if any."""
+        ...
+
     def claim_unanalysed(self, limit: int) -> list[Report]:
         """Reports not yet analysed, locked for this worker where the database can."""
         ...

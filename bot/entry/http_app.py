@@ -85,9 +85,13 @@ def create_app(
         # intake, so a report is analysed once whichever replica stored it.
         if added and on_report is not None:
             on_report()
-        return JSONResponse(
-            {"id": report.id, "status": "accepted" if added else "duplicate"}, status_code=202
-        )
+        answer: dict[str, str] = {"id": report.id, "status": "accepted" if added else "duplicate"}
+        if not added and report.url:
+            # The same article under another id: say where it is, so GET can find it.
+            stored_as = await anyio.to_thread.run_sync(store.report_with_url, report.url)
+            if stored_as is not None and stored_as != report.id:
+                answer["stored_as"] = stored_as
+        return JSONResponse(answer, status_code=202)
 
     @app.get("/api/v1/reports/{report_id}")
     async def get_report(request: Request, report_id: str) -> JSONResponse:

@@ -135,3 +135,14 @@ def test_a_correction_is_stored_as_a_revision_and_analysed_again(
     assert detail["revisions"][0]["changed"] == ["text"]
     assert detail["revisions"][0]["text"] == "Some text."
     assert detail["skipped"] is None
+
+
+def test_a_second_id_for_the_same_url_says_where_the_report_is(client: Client) -> None:
+    first = {**GOOD, "url": "https://example.org/story"}
+    assert post(client, json.dumps(first))[0] == 202
+    again = client.post(
+        "/api/v1/reports", content=json.dumps({**first, "id": "r2"}), headers=WRITE
+    ).json()
+    assert again == {"id": "r2", "status": "duplicate", "stored_as": "r1"}
+    found = client.get("/api/v1/reports/r1", headers={"Authorization": f"Bearer {READ}"})
+    assert found.status_code == 200
