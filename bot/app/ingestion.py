@@ -16,7 +16,7 @@ from bot.core.records import Feed
 from bot.inputs.articles import extract_article
 from bot.inputs.feeds import FeedError, parse_feed
 from bot.inputs.fetching import FetchError, SafeFetcher, accepts_feed, accepts_html
-from bot.inputs.reports import bounded_report
+from bot.inputs.reports import FUTURE_SLACK, bounded_report
 
 log = structlog.get_logger("denialwatch.ingestion")
 MAX_BACKOFF = timedelta(hours=6)
@@ -124,7 +124,7 @@ class Ingestion:
             ),
         )
         stored: list[Report] = []
-        for report in map(_capped, reports):
+        for report in (self._dated(_capped(r)) for r in reports):
             if not report.text.strip() and report.url:
                 try:
                     report = await self.complete(report)
@@ -134,6 +134,14 @@ class Ingestion:
                 stored.append(report)
         log.info("feed polled", feed=feed.id, entries=len(reports), new=len(stored))
         return stored
+
+    def _dated(self, report: Report) -> Report:
+        """A feed item dated beyond tomorrow gets today's date: a typo, not the future."""
+        today = self._clock.now().date()
+        if report.published > today + FUTURE_SLACK:
+            log.warning("feed item from the future dated today", report=report.id)
+            return replace(report, published=today)
+        return report
 
     async def complete(self, report: Report) -> Report:
         """Fill in the text of a report that carries only a URL (ValueError if unreadable)."""

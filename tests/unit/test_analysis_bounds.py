@@ -100,3 +100,15 @@ def test_feed_items_and_articles_are_cut_to_the_caps_and_say_which_fields() -> N
     longer = Report(ReportId("feed-2"), date(2023, 1, 1), text="y" * (MAX_TEXT_CHARS + 5))
     assert bounded_report(longer)[1] == ("text",)
     assert bounded_report(DENIAL) == (DENIAL, ())
+
+
+def test_a_feed_item_dated_in_the_far_future_is_dated_today() -> None:
+    from bot.app.ingestion import Ingestion
+    from bot.inputs.fetching import SafeFetcher
+
+    clock = FixedClock()
+    ingestion = Ingestion(MemoryStore(), SafeFetcher(), clock)
+    item = Report(ReportId("f1"), date(9999, 12, 31), text="x")
+    assert ingestion._dated(item).published == clock.now().date()
+    tomorrow = Report(ReportId("f2"), clock.now().date() + timedelta(days=1), text="x")
+    assert ingestion._dated(tomorrow) == tomorrow
