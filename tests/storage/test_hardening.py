@@ -210,3 +210,45 @@ def test_a_dead_workers_claims_come_back_after_the_short_lease(
         assert [r.id for r in survivor.claim_unanalysed(5)] == ["r1"]
     finally:
         survivor.close()
+
+
+async def test_twenty_concurrent_watch_commands_all_succeed_and_all_are_kept(
+    sql_url: str,
+) -> None:
+    """Before: on SQLite 6 topics were lost, on PostgreSQL 17 replies said "failed"."""
+    import asyncio
+
+    from bot.app.clock import FixedClock
+    from bot.app.command_service import CommandService
+    from bot.app.pipeline import Pipeline
+    from bot.app.ports import CommandRequest
+    from bot.core.language.resources import load_lexicons, load_vocabulary
+
+    store = SqlStore(sql_url)
+    clock = FixedClock()
+    service = CommandService(
+        store,
+        Pipeline(store, clock, load_lexicons(), load_vocabulary()),
+        clock,
+        admins=frozenset({"U-ADMIN"}),
+    )
+    try:
+        replies = await asyncio.gather(
+            *(
+                service.handle(
+                    CommandRequest(
+                        "slack",
+                        Channel("slack", ChannelId(f"C{n}")),
+                        "U-ADMIN",
+                        f"watch topic Spyware {n}",
+                    )
+                )
+                for n in range(20)
+            )
+        )
+        assert all(r.ok for r in replies), [r.text for r in replies if not r.ok]
+        assert len(store.watchlist().topics) == 20
+        assert len(store.subscriptions()) == 20
+        assert len(store.audit_events()) == 20
+    finally:
+        store.close()
