@@ -6,6 +6,7 @@ import sys
 from typing import TextIO
 
 from bot.app.ports import AlertView, CommandHandler, Posted
+from bot.core.detection import why_line
 from bot.core.domain import Channel
 
 
@@ -15,6 +16,7 @@ def render_text(view: AlertView) -> str:
     lines = [
         f"== {view.alert.agency} · {view.alert.topic} ==",
         f"{c.kind} (score {c.score:.2f})",
+        why_line(c),
         f"earlier ({c.earlier.published}, {c.earlier.source or c.earlier.report_id}"
         + (f", {c.earlier.speaker}" if c.earlier.speaker else "")
         + "):",

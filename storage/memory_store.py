@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -32,6 +33,7 @@ from bot.core.records import (
     DeliveryStatus,
     Feed,
     FeedbackRecord,
+    ReportRevision,
     StoredAnalysis,
     claim_stamp,
 )
@@ -48,6 +50,8 @@ class MemoryStore:
         self._urls: set[str] = set()
         self._analysed: set[ReportId] = set()
         self._claimed: set[ReportId] = set()
+        self._skipped: dict[ReportId, str] = {}
+        self._revisions: dict[ReportId, list[ReportRevision]] = {}
         self._sequence = 0
         self._statements: dict[str, Statement] = {}
         self._by_pair: dict[tuple[str, str], list[Statement]] = {}
@@ -62,11 +66,34 @@ class MemoryStore:
         self._audit: list[AuditEvent] = []
         self._feeds: dict[int, Feed] = {}
         self._state: dict[str, str] = {}
+        self._claimed_at: dict[str, datetime] = {}
 
     def add_report(self, report: Report) -> bool:
         with self._lock:
+            stored = self._reports.get(report.id)
+            if stored is not None:
+                if (stored.title, stored.text) == (report.title, report.text):
+                    return False
+                earlier = self._revisions.setdefault(report.id, [])
+                earlier.append(ReportRevision(len(earlier) + 1, stored))
+                self._reports[report.id] = report
+                self._analysed.discard(report.id)
+                self._claimed.discard(report.id)
+                self._skipped.pop(report.id, None)
+                cited = {s.id for c in self._contradictions.values() for s in (c.new, c.earlier)}
+                for key, statement in list(self._statements.items()):
+                    if statement.report_id == report.id and key not in cited:
+                        del self._statements[key]
+                        pair = (name_key(statement.agency), name_key(statement.topic))
+                        for group in (
+                            self._by_pair.get(pair, []),
+                            self._by_agency.get(name_key(statement.agency), []),
+                        ):
+                            if statement in group:
+                                group.remove(statement)
+                return True
             url = url_key(report.url)
-            if report.id in self._reports or (url is not None and url in self._urls):
+            if url is not None and url in self._urls:
                 return False
             self._reports[report.id] = report
             if url is not None:
@@ -84,7 +111,23 @@ class MemoryStore:
                 for c in self._contradictions.values()
                 if report_id in (c.new.report_id, c.earlier.report_id)
             )
-            return StoredAnalysis(report, statements, contradictions, report_id in self._analysed)
+            earlier = tuple(self._revisions.get(report_id, ()))
+            return StoredAnalysis(
+                report,
+                statements,
+                contradictions,
+                report_id in self._analysed,
+                skip_reason=self._skipped.get(report_id, ""),
+                revision=len(earlier) + 1,
+                earlier=earlier,
+            )
+
+    def report_with_url(self, url: str) -> ReportId | None:
+        with self._lock:
+            for report in self._reports.values():
+                if url and report.url == url:
+                    return report.id
+            return None
 
     def claim_unanalysed(self, limit: int) -> list[Report]:
         with self._lock:
@@ -95,6 +138,16 @@ class MemoryStore:
             ][:limit]
             self._claimed.update(r.id for r in waiting)
             return waiting
+
+    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+        with self._lock:
+            self._claimed.difference_update(report_ids)
+
+    def skip_report(self, report_id: ReportId, reason: str) -> None:
+        with self._lock:
+            self._analysed.add(report_id)
+            self._claimed.discard(report_id)
+            self._skipped[report_id] = reason[:500]
 
     def next_sequence(self) -> int:
         with self._lock:
@@ -146,7 +199,15 @@ class MemoryStore:
 
     def save_watchlist(self, watchlist: Watchlist) -> None:
         with self._lock:
-            self._watchlist = watchlist
+            self._watchlist = Watchlist().merged(watchlist)
+
+    def merge_watchlist(
+        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+    ) -> None:
+        with self._lock:
+            self._watchlist = self._watchlist.merged(watchlist)
+            for subscription in subscriptions:
+                self.add_subscription(subscription)
 
     def subscriptions(self) -> list[Subscription]:
         with self._lock:

@@ -17,10 +17,10 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, exists, or_, text, update
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import aliased
@@ -60,6 +60,7 @@ from bot.core.records import (
     DeliveryStatus,
     Feed,
     FeedbackRecord,
+    ReportRevision,
     StoredAnalysis,
     Verdict,
     claim_stamp,
@@ -76,6 +77,7 @@ from storage.tables import (
     FeedbackRow,
     FeedRow,
     FetchRunRow,
+    ReportRevisionRow,
     ReportRow,
     SilenceRow,
     StatementRow,
@@ -84,6 +86,10 @@ from storage.tables import (
 )
 
 SEQUENCE_COUNTER = "report_sequence"
+WRITE_PROBE_KEY = "health:write-probe"
+CLAIM_LEASE = timedelta(seconds=30)
+"""How long a claimed report stays off other workers: a crashed replica's claims come
+back after this. A failed analysis gives its claim back at once (`release_claims`)."""
 
 _Named = TypeVar("_Named", Agency, Topic)
 
@@ -152,7 +158,7 @@ class SqlStore:
         url: str,
         *,
         clock: Clock | None = None,
-        claim_lease: timedelta = timedelta(minutes=5),
+        claim_lease: timedelta = CLAIM_LEASE,
         delivery_lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.url = url
@@ -181,6 +187,8 @@ class SqlStore:
     # reports
 
     def add_report(self, report: Report) -> bool:
+        digest = content_hash(report)
+        now = self.clock.now()
         with self._tx() as s:
             stmt = (
                 self._insert(ReportRow)
@@ -193,13 +201,72 @@ class SqlStore:
                     language=report.language,
                     title=report.title,
                     text=report.text,
-                    content_hash=content_hash(report),
+                    content_hash=digest,
                     analysed=False,
-                    stored_at=self.clock.now(),
+                    stored_at=now,
                 )
                 .on_conflict_do_nothing()
             )
-            return _inserted(s, stmt.returning(col(ReportRow.id)))
+            if _inserted(s, stmt.returning(col(ReportRow.id))):
+                return True
+            query = select(ReportRow).where(ReportRow.report_id == report.id)
+            if self._postgres:
+                query = query.with_for_update()
+            row = s.exec(query).first()
+            if row is None or row.content_hash == digest:
+                return False
+            self._revise(s, row, report, digest, now)
+            return True
+
+    def _revise(
+        self, s: Session, row: ReportRow, report: Report, digest: str, now: datetime
+    ) -> None:
+        """Keep the stored version as a revision and put the correction in its place."""
+        s.add(
+            ReportRevisionRow(
+                report_id=row.report_id,
+                revision=row.revision,
+                published=row.published,
+                source=row.source,
+                url=row.url,
+                title=row.title,
+                text=row.text,
+                content_hash=row.content_hash,
+                stored_at=row.stored_at,
+            )
+        )
+        new_url_key = url_key(report.url)
+        if new_url_key != row.url_key:
+            taken = (
+                new_url_key is not None
+                and s.exec(select(ReportRow.id).where(ReportRow.url_key == new_url_key)).first()
+            )
+            if not taken:
+                row.url_key = new_url_key
+        row.published = report.published
+        row.source = report.source
+        row.url = report.url
+        row.language = report.language
+        row.title = report.title
+        row.text = report.text
+        row.content_hash = digest
+        row.revision += 1
+        row.analysed = False
+        row.claimed_until = None
+        row.skip_reason = ""
+        row.stored_at = now
+        s.add(row)
+        # Statements of the replaced version go, except those an alert already cites:
+        # they stay as the record of what was sent.
+        cited_new = select(ContradictionRow.new_statement)
+        cited_earlier = select(ContradictionRow.earlier_statement)
+        s.exec(
+            delete(StatementRow).where(
+                col(StatementRow.report_id) == row.report_id,
+                col(StatementRow.key).not_in(cited_new),
+                col(StatementRow.key).not_in(cited_earlier),
+            )
+        )
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
         with self._tx() as s:
@@ -221,12 +288,42 @@ class SqlStore:
                 )
                 .order_by(col(ContradictionRow.id))
             ).all()
+            revisions = s.exec(
+                select(ReportRevisionRow)
+                .where(ReportRevisionRow.report_id == report_id)
+                .order_by(col(ReportRevisionRow.revision))
+            ).all()
             return StoredAnalysis(
                 report=_report(row),
                 statements=tuple(_statement(r) for r in statements),
                 contradictions=tuple(_contradictions(s, contradictions)),
                 analysed=row.analysed,
+                skip_reason=row.skip_reason,
+                revision=row.revision,
+                earlier=tuple(
+                    ReportRevision(
+                        r.revision,
+                        Report(
+                            id=ReportId(r.report_id),
+                            published=r.published,
+                            source=r.source,
+                            url=r.url,
+                            title=r.title,
+                            text=r.text,
+                        ),
+                        r.stored_at,
+                    )
+                    for r in revisions
+                ),
             )
+
+    def report_with_url(self, url: str) -> ReportId | None:
+        key = url_key(url)
+        if key is None:
+            return None
+        with self._tx() as s:
+            found = s.exec(select(ReportRow.report_id).where(ReportRow.url_key == key)).first()
+            return None if found is None else ReportId(found)
 
     def claim_unanalysed(self, limit: int) -> list[Report]:
         """Claim up to `limit` unanalysed reports in arrival order, for `claim_lease`.
@@ -253,6 +350,27 @@ class SqlStore:
             for row in rows:
                 row.claimed_until = now + self.claim_lease
             return [_report(row) for row in rows]
+
+    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+        if not report_ids:
+            return
+        with self._tx() as s:
+            s.exec(
+                update(ReportRow)
+                .where(
+                    col(ReportRow.report_id).in_(list(report_ids)),
+                    col(ReportRow.analysed).is_(False),
+                )
+                .values(claimed_until=None)
+            )
+
+    def skip_report(self, report_id: ReportId, reason: str) -> None:
+        with self._tx() as s:
+            s.exec(
+                update(ReportRow)
+                .where(col(ReportRow.report_id) == report_id)
+                .values(analysed=True, claimed_until=None, skip_reason=reason[:500])
+            )
 
     def next_sequence(self) -> int:
         with self._tx() as s:
@@ -447,28 +565,54 @@ class SqlStore:
             )
 
     def save_watchlist(self, watchlist: Watchlist) -> None:
+        agencies = _unique_by_name(watchlist.agencies)
+        topics = _unique_by_name(watchlist.topics)
         with self._tx() as s:
-            s.exec(delete(AgencyRow))
-            s.exec(delete(TopicRow))
-            for position, agency in enumerate(_unique_by_name(watchlist.agencies)):
-                s.add(
-                    AgencyRow(
-                        name=agency.name,
-                        name_key=agency.name.casefold(),
-                        country=agency.country,
-                        aliases=list(agency.aliases),
-                        position=position,
-                    )
+            self._upsert_watchlist(s, agencies, topics)
+            s.exec(
+                delete(AgencyRow).where(
+                    col(AgencyRow.name_key).not_in([name_key(a.name) for a in agencies])
                 )
-            for position, topic in enumerate(_unique_by_name(watchlist.topics)):
-                s.add(
-                    TopicRow(
-                        name=topic.name,
-                        name_key=topic.name.casefold(),
-                        aliases=list(topic.aliases),
-                        position=position,
-                    )
+            )
+            s.exec(
+                delete(TopicRow).where(
+                    col(TopicRow.name_key).not_in([name_key(t.name) for t in topics])
                 )
+            )
+
+    def merge_watchlist(
+        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+    ) -> None:
+        with self._tx() as s:
+            self._upsert_watchlist(
+                s, _unique_by_name(watchlist.agencies), _unique_by_name(watchlist.topics)
+            )
+            for subscription in subscriptions:
+                s.exec(self._subscription_upsert(subscription))
+
+    def _upsert_watchlist(self, s: Session, agencies: list[Agency], topics: list[Topic]) -> None:
+        """INSERT … ON CONFLICT DO UPDATE per name, in key order (no deadlocks between replicas)."""
+        start = s.exec(select(func.coalesce(func.max(AgencyRow.position), -1))).one() + 1
+        ordered = sorted(enumerate(agencies), key=lambda item: name_key(item[1].name))
+        for offset, agency in ordered:
+            values = {
+                "name": agency.name,
+                "country": agency.country,
+                "aliases": list(agency.aliases),
+            }
+            s.exec(
+                self._insert(AgencyRow)
+                .values(name_key=name_key(agency.name), position=start + offset, **values)
+                .on_conflict_do_update(index_elements=["name_key"], set_=values)
+            )
+        start = s.exec(select(func.coalesce(func.max(TopicRow.position), -1))).one() + 1
+        for offset, topic in sorted(enumerate(topics), key=lambda item: name_key(item[1].name)):
+            values = {"name": topic.name, "aliases": list(topic.aliases)}
+            s.exec(
+                self._insert(TopicRow)
+                .values(name_key=name_key(topic.name), position=start + offset, **values)
+                .on_conflict_do_update(index_elements=["name_key"], set_=values)
+            )
 
     def subscriptions(self) -> list[Subscription]:
         with self._tx() as s:
@@ -486,26 +630,29 @@ class SqlStore:
     def add_subscription(self, subscription: Subscription) -> None:
         """Subscribe; the same channel and scope again only updates `min_score`."""
         with self._tx() as s:
-            s.exec(
-                self._insert(SubscriptionRow)
-                .values(
-                    platform=subscription.channel.platform,
-                    channel_id=subscription.channel.id,
-                    agency=subscription.agency,
-                    topic=subscription.topic,
-                    agency_key=subscription.agency.casefold(),
-                    topic_key=subscription.topic.casefold(),
-                    min_score=subscription.min_score,
-                )
-                .on_conflict_do_update(
-                    index_elements=["platform", "channel_id", "agency_key", "topic_key"],
-                    set_={"min_score": subscription.min_score},
-                )
+            s.exec(self._subscription_upsert(subscription))
+
+    def _subscription_upsert(self, subscription: Subscription) -> Any:
+        return (
+            self._insert(SubscriptionRow)
+            .values(
+                platform=subscription.channel.platform,
+                channel_id=subscription.channel.id,
+                agency=subscription.agency,
+                topic=subscription.topic,
+                agency_key=name_key(subscription.agency),
+                topic_key=name_key(subscription.topic),
+                min_score=subscription.min_score,
             )
+            .on_conflict_do_update(
+                index_elements=["platform", "channel_id", "agency_key", "topic_key"],
+                set_={"min_score": subscription.min_score},
+            )
+        )
 
     def remove_subscription(self, channel: Channel, name: str) -> bool:
         """Drop this channel's subscriptions to the agency or topic `name`."""
-        key = name.casefold()
+        key = name_key(name)
         with self._tx() as s:
             result = s.exec(
                 delete(SubscriptionRow).where(
@@ -772,8 +919,8 @@ class SqlStore:
             return int(result.rowcount or 0)
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(text("SELECT 1")).scalar_one()
+        """Raise unless the database answers and commits a write (a full disk fails here)."""
+        self.set_state(WRITE_PROBE_KEY, _claimed_at(self.clock.now()))
 
 
 def _inserted(s: Session, insert: Any) -> bool:
@@ -785,6 +932,11 @@ def _inserted(s: Session, insert: Any) -> bool:
 
 
 # mapping rows to domain values
+
+
+def _claimed_at(at: datetime) -> str:
+    """A claim's instant as text that sorts in time order (UTC, fixed width)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 def _aware(value: datetime | None) -> datetime:
@@ -913,9 +1065,9 @@ def _feed(row: FeedRow) -> Feed:
 
 
 def _unique_by_name(items: Iterable[_Named]) -> list[_Named]:
-    """Keep the last entry for each case-folded name, as `Watchlist.with_agency` does."""
+    """Keep the last entry for each name key, as `Watchlist.with_agency` does."""
     by_key: dict[str, _Named] = {}
     for item in items:
-        by_key.pop(item.name.casefold(), None)
-        by_key[item.name.casefold()] = item
+        by_key.pop(name_key(item.name), None)
+        by_key[name_key(item.name)] = item
     return list(by_key.values())

@@ -85,6 +85,30 @@ class ReportRow(SQLModel, table=True):
     analysed: bool = Field(default=False, sa_type=Boolean)
     claimed_until: datetime | None = _instant(nullable=True)
     stored_at: datetime | None = _instant(nullable=True)
+    skip_reason: str = Field(default="", sa_type=Text)
+    """Why the report was not analysed (`too_costly: …`); empty when it was."""
+    revision: int = Field(default=1)
+    """1 for the first version; a re-sent report with new content adds one."""
+
+
+class ReportRevisionRow(SQLModel, table=True):
+    """An earlier version of a report, kept when a correction replaces it."""
+
+    __tablename__ = "report_revisions"
+    __table_args__ = (
+        UniqueConstraint("report_id", "revision", name="uq_report_revisions_report_revision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: str
+    revision: int
+    published: date
+    source: str = ""
+    url: str = ""
+    title: str = Field(default="", sa_type=Text)
+    text: str = Field(default="", sa_type=Text)
+    content_hash: str = ""
+    stored_at: datetime | None = _instant(nullable=True)
 
 
 class AgencyRow(SQLModel, table=True):

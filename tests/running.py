@@ -33,10 +33,19 @@ class RunningService:
             timeout=10,
         )
 
+    def get(self, path: str, **params: str) -> httpx.Response:
+        """GET from the read API with the token (it takes the write API's token too)."""
+        return httpx.get(
+            f"{self.url}{path}",
+            params=params or None,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=5,
+        )
+
     def wait_for(self, path: str, predicate: object, timeout: float = 20.0) -> httpx.Response:
         deadline = time.monotonic() + timeout
         while True:
-            response = httpx.get(f"{self.url}{path}", timeout=5)
+            response = self.get(path)
             if callable(predicate) and predicate(response):
                 return response
             if time.monotonic() > deadline:

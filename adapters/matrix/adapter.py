@@ -205,7 +205,8 @@ class MatrixAdapter:
             return
         self._on_command = on_command
         self._started_at_ms = int(time.time() * 1000)
-        self._store_path.mkdir(parents=True, exist_ok=True)
+        self._store_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        restrict_store(self._store_path)
         self._task = asyncio.create_task(self._run(), name="matrix-sync")
 
     async def wait_ready(self, timeout: float | None = None) -> bool:
@@ -408,6 +409,12 @@ class MatrixAdapter:
         )
 
     async def _login(self) -> AsyncClient:
+        try:
+            return await self._login_once()
+        finally:
+            restrict_store(self._store_path)
+
+    async def _login_once(self) -> AsyncClient:
         """Log in, reusing the stored device (and token) so restarts keep one device."""
         session = self._read_json(SESSION_FILE)
         if session.get("user_id") != self.user_id or session.get("homeserver") != self.homeserver:
@@ -757,3 +764,12 @@ class MatrixAdapter:
                 "matrix encryption notice not delivered",
                 extra={"room_id": room_id, "reason": str(error)},
             )
+
+
+def restrict_store(path: Path) -> None:
+    """Keep the store (device keys, E2EE sessions) readable by this user only."""
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+        for item in path.iterdir():
+            if item.is_file():
+                item.chmod(0o600)

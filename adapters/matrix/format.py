@@ -18,6 +18,7 @@ import nh3
 
 from bot.app.ports import AlertView, CommandReply
 from bot.core import untrusted as policy
+from bot.core.detection import why_line
 from bot.core.domain import Contradiction, ContradictionKind, Statement
 from bot.core.records import Verdict
 
@@ -120,11 +121,12 @@ def _render(view: AlertView) -> tuple[str, str]:
     earlier_plain, earlier_html = _statement_lines("Earlier", contradiction.earlier)
     new_plain, new_html = _statement_lines("New", contradiction.new)
     kind = _kind_line(contradiction)
+    why = defuse(why_line(contradiction))
 
-    plain = [f"{heading}: {title}", kind, "", earlier_plain, "", new_plain]
+    plain = [f"{heading}: {title}", kind, why, "", earlier_plain, "", new_plain]
     parts = [
         f"<p><strong>{html.escape(heading)}: {html.escape(title)}</strong><br>"
-        f"<em>{html.escape(kind)}</em></p>",
+        f"<em>{html.escape(kind)}</em><br>{html.escape(why)}</p>",
         earlier_html,
         new_html,
     ]

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.app.ports import AlertView
 from bot.core import untrusted as policy
+from bot.core.detection import why_line
 from bot.core.domain import ContradictionKind, Statement
 from bot.core.records import Verdict
 from bot.core.untrusted import ELLIPSIS, defuse_mentions, url_host
@@ -154,6 +155,7 @@ def _kind_block(view: AlertView) -> dict[str, Any]:
     label, explanation = _KIND_LABELS.get(contradiction.kind, (str(contradiction.kind), ""))
     score = f"{contradiction.score:.2f}"
     text = f":warning: *{escape(label)}*: {escape(explanation)} (score *{score}*)"
+    text += f"\n{escape(why_line(contradiction))}"
     return {"type": "section", "text": _mrkdwn(text)}
 
 

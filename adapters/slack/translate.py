@@ -41,14 +41,22 @@ def parse_body(raw: str, content_type: str) -> dict[str, Any]:
     if not raw:
         return {}
     if content_type.startswith("application/json") or raw.lstrip().startswith("{"):
-        parsed = json.loads(raw)
+        parsed = _json(raw)
         return parsed if isinstance(parsed, dict) else {}
     params = dict(parse_qsl(raw, keep_blank_values=True))
     payload = params.get("payload")
     if payload is not None and "command" not in params:
-        parsed = json.loads(payload)
+        parsed = _json(payload)
         return parsed if isinstance(parsed, dict) else {}
     return dict(params)
+
+
+def _json(text: str) -> Any:
+    """json.loads, with too deep nesting a ValueError (answered 400) like other bad JSON."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def command_refusal(text: str) -> str | None:

@@ -35,9 +35,12 @@ from bot.core.domain import (
     Subscription,
     Topic,
     TopicName,
+    Watchlist,
 )
-from bot.core.keys import spelled_as
+from bot.core.keys import name_key, spelled_as
+from bot.core.names import MAX_ALIASES, vet_name
 from bot.core.records import AuditEvent, FeedbackRecord, Verdict
+from bot.inputs.fetching import redact_credentials
 
 UrlChecker = Callable[[str], None]
 """Raise ValueError with a reason when a URL may not be fetched."""
@@ -124,7 +127,8 @@ class CommandService:
             return CommandReply(f"Error: {error}\nUsage: {error.usage}", ok=False)
         actor = f"{request.platform}:{request.user}"
         changes = spec.changes(command)
-        if changes and not await self.permit(actor, request.user, spec.name, request.text[:200]):
+        detail = redact_credentials(request.text[:200])
+        if changes and not await self.permit(actor, request.user, spec.name, detail):
             return CommandReply(DENIED, ok=False)
         if inspect.iscoroutinefunction(spec.run):
             reply: CommandReply = await spec.run(self, request, command)
@@ -132,7 +136,7 @@ class CommandService:
             run = cast(Callable[[CommandService, CommandRequest, Any], CommandReply], spec.run)
             reply = await anyio.to_thread.run_sync(run, self, request, command)
         if changes:
-            await self._audit(actor, spec.name, request.text[:200])
+            await self._audit(actor, spec.name, detail)
         return reply
 
     async def permit(self, actor: str, user: str, action: str, detail: str) -> bool:
@@ -198,17 +202,32 @@ class CommandService:
         changes_state=True,
     )
     def _watch(self, request: CommandRequest, command: cmd.Watch) -> CommandReply:
-        store, channel, name = self.store, request.channel, command.name
-        watchlist = store.watchlist()
+        store, channel = self.store, request.channel
+        current = store.watchlist()
+        existing = [*(a.name for a in current.agencies), *(t.name for t in current.topics)]
+        try:
+            name, aliases = vet_name(command.name, command.aliases, existing)
+        except ValueError as error:
+            return CommandReply(f"Refused: {error}", ok=False)
+        country = command.country
         if command.kind is cmd.WatchKind.AGENCY:
-            agency = Agency(AgencyName(name), command.country, command.aliases)
-            watchlist = watchlist.with_agency(agency)
+            # Watching a name again adds to it: its country and aliases stay.
+            same = [a for a in current.agencies if name_key(a.name) == name_key(name)]
+            if same:
+                country = country or same[0].country
+                aliases = tuple(dict.fromkeys((*same[0].aliases, *aliases)))
+            entries = Watchlist(agencies=(Agency(AgencyName(name), country, aliases),))
             subscription = Subscription(channel, agency=name, min_score=command.min_score)
         else:
-            watchlist = watchlist.with_topic(Topic(TopicName(name), command.aliases))
+            same_topic = [t for t in current.topics if name_key(t.name) == name_key(name)]
+            if same_topic:
+                aliases = tuple(dict.fromkeys((*same_topic[0].aliases, *aliases)))
+            entries = Watchlist(topics=(Topic(TopicName(name), aliases),))
             subscription = Subscription(channel, topic=name, min_score=command.min_score)
-        store.add_subscription(subscription)
-        store.save_watchlist(watchlist)
+        if len(aliases) > MAX_ALIASES:
+            return CommandReply(f"Refused: at most {MAX_ALIASES} aliases per name", ok=False)
+        # One transaction: the reply below is sent only once both are committed.
+        store.merge_watchlist(entries, [subscription])
         return CommandReply(f"Watching {command.kind} {name}; alerts go to this channel.")
 
     @command("unwatch", "unwatch <agency or topic name>", cmd.parse_unwatch, changes_state=True)

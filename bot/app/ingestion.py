@@ -17,6 +17,7 @@ from bot.core.records import Feed
 from bot.inputs.articles import extract_article
 from bot.inputs.feeds import FeedError, parse_feed
 from bot.inputs.fetching import FetchError, SafeFetcher, accepts_feed, accepts_html
+from bot.inputs.reports import FUTURE_SLACK, bounded_report
 
 log = structlog.get_logger("denialwatch.ingestion")
 MAX_BACKOFF = timedelta(hours=6)
@@ -61,13 +62,15 @@ class Ingestion:
         if not text.strip():
             raise ValueError("no article text found on the page")
         digest = hashlib.sha256(result.final_url.encode()).hexdigest()[:16]
-        return Report(
-            ReportId(f"url-{digest}"),
-            published or self._clock.now().date(),
-            source=_host(result.final_url),
-            url=result.final_url,
-            title=title,
-            text=text,
+        return _capped(
+            Report(
+                ReportId(f"url-{digest}"),
+                published or self._clock.now().date(),
+                source=_host(result.final_url),
+                url=result.final_url,
+                title=title,
+                text=text,
+            )
         )
 
     def due(self, feed: Feed, now: datetime) -> bool:
@@ -126,7 +129,7 @@ class Ingestion:
             ),
         )
         stored: list[Report] = []
-        for report in reports:
+        for report in (self._dated(_capped(r)) for r in reports):
             if not report.text.strip() and report.url:
                 try:
                     report = await self.complete(report)
@@ -137,12 +140,28 @@ class Ingestion:
         log.info("feed polled", feed=feed.id, entries=len(reports), new=len(stored))
         return stored
 
+    def _dated(self, report: Report) -> Report:
+        """A feed item dated beyond tomorrow gets today's date: a typo, not the future."""
+        today = self._clock.now().date()
+        if report.published > today + FUTURE_SLACK:
+            log.warning("feed item from the future dated today", report=report.id)
+            return replace(report, published=today)
+        return report
+
     async def complete(self, report: Report) -> Report:
         """Fill in the text of a report that carries only a URL (ValueError if unreadable)."""
         if report.text.strip() or not report.url:
             return report
         article = await self.read_url(report.url)
         return replace(report, text=article.text, title=report.title or article.title)
+
+
+def _capped(report: Report) -> Report:
+    """A feed item or fetched article cut to the report caps (they cannot be refused)."""
+    report, cut = bounded_report(report)
+    if cut:
+        log.warning("report truncated", report=report.id, fields=list(cut))
+    return report
 
 
 def _host(url: str) -> str:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
+
+import structlog
 
 from bot.app.ports import Clock, Store
 from bot.core.alerts import DEFAULT_GROUP_WINDOW, route
@@ -16,15 +20,32 @@ from bot.core.domain import (
     Decision,
     Reason,
     Report,
+    ReportId,
     Statement,
     Watchlist,
     alert_key,
 )
 from bot.core.extraction import Extractor
 from bot.core.language.lexicon import Lexicon
+from bot.core.language.text import split_sentences
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.organisations import agency_block
 from bot.core.records import AlertRecord, AnalysisWrite
+from bot.inputs.reports import bounded_report
+
+log = structlog.get_logger("denialwatch.pipeline")
+
+ANALYSIS_BUDGET = timedelta(seconds=30)
+"""Wall time one report may take; past it the report is marked `too_costly` and skipped."""
+MAX_SENTENCE_WORDS = 400
+"""Longer "sentences" (text without punctuation) are analysed in pieces of this many words:
+the matching work per sentence grows faster than its length."""
+MAX_ATTEMPTS = 5
+"""Analyses of one report that may fail before it is set aside with the reason."""
+
+
+class TooCostly(Exception):
+    """A report's analysis ran past its budget; nothing of it was committed."""
 
 
 class Pipeline:
@@ -39,6 +60,7 @@ class Pipeline:
         *,
         group_window: timedelta = DEFAULT_GROUP_WINDOW,
         min_score: float = MIN_SCORE,
+        budget: timedelta = ANALYSIS_BUDGET,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -47,6 +69,9 @@ class Pipeline:
         self._group_window = group_window
         self._min_score = min_score
         self._extractor: tuple[Watchlist, Extractor] | None = None
+        self.budget = budget
+        self._failures: dict[ReportId, int] = {}
+        self._unreleased: set[ReportId] = set()
 
     @property
     def store(self) -> Store:
@@ -67,10 +92,67 @@ class Pipeline:
 
     def process_pending(self, limit: int = 50) -> list[Analysis]:
         """Analyse reports stored but not yet analysed (after a crash, or by another intake)."""
-        return [self.analyse(report) for report in self._store.claim_unanalysed(limit)]
+        done: list[Analysis] = []
+        for report in self.claim(limit):
+            analysis = self.analyse_claimed(report)
+            if analysis is not None:
+                done.append(analysis)
+        return done
+
+    def claim(self, limit: int) -> list[Report]:
+        """Claim reports to analyse, first giving back claims a failed attempt left behind."""
+        if self._unreleased:
+            self._store.release_claims(sorted(self._unreleased))
+            self._unreleased.clear()
+        return self._store.claim_unanalysed(limit)
+
+    def analyse_claimed(self, report: Report, deadline: float | None = None) -> Analysis | None:
+        """Analyse a claimed report; on failure give its claim back at once (None).
+
+        A report that keeps failing is set aside after `MAX_ATTEMPTS` with the reason,
+        so it cannot hold up the reports behind it; one over budget at once.
+        """
+        try:
+            analysis = self.analyse(report, deadline)
+        except TooCostly as error:
+            self.skip(report.id, f"too_costly: {error}")
+            return None
+        except Exception as error:
+            attempts = self._failures.get(report.id, 0) + 1
+            log.warning(
+                "analysis failed", report=report.id, attempt=attempts, error=type(error).__name__
+            )
+            try:
+                if attempts >= MAX_ATTEMPTS:
+                    self.skip(report.id, f"analysis_failed: {type(error).__name__}")
+                else:
+                    self._store.release_claims([report.id])
+                    self._failures[report.id] = attempts
+            except Exception:
+                # The database is away: give the claim back on the next tick instead.
+                self._unreleased.add(report.id)
+                raise error from None
+            return None
+        self._failures.pop(report.id, None)
+        return analysis
+
+    def release(self, report_ids: Sequence[ReportId]) -> None:
+        """Give back claims this process will not work on (stopping, or given up)."""
+        try:
+            self._store.release_claims(report_ids)
+        except Exception:
+            self._unreleased.update(report_ids)
+            raise
+
+    def skip(self, report_id: ReportId, reason: str) -> None:
+        """Set a report aside unanalysed, with the reason where GET /api/v1/reports shows it."""
+        log.warning("report skipped", report=report_id, reason=reason)
+        self._failures.pop(report_id, None)
+        self._store.skip_report(report_id, reason)
 
     def check(self, report: Report) -> Analysis:
         """Analyse a text against the store without keeping anything."""
+        report = bounded(report)
         extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
         contradictions, decisions = self.detect(extraction.statements)
         return Analysis(
@@ -81,11 +163,23 @@ class Pipeline:
             extraction.language,
         )
 
-    def analyse(self, report: Report) -> Analysis:
-        """Extract statements, find contradictions, and commit them with their deliveries."""
-        extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
+    def analyse(self, report: Report, deadline: float | None = None) -> Analysis:
+        """Extract statements, find contradictions, and commit them with their deliveries.
+
+        `deadline` (a `time.monotonic()` instant, default now + budget) is checked before
+        anything is committed: a report past it raises TooCostly and leaves no trace.
+        """
+        started = time.monotonic()
+        if deadline is None:
+            deadline = started + self.budget.total_seconds()
+        extraction = self.extractor().extract(bounded(report), sequence=self._store.next_sequence())
         statements = extraction.statements
         contradictions, decisions = self.detect(statements)
+        if time.monotonic() > deadline:
+            raise TooCostly(
+                f"analysis took {time.monotonic() - started:.1f} s, "
+                f"over the budget of {self.budget.total_seconds():g} s"
+            )
         analysis_decisions = list(extraction.decisions) + decisions
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
@@ -158,3 +252,34 @@ class Pipeline:
         for block in blocks:
             stored.update((s.id, s) for s in self._store.statements_by(AgencyName(block)))
         return list(stored.values())
+
+
+def bounded(report: Report) -> Report:
+    """The report as analysed: fields within their caps, no endless sentence.
+
+    Whatever way a report came in, analysis time stays proportional to its length.
+    """
+    report, cut = bounded_report(report)
+    if cut:
+        log.warning("report truncated for analysis", report=report.id, fields=list(cut))
+    text = _bounded_sentences(report.text)
+    title = _bounded_sentences(report.title)
+    if text is report.text and title is report.title:
+        return report
+    log.warning("long sentences split for analysis", report=report.id)
+    return replace(report, title=title, text=text)
+
+
+def _bounded_sentences(text: str) -> str:
+    # Cheap test first: text with no run of MAX_SENTENCE_WORDS words is returned as is.
+    if len(text.split(maxsplit=MAX_SENTENCE_WORDS)) <= MAX_SENTENCE_WORDS:
+        return text
+    sentences = split_sentences(text)
+    if all(len(s.split(maxsplit=MAX_SENTENCE_WORDS)) <= MAX_SENTENCE_WORDS for s in sentences):
+        return text
+    pieces: list[str] = []
+    for sentence in sentences:
+        words = sentence.split()
+        for start in range(0, len(words), MAX_SENTENCE_WORDS):
+            pieces.append(" ".join(words[start : start + MAX_SENTENCE_WORDS]))
+    return "\n".join(pieces)

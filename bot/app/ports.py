@@ -6,7 +6,7 @@ application services only ever see the protocols.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -45,13 +45,29 @@ class ReportRepository(Protocol):
     """Reports as they arrive, claimed for analysis once."""
 
     def add_report(self, report: Report) -> bool:
-        """Store a report; False when its id (or URL key) is already stored."""
+        """Store a report; False when it is already stored as it is.
+
+        The same id with new content is a correction: the stored version is kept as a
+        revision, the new one replaces it and waits for analysis again (True).
+        """
         ...
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
 
+    def report_with_url(self, url: str) -> ReportId | None:
+        """The id under which a report with this URL is stored, if any."""
+        ...
+
     def claim_unanalysed(self, limit: int) -> list[Report]:
         """Reports not yet analysed, locked for this worker where the database can."""
+        ...
+
+    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+        """Give claimed reports back at once, so the next attempt need not wait out the lease."""
+        ...
+
+    def skip_report(self, report_id: ReportId, reason: str) -> None:
+        """Mark a report done without analysis, keeping the reason (`too_costly: …`)."""
         ...
 
     def next_sequence(self) -> int: ...
@@ -94,7 +110,18 @@ class WatchRepository(Protocol):
 
     def watchlist(self) -> Watchlist: ...
 
-    def save_watchlist(self, watchlist: Watchlist) -> None: ...
+    def save_watchlist(self, watchlist: Watchlist) -> None:
+        """Make the watchlist exactly this one, row by row, in one transaction."""
+        ...
+
+    def merge_watchlist(
+        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+    ) -> None:
+        """Add or update these agencies and topics (and subscriptions) in one transaction.
+
+        Row-level upserts, never a delete: safe for replicas and commands running at once.
+        """
+        ...
 
     def subscriptions(self) -> list[Subscription]: ...
 
@@ -172,7 +199,7 @@ class Store(
     """
 
     def ping(self) -> None:
-        """Raise when the database does not answer."""
+        """Raise when the database does not answer or cannot commit a write."""
         ...
 
 

@@ -108,3 +108,9 @@ def find_contradictions(
                 )
             )
     return found, decisions
+
+
+def why_line(contradiction: Contradiction) -> str:
+    """One line on why two statements were paired: the concepts they share."""
+    shared = contradiction.why or contradiction.topic
+    return f"Matched on: {shared} (same agency, opposite sides)"

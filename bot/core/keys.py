@@ -6,13 +6,11 @@ each (issue 14 item 2: the drifts between memory and SQL came from two rules).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
+from bot.core.names import name_key
 
-def name_key(name: str) -> str:
-    """An agency or topic name as stores compare it: case, width and spacing do not matter."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+__all__ = ["name_key", "spelled_as", "url_key"]
 
 
 def url_key(url: str) -> str | None:

@@ -83,6 +83,9 @@ def _key(word: str, vocabulary: Vocabulary) -> str:
 
 MIN_PART = 4
 LINKS = ("s", "es", "en", "n", "e")
+MAX_COMPOUND = 64
+"""Longer "words" are no compound anyone writes (the longest German law name has 63
+letters); splitting them would cost time quadratic in their length."""
 
 
 def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
@@ -92,7 +95,9 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     "inlichtingendienst"); split off the longest known concept at the end and key the
     head as a concept (dropping a linking "s"/"en") or as a plain stem.
     """
-    if len(word) < 2 * MIN_PART or not word.isalpha() or vocabulary.concept(word):
+    if not 2 * MIN_PART <= len(word) <= MAX_COMPOUND or not word.isalpha():
+        return ()
+    if vocabulary.concept(word):
         return ()
     for cut in range(MIN_PART - 1, len(word) - MIN_PART + 1):
         head, tail = word[:cut], word[cut:]

@@ -196,6 +196,7 @@ def _country_near(words: Words, start: int, end: int) -> str:
     return min(near)[1] if near else ""
 
 
+_ARTICLES = frozenset({"the", "la", "le", "l", "de", "het", "die", "der", "des"})
 _LINKS = frozenset({"of", "in", "van", "uit", "de", "du", "des", "von", "der", "aus"})
 """Words that may stand between a head and the place that qualifies it."""
 
@@ -213,6 +214,8 @@ def _proper_near(
     after = [end]
     if end < len(words.folded) and words.folded[end] in _LINKS:
         after.append(end + 1)
+        if end + 1 < len(words.folded) and words.folded[end + 1] in _ARTICLES:
+            after.append(end + 2)  # "service de renseignement de la Confédération"
     for pos in (*after, start - 1):
         if not 0 <= pos < len(words.raw):
             continue

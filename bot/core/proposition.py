@@ -102,9 +102,7 @@ def propose(
     skipped = set(skip)
     keys: dict[str, float] = {}
     covered: set[int] = set()
-    for hit in practices.hits(folded, language):
-        if skipped.intersection(range(hit.start, hit.end)):
-            continue
+    for hit in practices.hits(folded, language, skipped):
         covered.update(range(hit.start, hit.end))
         if hit.concept in practices.weak:
             keys.setdefault(f"~{hit.concept}", WEAK)

@@ -116,11 +116,25 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportRevision:
+    """An earlier version of a report that a correction (same id, new content) replaced."""
+
+    revision: int
+    report: Report
+    stored_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAnalysis:
     report: Report
     statements: tuple[Statement, ...] = ()
     contradictions: tuple[Contradiction, ...] = ()
     analysed: bool = False
+    skip_reason: str = ""
+    """Why the report was not analysed (`too_costly: …`); empty when it was."""
+    revision: int = 1
+    earlier: tuple[ReportRevision, ...] = ()
+    """The versions this one replaced, oldest first."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,8 @@ SECRET_FILE_VARIABLES = (
     "MATRIX_ACCESS_TOKEN",
     "MATRIX_PASSWORD",
     "DENIALWATCH_WEB_SECRET",
+    "DENIALWATCH_READ_TOKEN",
+    "DENIALWATCH_MATRIX_PICKLE_KEY",
 )
 MIN_WEB_SECRET_CHARS = 32
 
@@ -37,6 +39,7 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", alias="DENIALWATCH_HTTP_HOST")
     http_port: int = Field(8080, alias="DENIALWATCH_HTTP_PORT", ge=0, le=65535)
     api_token: SecretStr | None = Field(None, alias="DENIALWATCH_API_TOKEN")
+    read_token: SecretStr | None = Field(None, alias="DENIALWATCH_READ_TOKEN")
     admins: str = Field("", alias="DENIALWATCH_ADMINS")
     watchlist_path: Path | None = Field(None, alias="DENIALWATCH_WATCHLIST")
     fetch_allow_hosts: str = Field("", alias="DENIALWATCH_FETCH_ALLOW_HOSTS")
@@ -55,6 +58,7 @@ class Settings(BaseSettings):
     matrix_access_token: SecretStr | None = Field(None, alias="MATRIX_ACCESS_TOKEN")
     matrix_password: SecretStr | None = Field(None, alias="MATRIX_PASSWORD")
     matrix_store: Path = Field(Path("./matrix-store"), alias="DENIALWATCH_MATRIX_STORE")
+    matrix_pickle_key: SecretStr | None = Field(None, alias="DENIALWATCH_MATRIX_PICKLE_KEY")
 
     @field_validator("database_url")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import anyio.to_thread
@@ -32,6 +32,8 @@ def create_app(
     *,
     api_token: str | None,
     readiness: Readiness,
+    read_token: str | None = None,
+    today: Callable[[], date] | None = None,
     slack_handler: SlackHandler | None = None,
     on_report: Callable[[], None] | None = None,
     complete: Callable[[Report], Awaitable[Report]] | None = None,
@@ -63,9 +65,13 @@ def create_app(
         if body is None:
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            report = parse_report(json.loads(body))
+            document = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _error(422, "body is not valid JSON")
+        except RecursionError:
+            return _error(422, "body is nested too deeply")
+        try:
+            report = parse_report(document, today=today() if today else None)
         except ReportError as error:
             return _error(422, str(error))
         if complete is not None and not report.text.strip():
@@ -79,32 +85,53 @@ def create_app(
         # intake, so a report is analysed once whichever replica stored it.
         if added and on_report is not None:
             on_report()
-        return JSONResponse(
-            {"id": report.id, "status": "accepted" if added else "duplicate"}, status_code=202
-        )
+        answer: dict[str, str] = {"id": report.id, "status": "accepted" if added else "duplicate"}
+        if not added and report.url:
+            # The same article under another id: say where it is, so GET can find it.
+            stored_as = await anyio.to_thread.run_sync(store.report_with_url, report.url)
+            if stored_as is not None and stored_as != report.id:
+                answer["stored_as"] = stored_as
+        return JSONResponse(answer, status_code=202)
 
     @app.get("/api/v1/reports/{report_id}")
-    async def get_report(report_id: str) -> JSONResponse:
+    async def get_report(request: Request, report_id: str) -> JSONResponse:
+        refusal = _authorise_read(request, api_token, read_token)
+        if refusal is not None:
+            return refusal
+        if not _clean_text(report_id):
+            return _error(422, "report id is not valid text")
         stored = await anyio.to_thread.run_sync(store.get_report, ReportId(report_id))
         if stored is None:
-            return _error(404, f"no report {report_id!r}")
+            return _error(404, f"no report {report_id[:200]!r}")
         return JSONResponse(
             {
                 "id": stored.report.id,
                 "analysed": stored.analysed,
+                "skipped": stored.skip_reason or None,
+                "revision": stored.revision,
+                "revisions": [
+                    {
+                        "revision": r.revision,
+                        "stored_at": r.stored_at.isoformat() if r.stored_at else None,
+                        "changed": _changed(r.report, stored.report),
+                        "title": r.report.title,
+                        "text": r.report.text,
+                    }
+                    for r in stored.earlier
+                ],
                 "statements": [statement_document(s) for s in stored.statements],
                 "contradictions": [contradiction_summary(c) for c in stored.contradictions],
             }
         )
 
     @app.get("/api/v1/alerts")
-    async def get_alerts(since: str | None = None) -> JSONResponse:
-        try:
-            since_at = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
-        except ValueError:
-            return _error(422, "since must be an ISO date or time")
-        if since_at is not None and since_at.tzinfo is None:
-            since_at = since_at.replace(tzinfo=UTC)  # a bare date or time means UTC
+    async def get_alerts(request: Request, since: str | None = None) -> JSONResponse:
+        refusal = _authorise_read(request, api_token, read_token)
+        if refusal is not None:
+            return refusal
+        since_at = _since(since) if since else None
+        if isinstance(since_at, JSONResponse):
+            return since_at
         records = await anyio.to_thread.run_sync(store.alerts_since, since_at)
         return JSONResponse({"alerts": [alert_document(r) for r in records]})
 
@@ -116,6 +143,54 @@ def create_app(
             return await handler(request)
 
     return app
+
+
+def _since(since: str) -> datetime | JSONResponse:
+    """Parse `?since=`; an unparseable or out-of-range instant is a 422, not a 500."""
+    if not _clean_text(since) or len(since) > 64:
+        return _error(422, "since must be an ISO date or time")
+    try:
+        since_at = datetime.fromisoformat(since.replace("Z", "+00:00"))
+        if since_at.tzinfo is None:
+            since_at = since_at.replace(tzinfo=UTC)  # a bare date or time means UTC
+        since_at = since_at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return _error(422, "since must be an ISO date or time between years 1 and 9999")
+    return since_at
+
+
+def _clean_text(value: str) -> bool:
+    """Whether a value from the URL is text a database can hold (no NUL, no lone surrogate)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _changed(before: Report, after: Report) -> list[str]:
+    fields = ("published", "source", "url", "title", "text")
+    return [f for f in fields if getattr(before, f) != getattr(after, f)]
+
+
+def _authorise_read(
+    request: Request, api_token: str | None, read_token: str | None
+) -> JSONResponse | None:
+    """The read API takes the read token or the write token; with neither set it is off."""
+    tokens = [t for t in (read_token, api_token) if t]
+    if not tokens:
+        return _error(
+            403, "the read API is off: set DENIALWATCH_READ_TOKEN or DENIALWATCH_API_TOKEN"
+        )
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() == "bearer" and any(
+        hmac.compare_digest(value.encode(), t.encode()) for t in tokens
+    ):
+        return None
+    return _error(401, "missing or wrong bearer token")
 
 
 def _authorise(request: Request, token: str | None) -> JSONResponse | None:

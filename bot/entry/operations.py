@@ -33,7 +33,9 @@ from bot.core.domain import (
     StatementRole,
     Topic,
     TopicName,
+    Watchlist,
 )
+from bot.core.names import vet_name
 from bot.entry.config import load_settings
 from bot.entry.logs import configure_logging
 from bot.entry.progress import progress
@@ -48,7 +50,7 @@ from bot.entry.service import (
     open_store_read_only,
     subscribe_console,
 )
-from bot.inputs.fetching import FetchError, SafeFetcher
+from bot.inputs.fetching import FetchError, SafeFetcher, redact_credentials
 from bot.inputs.loading import InputError, read_text, read_watchlist
 from bot.inputs.reports import ReportError, parse_report
 
@@ -264,20 +266,21 @@ def claims_export(args: argparse.Namespace) -> int:
 
 def watch(args: argparse.Namespace) -> int:
     store = _store()
-    aliases = tuple(a.strip() for a in args.aka if a.strip())
-    if not args.name.strip():
-        raise InputError("the name is empty")
+    current = store.watchlist()
+    try:
+        name, aliases = vet_name(
+            args.name,
+            args.aka,
+            [*(a.name for a in current.agencies), *(t.name for t in current.topics)],
+        )
+    except ValueError as error:
+        raise InputError(str(error)) from None
     if args.kind == "agency":
-        store.save_watchlist(
-            store.watchlist().with_agency(
-                Agency(AgencyName(args.name.strip()), args.country.upper(), aliases)
-            )
-        )
+        entries = Watchlist(agencies=(Agency(AgencyName(name), args.country.upper(), aliases),))
     else:
-        store.save_watchlist(
-            store.watchlist().with_topic(Topic(TopicName(args.name.strip()), aliases))
-        )
-    print(f"watching {args.kind} {args.name.strip()}")
+        entries = Watchlist(topics=(Topic(TopicName(name), aliases),))
+    store.merge_watchlist(entries)
+    print(f"watching {args.kind} {name}")
     return 0
 
 
@@ -297,7 +300,7 @@ def watching(args: argparse.Namespace) -> int:
 def watch_load(args: argparse.Namespace) -> int:
     store = _store()
     loaded = read_watchlist(Path(args.file))
-    store.save_watchlist(store.watchlist().merged(loaded))
+    store.merge_watchlist(loaded)
     print(f"loaded {len(loaded.agencies)} agencies and {len(loaded.topics)} topics")
     return 0
 
@@ -310,7 +313,7 @@ def feeds_add(args: argparse.Namespace) -> int:
         # Refused before the database is even opened, let alone a connection made.
         SafeFetcher(allow_hosts=settings.allow_hosts).check_url(args.url)
     except FetchError as error:
-        raise InputError(f"refused {args.url[:200]}: {error}") from None
+        raise InputError(f"refused {redact_credentials(args.url[:200])}: {error}") from None
     feed = open_store(settings).add_feed(args.url, args.every)
     print(f"feed {feed.id} added: {feed.url} every {feed.every_minutes} min")
     return 0

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
 import signal
+import threading
+import time as time_module
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar, cast
 
 import anyio.to_thread
 import structlog
@@ -33,8 +38,9 @@ from bot.app.ports import (
     TextPoster,
 )
 from bot.core.digest import DIGEST_SPAN, compose_digest
-from bot.core.domain import AlertKey, Analysis, Channel, ChannelId, Subscription
+from bot.core.domain import AlertKey, Analysis, Channel, ChannelId, Report, Subscription, Watchlist
 from bot.core.language.resources import load_lexicons, load_vocabulary
+from bot.core.names import confusable_with
 from bot.core.records import Delivery, DeliveryOutcome, Verdict
 from bot.entry.config import Settings
 from bot.entry.http_app import SlackHandler, create_app
@@ -46,6 +52,7 @@ from bot.inputs.fetching import SafeFetcher
 from bot.inputs.loading import read_watchlist
 
 log = structlog.get_logger("denialwatch.service")
+T = TypeVar("T")
 
 CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
 DELIVERY_POLL_SECONDS = 0.5
@@ -55,18 +62,32 @@ LEADER_TICK = timedelta(seconds=15)
 PRUNE_EVERY = timedelta(hours=1)
 GAUGE_EVERY = timedelta(seconds=5)
 DRAIN_SECONDS = 10.0
+CLAIM_BATCH = 5
+"""Reports claimed at a time: few, so a crash strands few and the lease stays short."""
+WATCHDOG_GRACE_SECONDS = 5.0
 SEARCH_REFRESH = timedelta(minutes=1)
 INBOUND_PREFIX = "slack-inbound:"
 INBOUND_KEEP = timedelta(days=1)
+"""Slack retries a request for minutes, never a day later: older dedupe keys can go."""
 
 
 def open_store(settings: Settings) -> Store:
-    """Open the configured database, applying migrations first."""
+    """Open the configured database, applying migrations first.
+
+    Raises DatabaseUnavailable, one line without the password, when it cannot.
+    """
+    from storage.errors import DatabaseUnavailable, describe
     from storage.migrate import upgrade
     from storage.sql_store import SqlStore
 
-    upgrade(settings.database_url)
-    return SqlStore(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+        return SqlStore(settings.database_url)
+    except Exception as error:
+        line = describe(error, settings.database_url)
+        if line is None:
+            raise
+        raise DatabaseUnavailable(line) from None
 
 
 def open_store_read_only(settings: Settings) -> Store:
@@ -100,9 +121,8 @@ class NotSetUp(RuntimeError):
 
 
 def merge_configured_watchlist(settings: Settings, store: Store) -> None:
-    """Merge DENIALWATCH_WATCHLIST into the stored watchlist (a write)."""
-    if settings.watchlist_path is not None:
-        store.save_watchlist(store.watchlist().merged(read_watchlist(settings.watchlist_path)))
+    """Merge DENIALWATCH_WATCHLIST into the stored watchlist, row by row (a write)."""
+    merge_configured_watchlist(settings, store)
 
 
 def build_pipeline(settings: Settings, store: Store, clock: Clock) -> Pipeline:
@@ -228,6 +248,8 @@ class Service:
             self.pipeline,
             self.metrics,
             api_token=_secret(self.settings.api_token),
+            read_token=_secret(self.settings.read_token),
+            today=lambda: self.clock.now().date(),
             readiness=self.readiness,
             slack_handler=self.slack_handler,
             on_report=self._reports_waiting.set,
@@ -361,13 +383,42 @@ class Service:
                 wake.clear()
 
     async def _process_pending(self) -> None:
-        while True:
-            with self.metrics.analysis_seconds.time():
-                analyses = await anyio.to_thread.run_sync(self.pipeline.process_pending, 20)
-            for analysis in analyses:
-                self.record(analysis)
-            if not analyses:
+        while not self._stopping.is_set():
+            claimed = await anyio.to_thread.run_sync(self.pipeline.claim, CLAIM_BATCH)
+            if not claimed:
                 break
+            for index, report in enumerate(claimed):
+                if self._stopping.is_set():
+                    await anyio.to_thread.run_sync(
+                        self.pipeline.release, [r.id for r in claimed[index:]]
+                    )
+                    return
+                with self.metrics.analysis_seconds.time():
+                    analysis = await self._analyse_watched(report)
+                if analysis is not None:
+                    self.record(analysis)
+
+    async def _analyse_watched(self, report: Report) -> Analysis | None:
+        """Analyse one report in a daemon thread, watched against its time budget.
+
+        The thread is a daemon so that SIGTERM ends the process even mid-analysis; past
+        the budget the report is set aside as `too_costly` and the next one starts (the
+        late thread commits nothing: the pipeline checks the same deadline).
+        """
+        budget = self.pipeline.budget.total_seconds()
+        deadline = time_module.monotonic() + budget
+        try:
+            return await asyncio.wait_for(
+                in_daemon_thread(self.pipeline.analyse_claimed, report, deadline),
+                budget + WATCHDOG_GRACE_SECONDS,
+            )
+        except TimeoutError:
+            await anyio.to_thread.run_sync(
+                self.pipeline.skip,
+                report.id,
+                f"too_costly: analysis still running after {budget:g} s",
+            )
+            return None
 
     async def _refresh_search(self) -> None:
         """Pick up statements other replicas analysed (each replica has its own index)."""
@@ -421,6 +472,83 @@ class Service:
                 log.warning("digest not posted", channel=str(channel), error=str(error))
 
 
+def in_daemon_thread(fn: Callable[..., T], *args: object) -> Awaitable[T]:
+    """Run `fn` in a fresh daemon thread; the returned future resolves on the loop.
+
+    Unlike the default executor, whose threads the interpreter joins at exit, a
+    daemon thread cannot keep a stopping process alive.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(T, result))
+
+    def work() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as error:  # handed to the awaiting task, not swallowed
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, None, error)
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=work, name="denialwatch analysis", daemon=True).start()
+    return future
+
+
+def merge_watchlist_file(store: Store, loaded: Watchlist) -> None:
+    """Upsert the configured watchlist: row by row, so replicas starting together agree.
+
+    An entry whose name looks like another stored name (a lookalike) is left out.
+    """
+    current = store.watchlist()
+    names = [*(a.name for a in current.agencies), *(t.name for t in current.topics)]
+    agencies = tuple(a for a in loaded.agencies if _not_lookalike(a.name, names))
+    topics = tuple(t for t in loaded.topics if _not_lookalike(t.name, names))
+    store.merge_watchlist(Watchlist(agencies=agencies, topics=topics))
+
+
+def _not_lookalike(name: str, names: list[str]) -> bool:
+    twin = confusable_with(name, names)
+    if twin is not None:
+        log.warning("watchlist entry skipped: looks like another name", name=name, existing=twin)
+    return twin is None
+
+
+LEGACY_PICKLE_KEY = "denialwatch"
+PICKLE_KEY_FILE = "pickle.key"
+
+
+def matrix_pickle_key(settings: Settings) -> str:
+    """The key that encrypts the Matrix E2EE store: the secret, else one made per install.
+
+    Without DENIALWATCH_MATRIX_PICKLE_KEY a random key is written once to
+    `<store>/pickle.key` (mode 0600). A store made by an older version with the old
+    fixed key keeps that key, so its sessions stay readable.
+    """
+    secret = _secret(settings.matrix_pickle_key)
+    if secret:
+        return secret
+    path = settings.matrix_store / PICKLE_KEY_FILE
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    legacy = any(settings.matrix_store.glob("*.db"))
+    key = LEGACY_PICKLE_KEY if legacy else secrets.token_urlsafe(32)
+    if legacy:
+        log.warning("matrix store uses the old fixed pickle key; set a new store to re-key")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(key)
+    return key
+
+
 def _secret(value: object) -> str | None:
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if callable(getter) else None
@@ -429,7 +557,8 @@ def _secret(value: object) -> str | None:
 def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Wire the service from settings (the only place that knows every implementation)."""
     store = store or open_store(settings)
-    merge_configured_watchlist(settings, store)
+    if settings.watchlist_path is not None:
+        merge_watchlist_file(store, read_watchlist(settings.watchlist_path))
     clock = SystemClock()
     pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()
@@ -530,13 +659,14 @@ def _adapters(
     if settings.matrix_enabled:
         from adapters.matrix.adapter import MatrixAdapter
 
-        settings.matrix_store.mkdir(parents=True, exist_ok=True)
+        settings.matrix_store.mkdir(mode=0o700, parents=True, exist_ok=True)
         adapters["matrix"] = MatrixAdapter(
             settings.matrix_homeserver or "",
             settings.matrix_user_id or "",
             access_token=_secret(settings.matrix_access_token) or "",
             password=_secret(settings.matrix_password) or "",
             store_path=settings.matrix_store,
+            pickle_key=matrix_pickle_key(settings),
             admins=settings.admin_ids,
             state=store,
             on_feedback=feedback,

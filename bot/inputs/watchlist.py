@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.core.domain import Agency, AgencyName, Topic, TopicName, Watchlist
+from bot.core.names import MAX_ALIASES, clean_name
 
 
 class WatchlistError(ValueError):
@@ -42,7 +43,7 @@ def _list(data: Mapping[str, Any], key: str) -> list[Any]:
 def _name(entry: Any, kind: str, index: int) -> str:
     if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
         raise WatchlistError(f"watchlist {kind} #{index + 1} needs a string 'name'")
-    name = str(entry["name"]).strip()
+    name = clean_name(str(entry["name"]))
     if not name:
         raise WatchlistError(f"watchlist {kind} #{index + 1} has an empty name")
     return name
@@ -52,7 +53,12 @@ def _aliases(entry: Mapping[str, Any], kind: str, index: int) -> tuple[str, ...]
     aliases = entry.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise WatchlistError(f"watchlist {kind} #{index + 1}: 'aliases' must be a list of strings")
-    return tuple(a.strip() for a in aliases if a.strip())
+    kept = tuple(dict.fromkeys(c for c in (clean_name(a) for a in aliases) if c))
+    if len(kept) > MAX_ALIASES:
+        raise WatchlistError(
+            f"watchlist {kind} #{index + 1}: at most {MAX_ALIASES} aliases ({len(kept)} given)"
+        )
+    return kept
 
 
 def _agency(entry: Any, index: int) -> Agency:

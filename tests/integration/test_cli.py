@@ -228,3 +228,25 @@ def test_read_only_commands_create_merge_and_write_nothing(tmp_path: Path, data_
     assert run_cli("watch", "list", env=env, cwd=tmp_path).stdout == ""
     listed = run_cli("feeds", "list", env=env, cwd=tmp_path).stdout
     assert listed.startswith("1\thttp://127.0.0.1:9/rss")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg://dw:s3cret-pw@127.0.0.1:1/dw", "Connection refused"),
+        ("postgresql+psycopg://dw:s3cret-pw@127.0.0.1:notaport/dw", "malformed URL"),
+        ("sqlite:////proc/no-such-dir/dw.db", "unable to open database file"),
+    ],
+    ids=["unreachable", "bad-port", "unopenable-sqlite"],
+)
+@pytest.mark.parametrize("command", [["claims", "list"], ["run"]])
+def test_database_errors_are_one_line_naming_the_setting_without_the_password(
+    tmp_path: Path, url: str, expected: str, command: list[str]
+) -> None:
+    env = service_env(tmp_path, {"DENIALWATCH_DATABASE_URL": url, "DENIALWATCH_HTTP_PORT": "0"})
+    done = run_cli(*command, env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("{")]
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert "DENIALWATCH_DATABASE_URL" in lines[0] and expected in lines[0]
+    assert "s3cret-pw" not in done.stderr and "Traceback" not in done.stderr

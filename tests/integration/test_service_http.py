@@ -41,12 +41,12 @@ def test_posted_reports_raise_an_alert_on_the_console(
     assert "never used Clearview AI" in printed
 
     for since, count in (("2000-01-01", 1), ("2999-01-01T00:00:00Z", 0)):
-        listed = httpx.get(f"{service.url}/api/v1/alerts", params={"since": since}, timeout=5)
+        listed = service.get("/api/v1/alerts", since=since)
         assert len(listed.json()["alerts"]) == count
-    bad = httpx.get(f"{service.url}/api/v1/alerts", params={"since": "yesterday"}, timeout=5)
+    bad = service.get("/api/v1/alerts", since="yesterday")
     assert bad.status_code == 422
 
-    detail = httpx.get(f"{service.url}/api/v1/reports/dev-06", timeout=5).json()
+    detail = service.get("/api/v1/reports/dev-06").json()
     assert detail["analysed"] and detail["contradictions"]
     assert any(s["role"] == "primary" and s["polarity"] == "affirms" for s in detail["statements"])
 
@@ -80,7 +80,7 @@ def test_bad_requests_are_refused_and_store_nothing(
     )
     assert response.status_code == status
     assert "error" in response.json()
-    assert httpx.get(f"{service.url}/api/v1/reports/x", timeout=5).status_code == 404
+    assert service.get("/api/v1/reports/x").status_code == 404
 
 
 def test_health_readiness_metrics_and_openapi(service: RunningService) -> None:

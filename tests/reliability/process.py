@@ -197,7 +197,10 @@ class Bot:
                     await asyncio.sleep(0.05)
 
     async def _analysed(self, client: httpx.AsyncClient, report: Report) -> bool:
-        answer = await client.get(f"{self.base}/api/v1/reports/{report.id}")
+        answer = await client.get(
+            f"{self.base}/api/v1/reports/{report.id}",
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
         if answer.status_code == 404:
             posted = await client.post(
                 f"{self.base}/api/v1/reports",

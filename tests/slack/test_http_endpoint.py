@@ -341,3 +341,18 @@ async def test_oversized_bodies_are_refused_before_verification(
     response = await post_signed(http, endpoint, body)
     assert response.status_code == 413
     assert commands.requests == []
+
+
+@pytest.mark.parametrize("content_type", [FORM, "application/json"])
+async def test_a_signed_but_deeply_nested_payload_is_a_400_not_a_500(
+    endpoint: str, http: httpx.AsyncClient, feedback: Feedback, content_type: str
+) -> None:
+    nested = "[" * 100_000 + "]" * 100_000
+    body = (
+        form_body({"payload": nested})
+        if content_type == FORM
+        else ('{"a": ' + nested + "}").encode()
+    )
+    response = await post_signed(http, endpoint, body, content_type=content_type)
+    assert response.status_code == 400
+    assert feedback.presses == []

@@ -14,14 +14,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from bot.core.domain import AlertKey, ReportId
+from bot.core.domain import AlertKey, Report, ReportId
 from bot.core.records import DeliveryStatus
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
-from storage.sql_store import SqlStore
+from storage.sql_store import SqlStore, content_hash
 from storage.tables import METADATA
 from tests.storage.conftest import PgServer
 
 FIRST = "0001"
+DENIAL_TEXT = "The police never used Clearview."
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -62,6 +63,7 @@ def test_upgrading_is_idempotent(fresh_url: str) -> None:
 
 
 def test_upgrade_from_the_previous_revision_keeps_the_data(fresh_url: str) -> None:
+    h1 = content_hash(Report(ReportId("r1"), date(2020, 2, 28), title="Denial", text=DENIAL_TEXT))
     upgrade(fresh_url, FIRST)
     assert current_revision(fresh_url) == FIRST
     run_sql(
@@ -69,7 +71,7 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(fresh_url: str) -> No
         "INSERT INTO reports (report_id, published, source, url, url_key, language, title,"
         " text, content_hash, analysed)"
         " VALUES ('r1', '2020-02-28', 'Belga', 'https://example.org/1', 'https://example.org/1',"
-        " 'en', 'Denial', 'The police never used Clearview.', 'h1', true),"
+        f" 'en', 'Denial', '{DENIAL_TEXT}', '{h1}', true),"
         " ('r2', '2021-10-27', 'Kamer', '', NULL, 'nl', 'Answer', 'Clearview was used.', 'h2',"
         " false)",
         "INSERT INTO statements (key, report_id, agency, topic, agency_key, topic_key, polarity,"

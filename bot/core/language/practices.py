@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -98,9 +98,15 @@ class PracticeLexicon:
                 return head
         return None
 
-    def hits(self, words: Sequence[str], language: str) -> list[ConceptHit]:
-        """Return the concepts named in a folded word sequence, phrases first."""
-        taken: set[int] = set()
+    def hits(
+        self, words: Sequence[str], language: str, blocked: Iterable[int] = ()
+    ) -> list[ConceptHit]:
+        """Return the concepts named in a folded word sequence, phrases first.
+
+        No phrase spans a `blocked` position (a name), so its other words still count.
+        """
+        blocked = set(blocked)
+        taken: set[int] = set(blocked)
         found: list[ConceptHit] = []
         for phrase, concept in self.phrases:
             for start, end in phrase.find(words):

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from bot.app.ports import Store
+from bot.core.detection import why_line
 from bot.core.domain import (
     Contradiction,
     ContradictionKind,
@@ -290,8 +291,8 @@ def why_matched(contradiction: Contradiction) -> str:
     """One line on why the two statements were paired."""
     earlier, new = contradiction.earlier, contradiction.new
     return (
-        f"Same agency ({contradiction.agency}) and same practice ({contradiction.topic}); "
-        f"the earlier statement {_verb(earlier.polarity)} it, the new one {_verb(new.polarity)} it."
+        f"{why_line(contradiction)}: "
+        f"the earlier statement {_verb(earlier.polarity)}, the new one {_verb(new.polarity)}."
     )
 
 

@@ -16,6 +16,7 @@ from bot.inputs.fetching.policy import (
     UnsafeURL,
     address_refusal,
     parse_allow_hosts,
+    redact_credentials,
     system_resolver,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "address_refusal",
     "media_type",
     "parse_allow_hosts",
+    "redact_credentials",
     "system_resolver",
 ]

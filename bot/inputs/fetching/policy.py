@@ -87,6 +87,14 @@ class Target:
     allow_listed: bool
 
 
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+
+
+def redact_credentials(text: str) -> str:
+    """Replace the user name and password of every URL in a text with `***`."""
+    return _USERINFO.sub(r"\1***@", text)
+
+
 def system_resolver(host: str, port: int) -> Sequence[str]:
     """Resolve a host name with the operating system's resolver."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -191,6 +199,10 @@ class EgressPolicy:
             raise UnsafeURL(f"scheme {shown!r} is not allowed; use http or https")
         if "\\" in url.split("?", 1)[0].split("#", 1)[0]:
             raise UnsafeURL("URL contains a backslash")
+        if parsed.userinfo:
+            raise UnsafeURL(
+                "URL carries a user name or password; credentials in URLs are not supported"
+            )
         host = _ascii_host(parsed)
         if not host:
             raise UnsafeURL("URL has no host")

@@ -1,0 +1,211 @@
+"""Open-world detection: any agency, any practice, matched by meaning in four languages.
+
+Every sentence was written for this test, about invented agencies and events. Each
+table row is one report pair (earlier, later) and says whether the later one must
+contradict the earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from bot.app.clock import FixedClock
+from bot.app.pipeline import Pipeline
+from bot.core.domain import (
+    Agency,
+    AgencyName,
+    ContradictionKind,
+    Report,
+    ReportId,
+    Topic,
+    TopicName,
+    Watchlist,
+    watch_mode,
+)
+from bot.core.extraction import Extractor
+from bot.core.language.resources import load_lexicons, load_vocabulary
+from storage.memory_store import MemoryStore
+
+HAFEN = "Hafenstadt Police"
+ZEE = "Zeestad Police"
+BORDER = "Nordland Border Guard"
+SIS = "Swiss Federal Intelligence Service"
+DRONES = "Drone surveillance of protests"
+LOCKDOWN = "Drone surveillance of lockdown compliance"
+SHARING = "Sharing passenger data with foreign services"
+TAPPING = "Tapping journalists' phones"
+
+WATCHLIST = Watchlist(
+    agencies=(
+        Agency(AgencyName(HAFEN), "DE", ("Polizei Hafenstadt",)),
+        Agency(AgencyName(ZEE), "NL", ("Politie Zeestad",)),
+        Agency(AgencyName(BORDER), "NO", ()),
+        Agency(AgencyName(SIS), "CH", ("Nachrichtendienst des Bundes",)),
+    ),
+    topics=(
+        Topic(TopicName(DRONES)),
+        Topic(TopicName(LOCKDOWN)),
+        Topic(TopicName(SHARING)),
+        Topic(TopicName(TAPPING)),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    earlier: str
+    later: str
+    alert: bool
+    language: str = ""
+
+
+def _report(rid: str, day: int, text: str) -> Report:
+    title, _, body = text.partition(" || ")
+    return Report(ReportId(rid), date(2024, 1, day), source="Wire", title=title, text=body)
+
+
+def _replay(pair: Pair, watchlist: Watchlist) -> list[tuple[str, str, ContradictionKind]]:
+    store = MemoryStore()
+    store.save_watchlist(watchlist)
+    pipeline = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
+    found = []
+    for report in (_report("a", 1, pair.earlier), _report("b", 2, pair.later)):
+        if store.add_report(report):
+            analysis = pipeline.analyse(report)
+            found += [
+                (c.new.report_id, c.earlier.report_id, c.kind) for c in analysis.contradictions
+            ]
+    return found
+
+
+# Practices in prose, matched across languages: the denial and the admission are
+# written in different words, and often in different languages.
+PROSE = {
+    "en-de-drone-over-march": Pair(
+        "Hafenstadt police deny drone flights || The Hafenstadt police have denied that "
+        "a drone was flown over Saturday's protest march.",
+        "Polizei räumt Drohnen ein || Die Polizei Hafenstadt hat eingeräumt, dass sie die "
+        "Demonstration am Samstag mit einer Drohne gefilmt hat.",
+        True,
+    ),
+    "nl-fr-drone-over-betoging": Pair(
+        "Politie ontkent drone || De politie van Zeestad ontkent dat zij een drone boven de "
+        "betoging heeft ingezet.",
+        "Zeestad : la police reconnaît || La police de Zeestad a reconnu que des drones ont "
+        "survolé la manifestation.",
+        True,
+    ),
+    "en-nl-passenger-data": Pair(
+        "Border guard denies sharing data || The Nordland Border Guard denied that it had "
+        "passed passenger lists to foreign intelligence services.",
+        "Grenswacht gaf gegevens door || De Noordlandse grenswacht heeft passagiersgegevens "
+        "doorgegeven aan buitenlandse inlichtingendiensten, bevestigde de dienst.",
+        True,
+    ),
+    "en-fr-government-speaks-for-its-service": Pair(
+        "Switzerland denies tapping || The Swiss government denied that its intelligence "
+        "service had tapped the phones of journalists.",
+        "Écoutes en Suisse || Le Service de renseignement de la Confédération a admis avoir "
+        "mis sur écoute les téléphones de journalistes.",
+        True,
+    ),
+}
+
+# A different practice of the same agency, or the same practice of a different agency
+# of the same country: no alert, in all four languages.
+APART = {
+    "en-other-practice": Pair(
+        "Hafenstadt police deny drone flights || The Hafenstadt police denied flying drones "
+        "over the protest march.",
+        "Hafenstadt police admit social media checks || The Hafenstadt police admitted that "
+        "officers monitored the social media accounts of climate activists.",
+        False,
+    ),
+    "nl-other-practice": Pair(
+        "Politie Zeestad ontkent drones || De politie van Zeestad ontkent drones boven de "
+        "betoging te hebben ingezet.",
+        "Politie Zeestad gebruikte drones in lockdown || De politie van Zeestad heeft "
+        "toegegeven dat zij tijdens de lockdown met drones parken controleerde.",
+        False,
+    ),
+    "fr-other-agency-same-country": Pair(
+        "Zeestad : démenti || La police de Zeestad a démenti avoir utilisé des drones au-dessus "
+        "de la manifestation.",
+        "Pays-Bas : la maréchaussée reconnaît || La maréchaussée royale néerlandaise a "
+        "reconnu avoir filmé la manifestation avec un drone.",
+        False,
+    ),
+    "de-other-agency-same-country": Pair(
+        "Polizei Hafenstadt dementiert || Die Polizei Hafenstadt hat bestritten, Drohnen über "
+        "der Demonstration eingesetzt zu haben.",
+        "Bundespolizei räumt Drohnen ein || Die deutsche Bundespolizei hat eingeräumt, die "
+        "Demonstration mit Drohnen gefilmt zu haben.",
+        False,
+    ),
+}
+
+LONG_ADMISSION = (
+    "Drone files || The city council met on Tuesday evening to discuss the budget for the "
+    "coming year. Several councillors asked about the cost of the new tram line. A local "
+    "business association complained about road works in the old town. Environmental "
+    "groups called for more trees along the river. The mayor said the city would publish "
+    "its transport plan in the spring. Residents of the northern district asked for better "
+    "street lighting. A civil rights group said it had filed a complaint about police "
+    "conduct during the climate march, accusing officers of filming the crowd. The group's "
+    "lawyer said she expected an answer within weeks. Later in the meeting, the Hafenstadt "
+    "police acknowledged that officers had flown a drone over the climate march and "
+    "recorded the demonstrators. The force said the footage had since been deleted. "
+    "Councillors then turned to the question of school buildings. A vote on the budget is "
+    "expected next month."
+)
+LONG = {
+    "en-decisive-sentence-deep-inside": Pair(
+        "Police deny drone use || The Hafenstadt police said they had never used a drone "
+        "over a demonstration.",
+        LONG_ADMISSION,
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize("pair", list(PROSE.values()), ids=list(PROSE))
+def test_practices_in_prose_contradict_across_languages(pair: Pair) -> None:
+    assert [(n, e) for n, e, _ in _replay(pair, WATCHLIST)] == [("b", "a")]
+
+
+@pytest.mark.parametrize("pair", list(APART.values()), ids=list(APART))
+def test_other_practice_or_other_agency_raises_nothing(pair: Pair) -> None:
+    assert _replay(pair, WATCHLIST) == []
+
+
+@pytest.mark.parametrize("mode", ["both", "agencies", "topics"])
+@pytest.mark.parametrize("pair", list(LONG.values()), ids=list(LONG))
+def test_long_article_with_the_decisive_sentence_deep_inside(pair: Pair, mode: str) -> None:
+    found = _replay(pair, watch_mode(WATCHLIST, mode))
+    assert found == [("b", "a", ContradictionKind.DENIAL_CONTRADICTED)]
+
+
+@pytest.mark.parametrize("mode", ["agencies", "topics"])
+def test_a_reduced_watchlist_still_pairs_a_practice_in_prose(mode: str) -> None:
+    pair = PROSE["en-de-drone-over-march"]
+    assert [(n, e) for n, e, _ in _replay(pair, watch_mode(WATCHLIST, mode))] == [("b", "a")]
+
+
+def test_unwatched_agency_gets_one_canonical_name_across_languages() -> None:
+    extractor = Extractor(Watchlist(), load_lexicons(), load_vocabulary())
+    texts = {
+        "en": "Slovenia's police denied that drones filmed the protest.",
+        "nl": "De Sloveense politie ontkent dat drones het protest filmden.",
+        "fr": "La police slovène a démenti que des drones aient filmé la manifestation.",
+        "de": "Die slowenische Polizei bestritt, dass Drohnen den Protest filmten.",
+    }
+    names = {
+        language: {
+            s.agency for s in extractor.extract(_report(language, 1, " || " + text)).statements
+        }
+        for language, text in texts.items()
+    }
+    assert all(found == {"SI police"} for found in names.values()), names
