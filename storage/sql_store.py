@@ -491,6 +491,7 @@ class SqlStore:
                 score=c.score,
                 created_at=now,
                 why=c.why,
+                others=c.others,
             )
             .on_conflict_do_nothing()
         )
@@ -1005,6 +1006,7 @@ def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contra
             kind=ContradictionKind(r.kind),
             score=r.score,
             why=r.why,
+            others=r.others,
         )
         for r in rows
     ]

@@ -179,6 +179,7 @@ class ContradictionRow(SQLModel, table=True):
     score: float = Field(sa_type=Float)
     created_at: datetime | None = _instant()
     why: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    others: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class AlertRow(SQLModel, table=True):

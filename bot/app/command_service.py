@@ -439,7 +439,7 @@ def record_claim(
         proposition=proposition.normal,
     )
     store.add_report(report)
-    found, _ = pipeline.detect((statement,))
+    found, _ = pipeline.detect((statement,), watched_only=False)
     return statement, len(pipeline.commit(report, (statement,), found))
 
 

@@ -230,14 +230,15 @@ class Pipeline:
         )
 
     def detect(
-        self, statements: tuple[Statement, ...]
+        self, statements: tuple[Statement, ...], *, watched_only: bool = True
     ) -> tuple[list[Contradiction], list[Decision]]:
         """Pair new statements with stored ones of the same agency; keep what is watched."""
         watchlist = self._store.watchlist()
         found, decisions = find_contradictions(
             statements, self._stored_for(statements), self._min_score, watchlist.topic_keys()
         )
-        kept = [c for c in found if watchlist.covers(c.agency, c.topic)]
+        # A claim recorded by hand is about what its author cares for, watched or not.
+        kept = [c for c in found if not watched_only or watchlist.covers(c.agency, c.topic)]
         decisions.extend(
             Decision(Reason.NO_SUBSCRIBER, "not watched", c.agency, c.topic)
             for c in found

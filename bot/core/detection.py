@@ -19,6 +19,8 @@ from bot.core.proposition import MATCH, Proposition, similarity
 from bot.core.proposition import reason as reason_line
 
 MIN_SCORE = 0.4
+MAX_PAIRED = 3
+"""Earlier statements one new statement is paired with at most (earliest, latest, best)."""
 TOPIC_MATCH = 0.8
 """Match value of two statements about the same watched topic."""
 
@@ -87,7 +89,9 @@ def find_contradictions(
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER
             decisions.append(Decision(reason, "", statement.agency, statement.topic))
             continue
-        for other, matched_value, shared in opposite:
+        chosen = bounded(opposite)
+        others = len(opposite) - len(chosen)
+        for other, matched_value, shared in chosen:
             later, earlier = (
                 (statement, other) if comes_before(other, statement) else (other, statement)
             )
@@ -104,13 +108,40 @@ def find_contradictions(
             )
             found.append(
                 Contradiction(
-                    new=later, earlier=earlier, kind=kind, score=value, why=reason_line(shared)
+                    new=later,
+                    earlier=earlier,
+                    kind=kind,
+                    score=value,
+                    why=reason_line(shared),
+                    others=others,
                 )
             )
     return found, decisions
 
 
+def bounded(
+    opposite: Sequence[tuple[Statement, float, tuple[str, ...]]],
+) -> list[tuple[Statement, float, tuple[str, ...]]]:
+    """Keep at most three of the statements a new one contradicts.
+
+    The earliest, the latest and the best-matching: enough for an editor to see the
+    story, and work per report stays constant however long a pair's history grows.
+    """
+    if len(opposite) <= MAX_PAIRED:
+        return list(opposite)
+    by_date = sorted(opposite, key=lambda e: (e[0].published, e[0].sequence, e[0].report_id))
+    best = max(opposite, key=lambda e: e[1])
+    kept: list[tuple[Statement, float, tuple[str, ...]]] = []
+    for entry in (by_date[0], by_date[-1], best):
+        if all(entry[0].id != k[0].id for k in kept):
+            kept.append(entry)
+    return kept
+
+
 def why_line(contradiction: Contradiction) -> str:
     """One line on why two statements were paired: the concepts they share."""
     shared = contradiction.why or contradiction.topic
-    return f"Matched on: {shared} (same agency, opposite sides)"
+    line = f"Matched on: {shared} (same agency, opposite sides)"
+    if contradiction.others:
+        line += f"; {contradiction.others} more statement(s) alike on the record"
+    return line

@@ -178,6 +178,8 @@ class Contradiction:
     score: float
     why: str = ""
     """The concepts both propositions share: why they matched, in one line."""
+    others: int = 0
+    """Further statements on the record this one contradicts too, not paired one by one."""
 
     @property
     def agency(self) -> AgencyName:

@@ -388,9 +388,12 @@ class Extractor:
                 True,
                 self._vocabulary.city_words,
             )
+            # Only a name that says which body it is becomes canonical ("Slovenian
+            # police" -> "SI police"); anything else stays as its author typed it.
+            qualified = [o for o in organisations if o.qualified]
             agency_name = (
-                self._resolve_open(organisations[0], frozenset(agency_words.folded)).name
-                if organisations
+                self._resolve_open(qualified[0], frozenset(agency_words.folded)).name
+                if qualified
                 else " ".join(agency.split())
             )
         topic_words = Words.of(topic, self._vocabulary)

@@ -107,6 +107,14 @@ def open_store_read_only(settings: Settings) -> Store:
     database = url.database or ""
     on_disk = url.get_backend_name() == "sqlite" and database not in ("", ":memory:")
     if on_disk and not Path(database).exists():
+        if not Path(database).parent.is_dir():
+            # Not a database that does not exist yet: one that can never be opened.
+            from storage.errors import DatabaseUnavailable, shown_url
+
+            raise DatabaseUnavailable(
+                f"DENIALWATCH_DATABASE_URL {shown_url(settings.database_url)}: "
+                "unable to open database file (its folder does not exist)"
+            )
         return MemoryStore()
     revision = current_revision(settings.database_url)
     if revision is None:
@@ -122,7 +130,8 @@ class NotSetUp(RuntimeError):
 
 def merge_configured_watchlist(settings: Settings, store: Store) -> None:
     """Merge DENIALWATCH_WATCHLIST into the stored watchlist, row by row (a write)."""
-    merge_configured_watchlist(settings, store)
+    if settings.watchlist_path is not None:
+        merge_watchlist_file(store, read_watchlist(settings.watchlist_path))
 
 
 def build_pipeline(settings: Settings, store: Store, clock: Clock) -> Pipeline:
@@ -557,8 +566,7 @@ def _secret(value: object) -> str | None:
 def build_service(settings: Settings, store: Store | None = None) -> Service:
     """Wire the service from settings (the only place that knows every implementation)."""
     store = store or open_store(settings)
-    if settings.watchlist_path is not None:
-        merge_watchlist_file(store, read_watchlist(settings.watchlist_path))
+    merge_configured_watchlist(settings, store)
     clock = SystemClock()
     pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()

@@ -68,12 +68,13 @@ def test_a_report_resent_with_new_content_is_a_revision_analysed_again(store: St
 
 
 def test_prune_claims_forgets_old_dedupe_keys_only(store: Store) -> None:
-    assert store.claim_key("slack-inbound:a")
-    assert store.claim_key("other:b")
+    now = datetime.now(UTC)
+    assert store.claim_key("slack-inbound:a", now)
+    assert store.claim_key("other:b", now)
     assert store.prune_claims("slack-inbound:", datetime(2000, 1, 1, tzinfo=UTC)) == 0
-    assert store.prune_claims("slack-inbound:", datetime.now(UTC) + timedelta(days=400)) == 1
-    assert store.claim_key("slack-inbound:a")  # forgotten: claimable again
-    assert not store.claim_key("other:b")
+    assert store.prune_claims("slack-inbound:", now + timedelta(days=400)) == 1
+    assert store.claim_key("slack-inbound:a", now)  # forgotten: claimable again
+    assert not store.claim_key("other:b", now)
 
 
 BELGIAN = Agency(AgencyName("Belgian Federal Police"), "BE", ("Federale Politie",))

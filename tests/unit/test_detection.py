@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from test_language_traps import AU_POL, DE_POL, EXTRACTOR, HU, LFR, MET, PEGASUS, PIMEYES, RFR
 
-from bot.core.detection import find_contradictions
+from bot.core.detection import find_contradictions, why_line
 from bot.core.domain import (
     AgencyName,
     ContradictionKind,
@@ -208,3 +208,16 @@ def test_an_older_report_arriving_late_is_still_the_earlier_side() -> None:
     assert (contradiction.new.report_id, contradiction.earlier.report_id) == ("new", "old")
     assert contradiction.kind is DC
     assert 0.0 <= contradiction.score <= 1.0
+
+
+def test_a_new_statement_pairs_with_at_most_the_earliest_latest_and_best_of_its_history() -> None:
+    from bot.core.detection import MAX_PAIRED
+
+    history = [statement(f"d{i}", Polarity.DENIES, i + 1) for i in range(12)]
+    confirmation = statement("c", Polarity.AFFIRMS, 30)
+    found, _ = find_contradictions([confirmation], history)
+    assert 2 <= len(found) <= MAX_PAIRED
+    earlier = {c.earlier.report_id for c in found}
+    assert {"d0", "d11"} <= earlier
+    assert all(c.others == len(history) - len(found) for c in found)
+    assert f"{len(history) - len(found)} more statement(s)" in why_line(found[0])

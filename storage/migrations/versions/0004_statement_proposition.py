@@ -24,10 +24,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("proposition", sa.Text(), nullable=False, server_default=""))
     with op.batch_alter_table("contradictions") as batch_op:
         batch_op.add_column(sa.Column("why", sa.Text(), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("others", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("contradictions") as batch_op:
+        batch_op.drop_column("others")
         batch_op.drop_column("why")
     with op.batch_alter_table("statements") as batch_op:
         batch_op.drop_column("proposition")
