@@ -50,6 +50,8 @@ class PracticeLexicon:
     """Forms of at least MIN_COMPOUND_PART letters, for compound words."""
     related: Mapping[str, str] = field(default_factory=dict)
     """Concept -> the family of kindred practices it belongs to ("drone" -> "air")."""
+    by_first: Mapping[str, tuple[tuple[int, Phrase, str], ...]] = field(default_factory=dict)
+    """Phrases by their first word: a text only tries the phrases that can start in it."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> PracticeLexicon:
@@ -75,7 +77,20 @@ class PracticeLexicon:
         families = data.get("related", {})
         assert isinstance(families, dict)
         related = {c: family for family, members in families.items() for c in members}
-        return cls(words, stems, tuple(phrases), frozenset(weak), heads, related)
+        by_first: dict[str, list[tuple[int, Phrase, str]]] = {}
+        for index, (phrase, concept) in enumerate(phrases):
+            first = phrase.parts[0] if phrase.parts else None
+            if first is not None:
+                by_first.setdefault(first, []).append((index, phrase, concept))
+        return cls(
+            words,
+            stems,
+            tuple(phrases),
+            frozenset(weak),
+            heads,
+            related,
+            {first: tuple(group) for first, group in by_first.items()},
+        )
 
     def concept_of(self, word: str, language: str) -> str | None:
         """Return the concept a folded word names, through its form, stem or compound."""
@@ -108,7 +123,12 @@ class PracticeLexicon:
         blocked = set(blocked)
         taken: set[int] = set(blocked)
         found: list[ConceptHit] = []
-        for phrase, concept in self.phrases:
+        # In lexicon order, as if every phrase were tried: the first to claim words wins.
+        candidates = sorted(
+            (entry for word in set(words) for entry in self.by_first.get(word, ())),
+            key=lambda entry: entry[0],
+        )
+        for _, phrase, concept in candidates:
             for start, end in phrase.find(words):
                 if not taken.intersection(range(start, end)):
                     taken.update(range(start, end))
