@@ -478,7 +478,7 @@ class Extractor:
         subject = (
             subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
         )
-        if subject is not None:
+        if subject is not None and not _is_person(unit.words, subject, lexicon):
             return subject.mention(OPEN_CONFIDENCE)
         if organisations:
             return self._open(organisations[-1], unit, lexicon, last_agency, known, report_words)
@@ -620,6 +620,16 @@ _NOT_CONTENT = (
     "agency_anaphora",
     "calendar",
 )
+
+
+def _is_person(words: Words, subject: Organisation, lexicon: Cues) -> bool:
+    """Say whether a named subject is a person: "minister Karin Mulder", "MP Desmet".
+
+    A person speaks for a body (the agency in focus) or accuses one; either way the
+    name is no organisation of its own.
+    """
+    before = words.folded[max(0, subject.start - 2) : subject.start]
+    return lexicon.has("person_role", before)
 
 
 def _cue_position(words: Sequence[str], judged: Judged, lexicon: Cues) -> int | None:

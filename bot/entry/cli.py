@@ -26,18 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, SettingsError) as error:
         print(f"denialwatch: error: {error}", file=sys.stderr)
         return 2
-    except Exception as error:
-        line = _database_problem(error)
-        if line is None:
-            raise
-        print(f"denialwatch: error: {line}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (| head): stop quietly, as Unix tools do.
         sys.stderr.close()
         return 141
+    except Exception as error:
+        line = _database_problem(error)
+        if line is None:
+            raise
+        print(f"denialwatch: error: {line}", file=sys.stderr)
+        return 2
 
 
 def _database_problem(error: Exception) -> str | None:

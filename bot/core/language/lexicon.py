@@ -32,6 +32,7 @@ CUE_KINDS = (
     "finding",
     "since",
     "nominal",
+    "person_role",
 )
 
 
