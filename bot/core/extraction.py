@@ -215,6 +215,13 @@ class Extractor:
         self._stopwords = (
             frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | STOPWORDS
         )
+        self._possessives = frozenset(
+            w
+            for lexicon in lexicons.values()
+            for p in lexicon.cues.get("possessive", ())
+            for w in p.parts
+            if w
+        )
         # Words of watched agencies' names are who, never what: keep them out of
         # propositions ("Guardia di Finanza" is no part of the practice it denies).
         self._agency_words = frozenset(
@@ -291,7 +298,12 @@ class Extractor:
             organisations = tuple(
                 o
                 for o in find_organisations(
-                    words, self._stopwords, home, is_title, self._vocabulary.city_words
+                    words,
+                    self._stopwords,
+                    home,
+                    is_title,
+                    self._vocabulary.city_words,
+                    self._possessives,
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )

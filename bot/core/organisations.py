@@ -86,6 +86,7 @@ def find_organisations(
     report_country: str,
     is_title: bool = False,
     cities: Mapping[str, str] | None = None,
+    possessives: frozenset[str] = frozenset(),
 ) -> list[Organisation]:
     """Return the institutions named in a sentence, each under its canonical name."""
     cities = cities or {}
@@ -118,9 +119,10 @@ def find_organisations(
             # "Parijse politie", "police de Paris": a city's exonyms differ, its
             # country does not.
             proper, country = "", city
-        if concepts <= GENERIC and not (proper or country):
-            # "office computers", "the service", "l'autorité": too generic to name a
-            # body on their own; "the service" refers back instead.
+        owned = start > 0 and words.folded[start - 1] in possessives
+        if concepts <= GENERIC and (owned or not (proper or country)):
+            # "office computers", "the service", "its Amsterdam office": too generic,
+            # or a place owned by someone, to name a body; "the service" refers back.
             continue
         qualifier = proper or country
         if not qualifier and report_country:
@@ -276,6 +278,10 @@ def same_agency(a: str, b: str) -> bool:
     """
     if name_key(a) == name_key(b):
         return True
+    ka, kb = name_key(a), name_key(b)
+    if (" " not in ka and kb.split()[0] == ka) or (" " not in kb and ka.split()[0] == kb):
+        # "AIVD" and "Aivd security service": a body's own name and its name with a head.
+        return _open_parts(b if " " not in ka else a) is not None
     pa, pb = _open_parts(a), _open_parts(b)
     if pa is None or pb is None or pa[0] != pb[0]:
         return False

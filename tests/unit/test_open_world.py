@@ -209,3 +209,20 @@ def test_unwatched_agency_gets_one_canonical_name_across_languages() -> None:
         for language, text in texts.items()
     }
     assert all(found == {"SI police"} for found in names.values()), names
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("SI police", "SI national police", True),
+        ("AIVD", "Aivd security service", True),
+        ("SI police", "HR police", False),
+        ("Mainz police", "Mainz prosecutor", False),
+        ("Belgian Federal Police", "belgian  federal police", True),
+    ],
+)
+def test_open_agency_names_denote_one_body_only_when_they_can(a: str, b: str, same: bool) -> None:
+    from bot.core.organisations import same_agency
+
+    assert same_agency(a, b) is same
+    assert same_agency(b, a) is same

@@ -33,6 +33,7 @@ CUE_KINDS = (
     "since",
     "nominal",
     "person_role",
+    "possessive",
 )
 
 
