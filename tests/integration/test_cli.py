@@ -250,3 +250,23 @@ def test_database_errors_are_one_line_naming_the_setting_without_the_password(
     assert len(lines) == 1, done.stderr[-2000:]
     assert "DENIALWATCH_DATABASE_URL" in lines[0] and expected in lines[0]
     assert "s3cret-pw" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_claim_under_an_alias_in_another_language_contradicts_the_canonical_denial(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    env = service_env(tmp_path, {"DENIALWATCH_WATCHLIST": str(data_dir / "dev" / "watchlist.json")})
+    denial = run_cli(
+        "claims", "add", "Belgian Federal Police", "Clearview AI", "denies",
+        "The force has never used Clearview AI.", "--date", "2020-02-28",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert denial.returncode == 0, denial.stderr
+    for agency, topic in (("federale politie", "clearview"), ("police fédérale", "Clearview")):
+        added = run_cli(
+            "claims", "add", agency, topic, "affirms", f"{agency} used {topic}.",
+            "--date", "2021-10-29", env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.startswith("recorded Belgian Federal Police affirms Clearview AI")
+        assert "contradicts 1 earlier statement" in added.stdout

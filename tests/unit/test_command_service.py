@@ -70,3 +70,26 @@ async def test_without_admins_anyone_may_mute_by_feedback() -> None:
     service, store = _service()
     await service.feedback(AlertKey("k"), DESK, "U2", Verdict.MUTED)
     assert [f.user for f in store.feedback()] == ["U2"]
+
+
+async def test_a_chat_claim_under_an_alias_contradicts_the_watched_agencys_denial() -> None:
+    from bot.core.domain import Agency, AgencyName, Topic, TopicName, Watchlist
+
+    service, store = _service()
+    store.save_watchlist(
+        Watchlist(
+            (Agency(AgencyName("Belgian Federal Police"), "BE", ("Federale Politie",)),),
+            (Topic(TopicName("Clearview AI"), ("Clearview",)),),
+        )
+    )
+    first = await service.handle(
+        CommandRequest(
+            "memory", DESK, "U1", "claim Belgian Federal Police | Clearview AI | denies | No."
+        )
+    )
+    second = await service.handle(
+        CommandRequest("memory", DESK, "U1", "claim federale politie | clearview | affirms | Wel.")
+    )
+    assert first.ok and second.ok
+    assert "Belgian Federal Police affirms Clearview AI" in second.text
+    assert "contradicts 1 earlier" in second.text
