@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from bot.core.language.text import fold
+from bot.core.matching.analysis import clean, terms
 from bot.core.matching.hit import ClaimDoc, Hit, Tuning
-from bot.core.matching.text import clean, fold, terms
 from bot.core.matching.vector import GrowableArray
 
 _ANY = -1
