@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,3 +72,9 @@ def test_abbreviations_come_from_every_language_file() -> None:
         "Dhr. Jansen kwam.",
         "Mme. Dupont ook.",
     ]
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_folding_ascii_takes_a_short_cut_to_the_same_result(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    assert fold(text) == "".join(ch for ch in decomposed if not unicodedata.combining(ch))

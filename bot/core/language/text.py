@@ -41,6 +41,9 @@ _SENTENCE_END = re.compile(r"([.!?]+[\"')\]]*)(\s+)(?=[\"'(\[]?[^\W\d_])|\n\s*\n
 
 def fold(text: str) -> str:
     """Return text case-folded, with accents stripped and typography made plain."""
+    if text.isascii():
+        # ASCII is stable under NFKC and NFKD and has no quotes to translate.
+        return text.casefold()
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

@@ -37,26 +37,31 @@ def _plain(text: str) -> str:
     return _HASHTAG.sub(_split_hashtag, text)
 
 
-def clean(text: str) -> str:
-    """Remove links and handles, split camel-case hashtags; return the folded words.
+def analyse(text: str, language: str | None = None) -> tuple[list[str], str]:
+    """Return a text's index terms and the surface rapidfuzz compares, tokenising once.
 
-    This is the surface rapidfuzz compares, so punctuation goes: typographic quotes
+    Terms are the folded words without the stopwords of the text's language, stemmed
+    with its Snowball stemmer; without a language the text's own words decide it
+    (English stands unless another language clearly wins, since a short query often
+    has too few words to tell). The surface is the folded words: typographic quotes
     and dashes would otherwise count as differences between two tellings of a claim.
-    """
-    return " ".join(tokens(_plain(text)))
-
-
-def terms(text: str, language: str | None = None) -> list[str]:
-    """Return the index terms of a text: folded words without stopwords, Snowball-stemmed.
-
-    Without a language the text's own words decide it; English stands unless another
-    language clearly wins, since a short query often has too few words to tell.
     """
     words = tokens(_plain(text))
     language = language or _guesser().guess(words, "en")
     dropped = stopwords(language, negations=False)
-    return [
+    found = [
         snowball(word, language)
         for word in words
         if word not in dropped and (len(word) > 1 or word.isdigit())
     ]
+    return found, " ".join(words)
+
+
+def clean(text: str) -> str:
+    """Remove links and handles, split camel-case hashtags; return the folded words."""
+    return analyse(text, "en")[1]
+
+
+def terms(text: str, language: str | None = None) -> list[str]:
+    """Return the index terms of a text (see `analyse`)."""
+    return analyse(text, language)[0]
