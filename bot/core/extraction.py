@@ -21,9 +21,8 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
-from bot.core.language.text import fold, split_sentences, tokens, word_pairs
+from bot.core.language.text import fold, split_sentences, stopwords, tokens, word_pairs
 from bot.core.language.vocabulary import Vocabulary
-from bot.core.matching.stopwords import STOPWORDS
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
 from bot.core.organisations import Organisation, find_organisations, names_in, subject_before
 from bot.core.proposition import (
@@ -213,7 +212,7 @@ class Extractor:
             for topic in watchlist.topics
         )
         self._stopwords = (
-            frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | STOPWORDS
+            frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | stopwords()
         )
         self._possessives = frozenset(
             w
@@ -252,7 +251,9 @@ class Extractor:
                 folded = ["", *folded]
             language = self._guesser.guess(folded, None) if text != name else "en"
             merged = merged.union(
-                propose(folded, raw, language, self._vocabulary.practices, STOPWORDS)
+                propose(
+                    folded, raw, language, self._vocabulary.practices, stopwords(negations=False)
+                )
             )
         return merged
 
@@ -412,7 +413,11 @@ class Extractor:
         language = self._guesser.guess(list(topic_words.folded), None)
         raw = ["", *topic_words.raw]  # every word of a typed name counts as written inside
         proposition = propose(
-            ["", *topic_words.folded], raw, language, self._vocabulary.practices, STOPWORDS
+            ["", *topic_words.folded],
+            raw,
+            language,
+            self._vocabulary.practices,
+            stopwords(negations=False),
         )
         named = self._topics.find(topic_words)
         if named:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.core.language.practices import PracticeLexicon, snowball
+from bot.core.language.practices import PracticeLexicon
+from bot.core.language.text import snowball
 
 STRONG = 1.0
 WEAK = 0.2

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.core.language.text import snowball
 from bot.core.matching import ClaimDoc, ClaimIndex, Hit, clean, fold, terms
-from bot.core.matching.stemming import stem
 
 STORE = [
     ClaimDoc(
@@ -71,30 +71,48 @@ def test_clean_drops_links_and_handles_and_splits_hashtags() -> None:
 
 
 @pytest.mark.parametrize(
-    ("a", "b"),
+    ("a", "b", "language"),
     [
-        ("denies", "denied"),
-        ("recognitions", "recognition"),
-        ("ontkenningen", "ontkenning"),
-        ("utilisées", "utilisee"),
-        ("Überwachungen", "Überwachung"),
+        ("denies", "denied", "en"),
+        ("recognitions", "recognition", "en"),
+        ("ontkenningen", "ontkenning", "nl"),
+        ("utilisées", "utilisee", "fr"),
+        ("Überwachungen", "Überwachung", "de"),
     ],
     ids=["en", "en-plural", "nl", "fr", "de"],
 )
-def test_inflected_forms_share_a_term(a: str, b: str) -> None:
-    assert terms(a) == terms(b)
+def test_inflected_forms_share_a_term(a: str, b: str, language: str) -> None:
+    assert terms(a, language) == terms(b, language)
 
 
-def test_stopwords_of_all_four_languages_are_not_terms() -> None:
-    assert terms("the de la der het und et and van des") == []
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("De politie ontkent het gebruik van de camera's", "nl"),
+        ("La police nie l'utilisation des caméras", "fr"),
+        ("Die Polizei bestreitet die Überwachungen", "de"),
+    ],
+    ids=["nl", "fr", "de"],
+)
+def test_a_text_without_a_language_is_stemmed_in_its_own(text: str, language: str) -> None:
+    assert terms(text) == terms(text, language) != terms(text, "en")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the and of it was", "de het en van", "la et des une", "der und die das"],
+    ids=["en", "nl", "fr", "de"],
+)
+def test_stopwords_of_each_language_are_not_terms(text: str) -> None:
+    assert terms(text) == []
 
 
 def test_negations_stay_terms() -> None:
     assert len(terms("never niet jamais nicht")) == 4
 
 
-def test_short_words_are_not_stemmed() -> None:
-    assert stem("used") == "used"
+def test_the_matcher_stems_with_the_snowball_stemmer() -> None:
+    assert terms("investigations", "en") == [snowball("investigations", "en")] == ["investig"]
 
 
 @given(st.text(max_size=200))

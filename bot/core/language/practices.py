@@ -4,29 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-
-import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type stubs
 
 from bot.core.language.lexicon import Phrase
-from bot.core.language.text import fold
+from bot.core.language.text import SNOWBALL, fold, snowball
 
 MIN_COMPOUND_PART = 5
 """A listed form this long also matches at the start or end of a compound word."""
 MAX_COMPOUND = 40
 """Longer words are not split: splitting costs time in their length."""
 COMPOUNDING = frozenset({"de", "nl"})
-_SNOWBALL = {"en": "english", "nl": "dutch", "fr": "french", "de": "german"}
-
-
-@cache
-def _stemmer(language: str) -> Stemmer.Stemmer:
-    return Stemmer.Stemmer(_SNOWBALL.get(language, "english"))
-
-
-def snowball(word: str, language: str) -> str:
-    """Return the Snowball stem of a folded word in the given language."""
-    return str(_stemmer(language).stemWord(word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +51,7 @@ class PracticeLexicon:
             assert isinstance(entry, dict)
             if entry.get("weak"):
                 weak.add(concept)
-            for language in _SNOWBALL:
+            for language in SNOWBALL:
                 for form in entry.get(language, []):
                     folded = fold(str(form)).replace("-", " ").strip()
                     if " " in folded:

@@ -1,21 +1,13 @@
-"""Load the language data shipped with the package (the only file reads of the core)."""
+"""Load the cue lexicons and the vocabulary shipped with the package."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from importlib import resources
-from typing import Any
 
 from bot.core.domain import LANGUAGES
 from bot.core.language.lexicon import Lexicon
+from bot.core.language.shipped import read_language_file as _read
 from bot.core.language.vocabulary import Vocabulary
-
-
-def _read(name: str) -> Any:
-    return json.loads(
-        resources.files("bot.core.language").joinpath("lexicons", name).read_text("utf-8")
-    )
 
 
 @cache

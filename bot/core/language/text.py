@@ -1,9 +1,19 @@
-"""Text normalisation, tokens, sentences and clauses for the four languages."""
+"""The one text stack of the four languages: fold, tokens, sentences, stems, stopwords.
+
+The language rules and the claim matcher both read text through this module; the
+per-language word lists (stopwords, abbreviations) live in the lexicon files.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
+
+import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type stubs
+
+from bot.core.domain import LANGUAGES
+from bot.core.language.shipped import read_language_file
 
 _QUOTES = str.maketrans(
     {
@@ -26,56 +36,14 @@ _QUOTES = str.maketrans(
     }
 )
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
-_ABBREVIATIONS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "st",
-        "gen",
-        "lt",
-        "col",
-        "sgt",
-        "jr",
-        "sr",
-        "inc",
-        "ltd",
-        "co",
-        "corp",
-        "vs",
-        "etc",
-        "nr",
-        "dhr",
-        "mevr",
-        "mme",
-        "mlle",
-        "hr",
-        "fr",
-        "bzw",
-        "ca",
-        "vgl",
-        "z",
-        "b",
-        "u",
-        "s",
-        "e",
-        "g",
-        "i",
-        "a",
-        "approx",
-        "dept",
-        "gov",
-        "sen",
-        "rep",
-    ]
-)
 _SENTENCE_END = re.compile(r"([.!?]+[\"')\]]*)(\s+)(?=[\"'(\[]?[^\W\d_])|\n\s*\n|\n", re.UNICODE)
 
 
 def fold(text: str) -> str:
     """Return text case-folded, with accents stripped and typography made plain."""
+    if text.isascii():
+        # ASCII is stable under NFKC and NFKD and has no quotes to translate.
+        return text.casefold()
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
@@ -168,6 +136,54 @@ def stem(token: str) -> str:
     return token
 
 
+SNOWBALL = {"en": "english", "nl": "dutch", "fr": "french", "de": "german"}
+"""The Snowball stemmer of each language."""
+
+
+@cache
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(SNOWBALL.get(language, "english"))
+
+
+def snowball(word: str, language: str) -> str:
+    """Return the Snowball stem of a folded word in the given language."""
+    return str(_stemmer(language).stemWord(word))
+
+
+def _word_list(key: str, language: str) -> frozenset[str]:
+    entries = read_language_file(f"{language}.json").get(key, [])
+    if not isinstance(entries, list):
+        raise ValueError(f"lexicon {language}: {key} must be a list")
+    return frozenset(fold(str(entry)) for entry in entries)
+
+
+@cache
+def stopwords(language: str | None = None, *, negations: bool = True) -> frozenset[str]:
+    """Return the folded stopwords of one language, or of all four when None.
+
+    With negations=False the one-word negation cues ("not", "niet", "pas") are left
+    out: where content words are compared, a denial and an affirmation differ by them.
+    """
+    if not negations:
+        return stopwords(language) - negation_words()
+    if language is not None:
+        return _word_list("stopwords", language)
+    return frozenset().union(*(stopwords(code) for code in LANGUAGES))
+
+
+@cache
+def negation_words() -> frozenset[str]:
+    """Return the one-word negation cues of all four languages ("not", "niet", "pas")."""
+    words = frozenset().union(*(_word_list("negation", code) for code in LANGUAGES))
+    return frozenset(word for word in words if " " not in word)
+
+
+@cache
+def abbreviations() -> frozenset[str]:
+    """Return the folded abbreviations of all four languages (a period after them goes on)."""
+    return frozenset().union(*(_word_list("abbreviations", code) for code in LANGUAGES))
+
+
 def split_sentences(text: str) -> list[str]:
     """Split running text into sentences, keeping abbreviations and decimals intact."""
     text = (
@@ -176,6 +192,7 @@ def split_sentences(text: str) -> list[str]:
         .replace("\r\n", "\n")
         .replace("\r", "\n")
     )
+    known = abbreviations()
     pieces: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
@@ -183,7 +200,7 @@ def split_sentences(text: str) -> list[str]:
             before = text[start : match.start(1)].rsplit(None, 1)
             last_word = fold(before[-1]).strip("\"'(") if before else ""
             following = text[match.end() : match.end() + 2].lstrip("\"'(\u201c\u201e\u00ab[ ")
-            if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            if last_word in known or (len(last_word) == 1 and last_word.isalpha()):
                 continue
             if following and not (following[0].isupper() or following[0].isdigit()):
                 continue

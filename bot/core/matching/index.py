@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from bot.core.language.text import fold
+from bot.core.matching.analysis import analyse
 from bot.core.matching.hit import ClaimDoc, Hit, Tuning
-from bot.core.matching.text import clean, fold, terms
 from bot.core.matching.vector import GrowableArray
 
 _ANY = -1
@@ -135,7 +136,8 @@ class ClaimIndex:
                 self._slots.pop(doc.doc_id)
             seen.add(doc.doc_id)
             slot = first + offset
-            counts = Counter(terms(doc.text))
+            doc_terms, surface = analyse(doc.text)
+            counts = Counter(doc_terms)
             for term, count in counts.items():
                 term_ids.append(self._term_id(term))
                 term_freqs.append(min(count, 65_535))
@@ -147,7 +149,7 @@ class ClaimIndex:
             topics.append(self._code(self._topic_codes, doc.topic))
             self._ids.append(doc.doc_id)
             self._slots[doc.doc_id] = slot
-            self._texts.append(clean(doc.text))
+            self._texts.append(surface)
         alive = np.ones(len(batch), dtype=np.bool_)
         for offset, doc in enumerate(batch):
             if self._slots.get(doc.doc_id) != first + offset:
@@ -228,7 +230,8 @@ class ClaimIndex:
             if found is None:
                 return []
             block = found
-        query_terms = [self._vocab[t] for t in dict.fromkeys(terms(query)) if t in self._vocab]
+        stems, surface = analyse(query)
+        query_terms = [self._vocab[t] for t in dict.fromkeys(stems) if t in self._vocab]
         qids = np.asarray(query_terms, dtype=np.int64)
         if block is None and len(qids) == 0:
             return []
@@ -240,7 +243,7 @@ class ClaimIndex:
         if len(candidates) > depth:
             best = np.argpartition(-bm25, depth - 1)[:depth]
             candidates, bm25 = candidates[best], bm25[best]
-        final = self._rescore(clean(query), qids, candidates, bm25, blocked=blocked)
+        final = self._rescore(surface, qids, candidates, bm25, blocked=blocked)
         order = np.lexsort((candidates, -final))[:k]
         return [Hit(str(self._ids[int(candidates[i])]), round(float(final[i]), 6)) for i in order]
 

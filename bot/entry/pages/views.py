@@ -24,8 +24,7 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import detect_language
 from bot.core.language.lexicon import Lexicon
-from bot.core.language.text import tokens
-from bot.core.matching.stopwords import STOPWORDS
+from bot.core.language.text import stopwords, tokens
 from bot.core.records import AlertRecord
 from bot.core.timeline import Timeline, TimelineEntry, lay_out_timeline, report_stances
 from bot.entry.pages.signing import agency_key
@@ -302,9 +301,9 @@ def _verb(polarity: Polarity) -> str:
 
 def shared_words(a: str, b: str) -> tuple[str, ...]:
     """Content words both quotes use, in the order the earlier quote uses them."""
-    later = {w for w in tokens(b) if w not in STOPWORDS and len(w) > 2}
+    later = {w for w in tokens(b) if w not in stopwords() and len(w) > 2}
     seen: list[str] = []
     for word in tokens(a):
-        if word in later and word not in STOPWORDS and word not in seen and len(word) > 2:
+        if word in later and word not in stopwords() and word not in seen and len(word) > 2:
             seen.append(word)
     return tuple(seen[:MAX_SHARED_WORDS])
