@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Protocol
 
 from bot.core.domain import (
@@ -21,7 +22,14 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
-from bot.core.language.text import fold, split_sentences, stopwords, tokens, word_pairs
+from bot.core.language.text import (
+    fold,
+    shipped_words,
+    split_sentences,
+    stopwords,
+    tokens,
+    word_pairs,
+)
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
 from bot.core.organisations import Organisation, find_organisations, names_in, subject_before
@@ -943,18 +951,25 @@ def _polarity(words: list[str], lexicon: Cues) -> Verdict:
     return Verdict(None, Reason.NO_CUE)
 
 
-_SPEAKER_ROLES = re.compile(
-    r"\b((?:[A-Z][\w.'-]+\s){0,3}(?:spokes(?:person|man|woman)|minister|director|chief|"
-    r"woordvoerder|woordvoerster|minister|porte-parole|ministre|Sprecher(?:in)?|Minister(?:in)?|"
-    r"Chef)\b(?:\s(?:[A-Z][\w'-]+|of|for|van|de|du|des|der|für)){0,5})",
-    re.IGNORECASE,
-)
+@cache
+def _speaker_pattern() -> re.Pattern[str]:
+    """The pattern of "a spokesperson for X", "woordvoerder van X", from the lexicons."""
+    roles = sorted(shipped_words("speaker_role"), key=len, reverse=True)
+    links = sorted(shipped_words("speaker_link"), key=len, reverse=True)
+    return re.compile(
+        r"\b((?:[A-Z][\w.'-]+\s){0,3}(?:"
+        + "|".join(map(re.escape, roles))
+        + r")\b(?:\s(?:[A-Z][\w'-]+|"
+        + "|".join(map(re.escape, links))
+        + r")){0,5})",
+        re.IGNORECASE,
+    )
 
 
 def _speaker(text: str, lexicon: Cues) -> str:
     """Return who made the statement where the sentence says so."""
     del lexicon
-    match = _SPEAKER_ROLES.search(text)
+    match = _speaker_pattern().search(text)
     return match.group(1).strip()[:80] if match else ""
 
 

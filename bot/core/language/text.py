@@ -78,59 +78,11 @@ def tokens(text: str) -> list[str]:
     return [folded for folded, _ in word_pairs(text)]
 
 
-_SUFFIXES = tuple(
-    sorted(
-        {
-            "ischen",
-            "ungen",
-            "ierte",
-            "ieren",
-            "ement",
-            "ments",
-            "ation",
-            "ingen",
-            "ische",
-            "ischer",
-            "isches",
-            "heden",
-            "aient",
-            "erait",
-            "ung",
-            "ing",
-            "ies",
-            "ied",
-            "ers",
-            "ern",
-            "end",
-            "ent",
-            "est",
-            "ste",
-            "ten",
-            "den",
-            "sche",
-            "ion",
-            "ed",
-            "es",
-            "en",
-            "er",
-            "em",
-            "te",
-            "de",
-            "e",
-            "s",
-            "n",
-            "t",
-        },
-        key=lambda suffix: (-len(suffix), suffix),
-    )
-)
-
-
 def stem(token: str) -> str:
     """Strip one common inflectional suffix (en/nl/fr/de); keep at least four letters."""
     if len(token) <= 4 or not token.isalpha():
         return token
-    for suffix in _SUFFIXES:
+    for suffix in suffixes():
         if token.endswith(suffix) and len(token) - len(suffix) >= 4:
             return token[: -len(suffix)]
     return token
@@ -176,6 +128,25 @@ def negation_words() -> frozenset[str]:
     """Return the one-word negation cues of all four languages ("not", "niet", "pas")."""
     words = frozenset().union(*(_word_list("negation", code) for code in LANGUAGES))
     return frozenset(word for word in words if " " not in word)
+
+
+@cache
+def shipped_words(key: str) -> frozenset[str]:
+    """Return a word list of all four lexicons as written (not folded), e.g. speaker roles."""
+    found: set[str] = set()
+    for code in LANGUAGES:
+        entries = read_language_file(f"{code}.json").get(key, [])
+        if not isinstance(entries, list):
+            raise ValueError(f"lexicon {code}: {key} must be a list")
+        found.update(str(entry) for entry in entries)
+    return frozenset(found)
+
+
+@cache
+def suffixes() -> tuple[str, ...]:
+    """Return the inflectional suffixes `stem` strips, longest first (all four languages)."""
+    found = frozenset().union(*(_word_list("suffixes", code) for code in LANGUAGES))
+    return tuple(sorted(found, key=lambda suffix: (-len(suffix), suffix)))
 
 
 @cache
