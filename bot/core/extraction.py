@@ -948,6 +948,10 @@ def _polarity(words: list[str], lexicon: Cues) -> Verdict:
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 1.0 if affirms else 0.8)
     if affirms and not negations:
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.7)
+    if affirms and any(n >= affirms[0][1] for n in negations):
+        # "has confirmed that it has never followed …": what is confirmed is a denial,
+        # whatever the verb of the complement.
+        return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.8)
     return Verdict(None, Reason.NO_CUE)
 
 

@@ -51,6 +51,11 @@ CASES = [
         DENIES,
     ),
     ("de", "Das Ministerium bestätigte, dass die Küstenwache die App nie eingesetzt habe.", DENIES),
+    # ... whatever the verb of the complement, one the lexicon does not know
+    ("en", "The harbour office has confirmed that it has never followed the boats.", DENIES),
+    ("nl", "Het havenbedrijf bevestigde dat het nooit de boten van vissers volgde.", DENIES),
+    ("fr", "Le port a confirmé qu'il n'avait jamais suivi les bateaux.", DENIES),
+    ("de", "Das Hafenamt bestätigte, dass es die Boote nie verfolgt habe.", DENIES),
     # double negation affirms
     ("en", "It is not true that we never flew drones over the rally.", AFFIRMS),
     ("nl", "Het is niet waar dat wij nooit drones boven de optocht inzetten.", AFFIRMS),
