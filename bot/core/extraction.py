@@ -229,6 +229,15 @@ class Extractor:
             for w in p.parts
             if w
         )
+        # Months and days are capitalised but name no place: "in March the office …".
+        self._calendar = frozenset(
+            w
+            for lexicon in lexicons.values()
+            for kind in ("calendar", "calendar_capitalised")
+            for p in lexicon.cues.get(kind, ())
+            for w in p.parts
+            if w
+        )
         # Words of watched agencies' names are who, never what: keep them out of
         # propositions ("Guardia di Finanza" is no part of the practice it denies).
         self._agency_words = frozenset(
@@ -313,6 +322,7 @@ class Extractor:
                     is_title,
                     self._vocabulary.city_words,
                     self._possessives,
+                    self._calendar,
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )

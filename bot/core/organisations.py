@@ -87,6 +87,7 @@ def find_organisations(
     is_title: bool = False,
     cities: Mapping[str, str] | None = None,
     possessives: frozenset[str] = frozenset(),
+    not_names: frozenset[str] = frozenset(),
 ) -> list[Organisation]:
     """Return the institutions named in a sentence, each under its canonical name."""
     cities = cities or {}
@@ -111,7 +112,7 @@ def find_organisations(
             start = j
             j -= 1
         country = _country_near(words, start, end)
-        proper, at = _proper_near(words, start, end, stopwords, is_title)
+        proper, at = _proper_near(words, start, end, stopwords | not_names, is_title)
         if at >= 0:
             start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None

@@ -30,8 +30,8 @@ FLOORS = [
     ("holdout2", "both", 0.9, 0.9),
     ("holdout2", "agencies", 0.9, 0.7),
     ("holdout2", "topics", 0.9, 0.3),
-    ("holdout3", "both", 0.9, 0.2),
-    ("holdout3", "agencies", 0.9, 0.1),
+    ("holdout3", "both", 0.9, 0.3),
+    ("holdout3", "agencies", 0.9, 0.15),
     ("holdout3", "topics", 0.9, 0.05),
 ]
 
