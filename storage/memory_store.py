@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.alerts import pending_lead
+from bot.core.detection import record_order
 from bot.core.domain import (
     AgencyName,
     Alert,
@@ -164,7 +165,7 @@ class MemoryStore:
             found = [
                 s for key, group in self._by_agency.items() if key.startswith(prefix) for s in group
             ]
-        return sorted(found, key=lambda s: (s.published, s.sequence, s.report_id))
+        return sorted(found, key=record_order)
 
     def all_statements(self) -> list[Statement]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from bot.core.domain import (
     Contradiction,
@@ -25,9 +26,14 @@ TOPIC_MATCH = 0.8
 """Match value of two statements about the same watched topic."""
 
 
+def record_order(statement: Statement) -> tuple[date, int, str]:
+    """The order of the record: publication date; ties go to the report processed first."""
+    return (statement.published, statement.sequence, statement.report_id)
+
+
 def comes_before(a: Statement, b: Statement) -> bool:
-    """Order statements by publication date; ties go to the report processed first."""
-    return (a.published, a.sequence, a.report_id) < (b.published, b.sequence, b.report_id)
+    """Say whether `a` stands before `b` on the record (`record_order`)."""
+    return record_order(a) < record_order(b)
 
 
 def match(
@@ -129,7 +135,7 @@ def bounded(
     """
     if len(opposite) <= MAX_PAIRED:
         return list(opposite)
-    by_date = sorted(opposite, key=lambda e: (e[0].published, e[0].sequence, e[0].report_id))
+    by_date = sorted(opposite, key=lambda e: record_order(e[0]))
     best = max(opposite, key=lambda e: e[1])
     kept: list[tuple[Statement, float, tuple[str, ...]]] = []
     for entry in (by_date[0], by_date[-1], best):

@@ -32,7 +32,13 @@ from bot.core.language.text import (
 )
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
-from bot.core.organisations import Organisation, find_organisations, names_in, subject_before
+from bot.core.organisations import (
+    Organisation,
+    base_name,
+    find_organisations,
+    names_in,
+    subject_before,
+)
 from bot.core.proposition import (
     MATCH,
     Proposition,
@@ -157,6 +163,7 @@ class _Practice:
 TOPIC_COVERAGE = 0.5
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
+"""Confidence of an agency recognised by its form rather than by the watchlist."""
 MIN_DISTINCT = 4
 PARTIAL = 0.75
 """Confidence of a watched name matched only in part (its country and its head)."""
@@ -164,7 +171,6 @@ SPEAKERS = frozenset({"#ministry", "#government", "#interior", "#justice", "#def
 """Concepts of bodies that speak for an agency rather than act themselves."""
 GOVERNED = 4
 """How far after its cue an institution still opens the clause the cue governs."""
-"""Confidence of an agency recognised by its form rather than by the watchlist."""
 
 
 class Extractor:
@@ -174,7 +180,6 @@ class Extractor:
         self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
     ) -> None:
         self._cues = {code: CueIndex(lexicon) for code, lexicon in lexicons.items()}
-        self._lexicons = lexicons
         self._guesser = LanguageGuesser(lexicons)
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
@@ -198,11 +203,10 @@ class Extractor:
         ]
         self._distinct = {
             a.name: frozenset(
-                _base_word(word)
+                base_name(word)
                 for name in (a.name, *a.aliases)
-                for word, keys in zip(
-                    Words.of(name, vocabulary).folded, Words.of(name, vocabulary).keys, strict=True
-                )
+                for words in (Words.of(name, vocabulary),)
+                for word, keys in zip(words.folded, words.keys, strict=True)
                 if len(word) >= MIN_DISTINCT
                 and not keys[0].startswith("#")
                 and word not in vocabulary.country_words
@@ -222,22 +226,9 @@ class Extractor:
         self._stopwords = (
             frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | stopwords()
         )
-        self._possessives = frozenset(
-            w
-            for lexicon in lexicons.values()
-            for p in lexicon.cues.get("possessive", ())
-            for w in p.parts
-            if w
-        )
+        self._possessives = _cue_words(lexicons, "possessive")
         # Months and days are capitalised but name no place: "in March the office …".
-        self._calendar = frozenset(
-            w
-            for lexicon in lexicons.values()
-            for kind in ("calendar", "calendar_capitalised")
-            for p in lexicon.cues.get(kind, ())
-            for w in p.parts
-            if w
-        )
+        self._calendar = _cue_words(lexicons, "calendar", "calendar_capitalised")
         # Words of watched agencies' names are who, never what: keep them out of
         # propositions ("Guardia di Finanza" is no part of the practice it denies).
         self._agency_words = frozenset(
@@ -247,6 +238,7 @@ class Extractor:
             for word in tokens(name)
             if len(word) >= MIN_DISTINCT and vocabulary.practices.concept_of(word, "en") is None
         )
+        self._not_content_words = self._stopwords | self._agency_words
 
     def _topic_proposition(self, name: str, aliases: Sequence[str]) -> Proposition:
         """Key a watched topic by its English name and its aliases' own languages.
@@ -307,7 +299,7 @@ class Extractor:
         countries = report_countries(all_words)
         home = _home_country(all_words)
         names = names_in(all_words, language)
-        report_words = frozenset(_base_word(w) for ws in all_words for w in ws.folded)
+        report_words = frozenset(base_name(w) for ws in all_words for w in ws.folded)
         units = []
         for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
             watched = tuple(
@@ -354,7 +346,7 @@ class Extractor:
                 )
                 verdict = judged.verdict
                 span = self._proposition(unit, judged.start, judged.end, language, lexicon)
-                topic = self._topic_of(unit, judged, span, sentence, last_topic)
+                topic = self._topic_of(unit, judged, span, sentence, last_topic, lexicon)
                 if agency is not None and agency.end > 0:
                     last_agency = agency.name
                     if agency.name not in known:
@@ -440,15 +432,8 @@ class Extractor:
         named = self._topics.find(topic_words)
         if named:
             return agency_name, max(named, key=lambda m: m.confidence).name, proposition
-        practices = self._vocabulary.practices
-        scored = [
-            (coverage(p.proposition, with_families(proposition, practices))[0], p.name)
-            for p in self._practices
-        ]
-        best = max(scored, default=(0.0, ""))
-        if best[0] >= TOPIC_COVERAGE:
-            return agency_name, best[1], proposition
-        return agency_name, " ".join(topic.split()), proposition
+        practice = self._watched_practice(proposition)
+        return agency_name, practice or " ".join(topic.split()), proposition
 
     def _proposition(
         self, unit: _Unit, start: int, end: int, language: str, lexicon: Cues
@@ -473,7 +458,7 @@ class Extractor:
             words.raw[start:end],
             language,
             self._vocabulary.practices,
-            self._stopwords | self._agency_words,
+            self._not_content_words,
             skip,
         )
 
@@ -551,9 +536,15 @@ class Extractor:
                 return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
         return self._resolve_open(chosen, report_words).mention(OPEN_CONFIDENCE)
 
-    def _refers_to_topic(self, unit: _Unit) -> bool:
-        language = self._guesser.guess(unit.words.folded, None)
-        return self._cues[language].has("topic_anaphora", unit.words.folded)
+    def _watched_practice(self, proposition: Proposition) -> str | None:
+        """Return the watched topic a proposition describes best, when it carries enough of it."""
+        family = with_families(proposition, self._vocabulary.practices)
+        best: tuple[float, str] | None = None
+        for practice in self._practices:
+            value, _ = coverage(practice.proposition, family)
+            if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
+                best = (value, practice.name)
+        return best[1] if best is not None else None
 
     def _resolve_open(
         self, organisation: Organisation, report_words: frozenset[str]
@@ -589,7 +580,7 @@ class Extractor:
         if mention.confidence > PARTIAL:
             return mention
         country = self._countries.get(mention.name, "")
-        present = frozenset(_base_word(w) for w in words.folded)
+        present = frozenset(base_name(w) for w in words.folded)
         named = [
             name
             for name, distinct in self._distinct.items()
@@ -612,6 +603,7 @@ class Extractor:
         span: Proposition,
         sentence: Proposition,
         last_topic: tuple[str, Proposition, bool] | None,
+        lexicon: Cues,
     ) -> tuple[str, Proposition, bool] | None:
         """Return (topic, proposition, watched) for a judged span.
 
@@ -627,15 +619,11 @@ class Extractor:
             return last_topic[0], proposition.union(last_topic[1]), last_topic[2]
         if named is not None:
             return named.name, proposition, True
-        best: tuple[float, str] | None = None
-        practices = self._vocabulary.practices
-        for practice in self._practices:
-            value, _ = coverage(practice.proposition, with_families(proposition, practices))
-            if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
-                best = (value, practice.name)
-        if best is not None:
-            return best[1], proposition, True
-        if last_topic is not None and last_topic[2] and self._refers_to_topic(unit):
+        practice = self._watched_practice(proposition)
+        if practice is not None:
+            return practice, proposition, True
+        refers = lexicon.has("topic_anaphora", unit.words.folded)
+        if last_topic is not None and last_topic[2] and refers:
             # "the technology", "die Software": the watched practice named last.
             return last_topic[0], proposition.union(last_topic[1]), True
         if not proposition.has_substance():
@@ -657,6 +645,18 @@ _NOT_CONTENT = (
 )
 
 
+def _cue_words(lexicons: Mapping[str, Lexicon], *kinds: str) -> frozenset[str]:
+    """Return every word of the cue phrases of these kinds, in all languages."""
+    return frozenset(
+        word
+        for lexicon in lexicons.values()
+        for kind in kinds
+        for phrase in lexicon.cues.get(kind, ())
+        for word in phrase.parts
+        if word
+    )
+
+
 def _is_person(words: Words, subject: Organisation, lexicon: Cues) -> bool:
     """Say whether a named subject is a person: "minister Karin Mulder", "MP Desmet".
 
@@ -674,14 +674,6 @@ def _cue_position(words: Sequence[str], judged: Judged, lexicon: Cues) -> int | 
         if found:
             return judged.start + found[0][0]
     return None
-
-
-def _base_word(word: str) -> str:
-    """Strip an adjective ending off a name ("mainzer" -> "mainz") for lookups."""
-    for ending in ("ers", "er", "se", "s"):
-        if word.endswith(ending) and len(word) - len(ending) >= MIN_DISTINCT:
-            return word[: -len(ending)]
-    return word
 
 
 def _home_country(words: Sequence[Words]) -> str:

@@ -230,12 +230,12 @@ def _proper_near(
             continue
         if pos == 0 and not is_title:
             continue  # a capital at the start of a sentence is no evidence
-        return _base(folded), pos
+        return base_name(folded), pos
     return "", -1
 
 
-def _base(folded: str) -> str:
-    """Strip an adjective ending off a place name ("mainzer" -> "mainz")."""
+def base_name(folded: str) -> str:
+    """Strip an adjective ending off a place name ("mainzer" -> "mainz") for lookups."""
     for ending in _ADJECTIVE_ENDINGS:
         if folded.endswith(ending) and len(folded) - len(ending) >= 4:
             return folded[: -len(ending)]
