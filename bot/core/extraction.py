@@ -228,7 +228,9 @@ class Extractor:
         )
         self._possessives = _cue_words(lexicons, "possessive")
         # Months and days are capitalised but name no place: "in March the office …".
-        self._calendar = _cue_words(lexicons, "calendar", "calendar_capitalised")
+        self._not_qualifiers = self._stopwords | _cue_words(
+            lexicons, "calendar", "calendar_capitalised"
+        )
         # Words of watched agencies' names are who, never what: keep them out of
         # propositions ("Guardia di Finanza" is no part of the practice it denies).
         self._agency_words = frozenset(
@@ -309,12 +311,11 @@ class Extractor:
                 o
                 for o in find_organisations(
                     words,
-                    self._stopwords,
+                    self._not_qualifiers,
                     home,
                     is_title,
                     self._vocabulary.city_words,
                     self._possessives,
-                    self._calendar,
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )
@@ -406,7 +407,7 @@ class Extractor:
         else:
             organisations = find_organisations(
                 agency_words,
-                self._stopwords,
+                self._not_qualifiers,
                 "",
                 True,
                 self._vocabulary.city_words,

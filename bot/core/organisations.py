@@ -57,6 +57,8 @@ MODIFIERS = frozenset(
     }
 )
 """Concepts that narrow an institution head down ("federal", "criminal", "border")."""
+NAME_PARTS = INSTITUTIONS | MODIFIERS
+"""Concepts that stand together in one institution's name."""
 GENERIC = frozenset({"#office", "#service", "#authority", "#agency"})
 """Heads that name a body only with a qualifier ("Swiss Federal Office", not "office")."""
 REACH = 3
@@ -87,9 +89,11 @@ def find_organisations(
     is_title: bool = False,
     cities: Mapping[str, str] | None = None,
     possessives: frozenset[str] = frozenset(),
-    not_names: frozenset[str] = frozenset(),
 ) -> list[Organisation]:
-    """Return the institutions named in a sentence, each under its canonical name."""
+    """Return the institutions named in a sentence, each under its canonical name.
+
+    `stopwords` are words that never qualify a head (function words, months, days).
+    """
     cities = cities or {}
     found: list[Organisation] = []
     heads = [i for i, keys in enumerate(words.keys) if INSTITUTIONS.intersection(keys)]
@@ -101,18 +105,18 @@ def find_organisations(
         concepts = set(_concepts(words.keys[i]))
         # Adjacent heads and modifiers belong to one name ("federal criminal police office").
         j = i + 1
-        while j < len(words.keys) and (INSTITUTIONS | MODIFIERS).intersection(words.keys[j]):
+        while j < len(words.keys) and NAME_PARTS.intersection(words.keys[j]):
             concepts.update(_concepts(words.keys[j]))
             used.add(j)
             end = j + 1
             j += 1
         j = i - 1
-        while j >= 0 and (INSTITUTIONS | MODIFIERS).intersection(words.keys[j]):
+        while j >= 0 and NAME_PARTS.intersection(words.keys[j]):
             concepts.update(_concepts(words.keys[j]))
             start = j
             j -= 1
         country = _country_near(words, start, end)
-        proper, at = _proper_near(words, start, end, stopwords | not_names, is_title)
+        proper, at = _proper_near(words, start, end, stopwords, is_title)
         if at >= 0:
             start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None
