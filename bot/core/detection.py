@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from bot.core.domain import (
@@ -23,6 +23,8 @@ MIN_SCORE = 0.4
 MAX_PAIRED = 3
 """Earlier statements one new statement is paired with at most (earliest, latest, best)."""
 TOPIC_MATCH = 0.8
+OPEN_TO_WATCHED = 0.85
+"""Discount on the match of a statement about a watched topic with one about no topic."""
 """Match value of two statements about the same watched topic."""
 
 
@@ -37,25 +39,58 @@ def comes_before(a: Statement, b: Statement) -> bool:
 
 
 def match(
-    new: Statement, earlier: Statement, watched: frozenset[str] = frozenset()
+    new: Statement,
+    earlier: Statement,
+    watched: frozenset[str] = frozenset(),
+    wording: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """Return how well two statements' propositions match, and the keys they share.
 
     The same watched topic matches outright; otherwise the propositions must be the
     same conduct (`bot.core.proposition.similarity`), so "used X" and "used Y" by one
-    agency stay apart.
+    agency stay apart. `wording` gives, by statement id, every proposition its report
+    states the same stance in (`stance_wording`): a report says it in a headline and
+    again in a long sentence, and the closest pair of wordings decides.
     """
     same_topic = name_key(new.topic) == name_key(earlier.topic)
     if not same_topic and {name_key(new.topic), name_key(earlier.topic)} <= watched:
         return 0.0, ()  # two watched practices the newsroom keeps apart
-    if not new.proposition or not earlier.proposition:
+    wording = wording or {}
+    ours = wording.get(new.id) or (new.proposition,)
+    theirs = wording.get(earlier.id) or (earlier.proposition,)
+    pairs = [(a, b) for a in ours if a for b in theirs if b]
+    if not pairs:
         return (1.0, ()) if same_topic else (0.0, ())
-    value, shared = similarity(
-        Proposition.parse(new.proposition), Proposition.parse(earlier.proposition)
+    value, shared = max(
+        (similarity(Proposition.parse(a), Proposition.parse(b)) for a, b in pairs),
+        key=lambda found: found[0],
     )
     if same_topic:
         return max(value, TOPIC_MATCH), shared
+    if watched.intersection((name_key(new.topic), name_key(earlier.topic))):
+        # One side was recognised as a watched practice and the other was not: the
+        # wordings must agree more closely than two open propositions.
+        return round(value * OPEN_TO_WATCHED, 3), shared
     return value, shared
+
+
+def stance_wording(statements: Iterable[Statement]) -> dict[str, tuple[str, ...]]:
+    """Map each primary statement's id to the propositions of its report's same stance.
+
+    A report's primary statement and its minor ones of the same agency, topic and
+    polarity say one thing in several sentences.
+    """
+    grouped: dict[tuple[str, str, str, Polarity], list[Statement]] = {}
+    for s in statements:
+        if s.role is not StatementRole.RETOLD:
+            key = (s.report_id, name_key(s.agency), name_key(s.topic), s.polarity)
+            grouped.setdefault(key, []).append(s)
+    return {
+        s.id: tuple(dict.fromkeys(o.proposition for o in group if o.proposition))
+        for group in grouped.values()
+        for s in group
+        if s.role is StatementRole.PRIMARY
+    }
 
 
 def score(new: Statement, earlier: Statement, matched: float = 1.0) -> float:
@@ -78,6 +113,8 @@ def find_contradictions(
     """
     found: list[Contradiction] = []
     decisions: list[Decision] = []
+    new = list(new)
+    wording = stance_wording([*stored, *new])
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
@@ -88,7 +125,7 @@ def find_contradictions(
             and same_agency(s.agency, statement.agency)
             and s.report_id != statement.report_id
         ]
-        matched = [(s, *match(statement, s, watched_topics)) for s in candidates]
+        matched = [(s, *match(statement, s, watched_topics, wording)) for s in candidates]
         same_pair = [(s, value, shared) for s, value, shared in matched if value >= MATCH]
         opposite = [entry for entry in same_pair if entry[0].polarity is not statement.polarity]
         if not opposite:

@@ -22,6 +22,7 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
+from bot.core.language.practices import PracticeLexicon
 from bot.core.language.text import (
     fold,
     shipped_words,
@@ -57,6 +58,8 @@ _FORCES = frozenset(
 )
 _LOCAL = frozenset({"#city", "#local"})
 NEAR_NEGATION = 3
+NEAR_PRACTICE = 2
+"""How far after a negation a named practice is still what it negates."""
 
 
 class Cues(Protocol):
@@ -66,13 +69,20 @@ class Cues(Protocol):
 
     def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]: ...
 
+    def practices(self, words: Sequence[str]) -> list[tuple[int, int]]: ...
+
 
 class CueIndex:
     """A lexicon's cue phrases indexed by their first word, so a lookup only tries
-    the phrases that can start in the words at hand."""
+    the phrases that can start in the words at hand.
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    With the practice lexicon it also finds the words that name a practice ("tapped",
+    "drones"): a practice negated is a denial even without a generic verb.
+    """
+
+    def __init__(self, lexicon: Lexicon, practices: PracticeLexicon | None = None) -> None:
         self.lexicon = lexicon
+        self._practices = practices
         self._first: dict[str, dict[str, list[Phrase]]] = {}
         for kind, phrases in lexicon.cues.items():
             index = self._first.setdefault(kind, {})
@@ -94,6 +104,16 @@ class CueIndex:
 
     def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]:
         return sorted(span for p in self._candidates(kind, words) for span in p.find(words))
+
+    def practices(self, words: Sequence[str]) -> list[tuple[int, int]]:
+        """Spans naming a practice (weak concepts such as "use" or "data" left out)."""
+        if self._practices is None:
+            return []
+        return [
+            (hit.start, hit.end)
+            for hit in self._practices.hits(words, self.lexicon.language)
+            if hit.concept not in self._practices.weak
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +174,15 @@ class Extraction:
 
 @dataclass(frozen=True, slots=True)
 class _Practice:
-    """A watched topic as a proposition, to recognise it described in prose."""
+    """A watched topic as propositions, to recognise it described in prose.
+
+    One description per name and alias: a text matches the topic when it carries
+    enough of any one of them ("Tempora" or "bulk interception of cable traffic"),
+    not a share of all of them together.
+    """
 
     name: str
-    proposition: Proposition
+    descriptions: tuple[Proposition, ...]
 
 
 TOPIC_COVERAGE = 0.5
@@ -179,7 +204,9 @@ class Extractor:
     def __init__(
         self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
     ) -> None:
-        self._cues = {code: CueIndex(lexicon) for code, lexicon in lexicons.items()}
+        self._cues = {
+            code: CueIndex(lexicon, vocabulary.practices) for code, lexicon in lexicons.items()
+        }
         self._guesser = LanguageGuesser(lexicons)
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
@@ -217,8 +244,9 @@ class Extractor:
         self._practices = tuple(
             _Practice(
                 topic.name,
-                with_families(
-                    self._topic_proposition(topic.name, topic.aliases), vocabulary.practices
+                tuple(
+                    with_families(description, vocabulary.practices)
+                    for description in self._topic_descriptions(topic.name, topic.aliases)
                 ),
             )
             for topic in watchlist.topics
@@ -242,14 +270,14 @@ class Extractor:
         )
         self._not_content_words = self._stopwords | self._agency_words
 
-    def _topic_proposition(self, name: str, aliases: Sequence[str]) -> Proposition:
+    def _topic_descriptions(self, name: str, aliases: Sequence[str]) -> list[Proposition]:
         """Key a watched topic by its English name and its aliases' own languages.
 
         A topic named like a product ("Clearview AI", alias "Clearview") keeps its name
         as a key beside the concepts it implies, so other tools of the kind differ.
         """
         single = {fold(a) for a in aliases if " " not in a.strip() and a.strip()[:1].isupper()}
-        merged = Proposition()
+        descriptions: list[Proposition] = []
         for text in (name, *aliases):
             pairs = word_pairs(text)
             folded = [f for f, _ in pairs]
@@ -261,12 +289,12 @@ class Extractor:
                 raw = ["", *raw]  # the first word counts as written inside a sentence
                 folded = ["", *folded]
             language = self._guesser.guess(folded, None) if text != name else "en"
-            merged = merged.union(
-                propose(
-                    folded, raw, language, self._vocabulary.practices, stopwords(negations=False)
-                )
+            description = propose(
+                folded, raw, language, self._vocabulary.practices, stopwords(negations=False)
             )
-        return merged
+            if not description.is_empty():
+                descriptions.append(description)
+        return descriptions
 
     def _refers_back(self, unit: _Unit, agency: str, lexicon: Cues) -> bool:
         """Say whether a sentence without a named agency speaks of the report's agency.
@@ -542,7 +570,7 @@ class Extractor:
         family = with_families(proposition, self._vocabulary.practices)
         best: tuple[float, str] | None = None
         for practice in self._practices:
-            value, _ = coverage(practice.proposition, family)
+            value = max((coverage(d, family)[0] for d in practice.descriptions), default=0.0)
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
                 best = (value, practice.name)
         return best[1] if best is not None else None
@@ -735,7 +763,11 @@ def _clauses(text: str, lexicon: Cues) -> list[_Clause]:
 
 
 def _has_content(words: Sequence[str], lexicon: Cues) -> bool:
-    return lexicon.has("action", words) or lexicon.has("cessation", words)
+    """Say whether words state an act: a verb of use, a cessation, or a negated practice."""
+    if lexicon.has("action", words) or lexicon.has("cessation", words):
+        return True
+    negations = [start for start, _ in lexicon.spans("negation", words)]
+    return bool(negations) and _negated_practice(words, negations, lexicon)
 
 
 def _has_cue(words: Sequence[str], lexicon: Cues) -> bool:
@@ -950,12 +982,26 @@ def _polarity(words: list[str], lexicon: Cues) -> Verdict:
             return Verdict(None, Reason.ALLEGATION)
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 1.0 if affirms else 0.8)
     if affirms and not negations:
+        if lexicon.has("allegation", words):
+            # "would allow … not only of suspects": what might be is not what was done.
+            return Verdict(None, Reason.ALLEGATION)
         return Verdict(Polarity.AFFIRMS, Reason.CONTRADICTION, 0.7)
+    if negations and not affirms and _negated_practice(words, negations, lexicon):
+        # "no cable had been tapped", "tapt geen internetverkeer af": the practice
+        # itself is negated, whatever verb carries it.
+        return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.8)
     if affirms and any(n >= affirms[0][1] for n in negations):
         # "has confirmed that it has never followed …": what is confirmed is a denial,
         # whatever the verb of the complement.
         return Verdict(Polarity.DENIES, Reason.CONTRADICTION, 0.8)
     return Verdict(None, Reason.NO_CUE)
+
+
+def _negated_practice(words: Sequence[str], negations: Sequence[int], lexicon: Cues) -> bool:
+    """Say whether a practice is named just after a negation ("n'a mis aucun journaliste")."""
+    return any(
+        n < start <= n + NEAR_PRACTICE for start, _ in lexicon.practices(words) for n in negations
+    )
 
 
 @cache
@@ -1018,21 +1064,18 @@ def _resolve(
                 weight = TITLE_WEIGHT if c.is_title and c.explicit else 1.0
                 tally[c.polarity] += c.confidence * weight
         winner: Polarity | None = None
+        own = [c for c in group if not c.retold]
         if tally[Polarity.DENIES] != tally[Polarity.AFFIRMS]:
             winner = max(tally, key=lambda p: tally[p])
+        elif own:
+            # A tie: news comes first in a report, so its earliest own statement wins.
+            winner = min(own, key=lambda c: c.index).polarity
         else:
-            decisions.append(
-                Decision(
-                    Reason.OUTVOTED if tally[Polarity.DENIES] else Reason.RETOLD,
-                    "no stance of its own",
-                    agency,
-                    topic,
-                )
-            )
+            decisions.append(Decision(Reason.RETOLD, "no stance of its own", agency, topic))
         primary = None
         if winner is not None:
-            own = [c for c in group if not c.retold and c.polarity is winner]
-            primary = max(own, key=lambda c: (not c.is_title, c.confidence, -c.index))
+            sides = [c for c in own if c.polarity is winner]
+            primary = max(sides, key=lambda c: (not c.is_title, c.confidence, -c.index))
         seen: set[tuple[Polarity, StatementRole]] = set()
         for c in sorted(group, key=lambda c: c.index):
             role = (

@@ -221,3 +221,23 @@ def test_a_new_statement_pairs_with_at_most_the_earliest_latest_and_best_of_its_
     assert {"d0", "d11"} <= earlier
     assert all(c.others == len(history) - len(found) for c in found)
     assert f"{len(history) - len(found)} more statement(s)" in why_line(found[0])
+
+
+def test_a_stance_said_twice_matches_on_its_closest_wording() -> None:
+    """The headline says it short, the article's sentence says much more besides.
+
+    The earlier denial matches the later report's headline, not its long sentence;
+    the report's stance is one, so the pair is found through the headline.
+    """
+    denial = statement("a", Polarity.DENIES, 1, topic="zephyr", proposition="zephyr^ #drone")
+    long_sentence = "#drone #protest #footage #journalist #lockdown #budget council evening"
+    admission = statement(
+        "b", Polarity.AFFIRMS, 2, topic="zephyr drones protest", proposition=long_sentence
+    )
+    headline = replace(
+        admission, role=StatementRole.MINOR, proposition="zephyr^ #drone ~use", quote="title"
+    )
+    alone, _ = find_contradictions([admission], [denial])
+    assert alone == []
+    found, _ = find_contradictions([admission, headline], [denial])
+    assert [(c.new.report_id, c.earlier.report_id) for c in found] == [("b", "a")]

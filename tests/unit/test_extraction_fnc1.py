@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.core.domain import Polarity
-from bot.core.extraction import judge_sentence
-from bot.core.language.resources import load_lexicons
+from bot.core.extraction import CueIndex, judge_sentence
+from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.core.language.text import split_sentences, tokens
 
 FNC1 = Path(__file__).resolve().parents[3] / "shared" / "data" / "fnc-1"
@@ -33,12 +33,13 @@ pytestmark = [
 def lean(headline: str, body: str) -> str:
     """Return 'agree', 'disagree' or 'none' from the cues of sentences about the headline."""
     lexicon = load_lexicons()["en"]
+    cues = CueIndex(lexicon, load_vocabulary().practices)
     claim = {t for t in tokens(headline) if t not in lexicon.stopwords and len(t) > 3}
     votes: Counter[Polarity] = Counter()
     for sentence in split_sentences(body):
         if len(claim & set(tokens(sentence))) < MIN_SHARED_WORDS:
             continue
-        for judged in judge_sentence(sentence, lexicon):
+        for judged in judge_sentence(sentence, cues):
             if judged.verdict.polarity is not None:
                 votes[judged.verdict.polarity] += 1
     if votes[Polarity.DENIES] == votes[Polarity.AFFIRMS]:

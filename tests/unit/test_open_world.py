@@ -18,8 +18,10 @@ from bot.core.domain import (
     Agency,
     AgencyName,
     ContradictionKind,
+    Polarity,
     Report,
     ReportId,
+    StatementRole,
     Topic,
     TopicName,
     Watchlist,
@@ -110,6 +112,20 @@ PROSE = {
         "service had tapped the phones of journalists.",
         "Écoutes en Suisse || Le Service de renseignement de la Confédération a admis avoir "
         "mis sur écoute les téléphones de journalistes.",
+        True,
+    ),
+    "en-nl-negated-practice-then-first-admission": Pair(
+        "Zeestad police not tapping phones || The Zeestad police is still not tapping the "
+        "phones of journalists, the force said on Monday.",
+        "Politie Zeestad tapt toch || Voor het eerst heeft de politie van Zeestad bevestigd "
+        "dat zij telefoons van journalisten aftapt.",
+        True,
+    ),
+    "fr-de-negated-practice-without-a-verb-of-use": Pair(
+        "Zeestad : pas d'écoutes || La police de Zeestad n'a mis aucun journaliste sur "
+        "écoute, assure un porte-parole.",
+        "Zeestad hörte doch ab || Die Polizei Zeestad hat eingeräumt, Telefone von "
+        "Journalisten abgehört zu haben.",
         True,
     ),
 }
@@ -226,3 +242,44 @@ def test_open_agency_names_denote_one_body_only_when_they_can(a: str, b: str, sa
 
     assert same_agency(a, b) is same
     assert same_agency(b, a) is same
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Zeestad police confirmed that it intercepts internet traffic on cables."),
+        (
+            "nl",
+            "De politie van Zeestad bevestigde dat zij internetverkeer van de kabel onderschept.",
+        ),
+        ("fr", "La police de Zeestad a reconnu intercepter le trafic internet des câbles."),
+        ("de", "Die Polizei Zeestad räumte ein, den Internetverkehr an Kabeln abzufangen."),
+    ],
+)
+def test_a_watched_topic_is_known_by_its_description_beside_a_product_alias(
+    language: str, text: str
+) -> None:
+    """The aliases name the programme by its code names; prose that never names them
+    still describes the watched practice, as much as if the topic had no alias."""
+    topic = "Interception of internet traffic on cables"
+    watchlist = Watchlist(
+        agencies=WATCHLIST.agencies, topics=(Topic(TopicName(topic), ("Stormnet", "Deep Harbour")),)
+    )
+    extractor = Extractor(watchlist, load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    assert {s.topic for s in extractor.extract(report).statements} == {topic}
+
+
+def test_a_report_that_says_both_takes_the_stance_it_gives_first() -> None:
+    """News comes first: when a report's own statements weigh the same on both
+    sides, the one it opens with is its stance."""
+    extractor = Extractor(WATCHLIST, load_lexicons(), load_vocabulary())
+    text = (
+        "The Zeestad police admitted that it flew drones over the protest march. "
+        "The Zeestad police denied that it flew drones over the protest march."
+    )
+    report = Report(ReportId("x"), date(2024, 1, 1), language="en", text=text)
+    primaries = [
+        s.polarity for s in extractor.extract(report).statements if s.role is StatementRole.PRIMARY
+    ]
+    assert primaries == [Polarity.AFFIRMS]

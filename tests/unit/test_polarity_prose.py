@@ -9,9 +9,10 @@ import pytest
 
 from bot.core.domain import Polarity, Reason
 from bot.core.extraction import CueIndex, judge_sentence
-from bot.core.language.resources import load_lexicons
+from bot.core.language.resources import load_lexicons, load_vocabulary
 
-LEXICONS = {code: CueIndex(lexicon) for code, lexicon in load_lexicons().items()}
+PRACTICES = load_vocabulary().practices
+LEXICONS = {code: CueIndex(lexicon, PRACTICES) for code, lexicon in load_lexicons().items()}
 DENIES, AFFIRMS = Polarity.DENIES, Polarity.AFFIRMS
 HEDGE, QUESTION, ALLEGATION = Reason.HEDGE, Reason.QUESTION, Reason.ALLEGATION
 
@@ -73,6 +74,40 @@ CASES = [
     ("nl", "Actievoerders beschuldigden de kustwacht van het filmen van de optocht.", None),
     ("fr", "Des militants accusent la douane de filmer le rassemblement.", None),
     ("de", "Aktivisten werfen der Küstenwache vor, die Kundgebung gefilmt zu haben.", None),
+    # a negated practice denies, whatever verb carries it (no generic "use" here)
+    ("en", "The coastguard is still not intercepting calls from the fishing fleet.", DENIES),
+    ("en", "No phone had been tapped yet, a spokesperson for the harbour office said.", DENIES),
+    ("nl", "De kustwacht tapt op dit moment geen telefoons van vissers af.", DENIES),
+    ("fr", "La douane n'a filmé aucun rassemblement, assure un porte-parole.", DENIES),
+    ("de", "Die Küstenwache hat keine Drohnen über dem Hafen fliegen lassen, betonte er.", DENIES),
+    # ... but a practice only named near a negation of something else is no denial
+    ("en", "The ruling does not concern the harbour office, which films the quays.", None),
+    # "before any use", "avant toute utilisation": a practice as a noun is no act
+    ("en", "The ministry asked the watchdog to assess the scanner before any use.", None),
+    ("nl", "Het ministerie vroeg de toezichthouder de scanner voor elk gebruik te toetsen.", None),
+    ("fr", "Le ministère attend l'avis de l'autorité avant toute utilisation du scanner.", None),
+    ("de", "Das Ministerium bat die Behörde, den Scanner vor jeder Nutzung zu prüfen.", None),
+    # what a system "would" allow is no admission, even with "not only"
+    (
+        "en",
+        "The watchdog said the scanner would record not only suspects but every passenger.",
+        ALLEGATION,
+    ),
+    (
+        "nl",
+        "De toezichthouder zei dat de scanner niet alleen verdachten zou vastleggen.",
+        ALLEGATION,
+    ),
+    (
+        "fr",
+        "Selon l'autorité, le scanner pourrait enregistrer non seulement les suspects.",
+        ALLEGATION,
+    ),
+    (
+        "de",
+        "Laut der Behörde soll der Scanner nicht nur Verdächtige erfassen.",
+        ALLEGATION,
+    ),
 ]
 
 
@@ -89,3 +124,23 @@ def test_polarity_of_prose(language: str, sentence: str, expected: object) -> No
     else:
         assert polarities == {None}
         assert {j.verdict.reason for j in judged} == {expected}
+
+
+RETOLD = [
+    # what the agency had said back then is retold, not said now
+    ("en", "The office had then insisted that no drone was flown over the march.", True),
+    ("nl", "De politie had toen verklaard dat er geen drones werden ingezet.", True),
+    ("fr", "La préfecture avait alors fait valoir que ses drones ne filmaient pas.", True),
+    ("de", "Die Polizei hatte damals erklärt, keine Drohnen einzusetzen.", True),
+    # "for the first time" is news, not a retelling
+    ("nl", "Voor het eerst heeft de dienst bevestigd dat zij de kabel aftapt.", False),
+]
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "retold"), RETOLD, ids=[f"{r[0]}-{i}" for i, r in enumerate(RETOLD)]
+)
+def test_retold_statements(language: str, sentence: str, retold: bool) -> None:
+    judged = [j for j in judge_sentence(sentence, LEXICONS[language]) if j.verdict.polarity]
+    assert judged
+    assert {j.retold for j in judged} == {retold}
