@@ -36,6 +36,7 @@ from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_
 from bot.core.organisations import (
     Organisation,
     base_name,
+    expand_acronyms,
     find_organisations,
     names_in,
     subject_before,
@@ -60,6 +61,8 @@ _LOCAL = frozenset({"#city", "#local"})
 NEAR_NEGATION = 3
 NEAR_PRACTICE = 2
 """How far after a negation a named practice is still what it negates."""
+SPELLED_BEFORE = 2
+"""Capitalised words before an institution's head that may open its name ("New York")."""
 
 
 class Cues(Protocol):
@@ -418,6 +421,7 @@ class Extractor:
                         watched_topic,
                     )
                 )
+        candidates = _spelled_out(candidates, units, self._stopwords)
         statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
 
@@ -556,6 +560,10 @@ class Extractor:
                 if acts and name != chosen.name and self._country_of(name) == chosen.country:
                     return Mention(name, chosen.start, chosen.end, OPEN_CONFIDENCE)
         if not chosen.qualified:
+            named = [o for o in unit.organisations if o.qualified and chosen.concepts <= o.concepts]
+            if named:
+                # "the New York City Police Department ..., making the city's force ...".
+                return self._resolve_open(named[0], report_words).mention(OPEN_CONFIDENCE)
             # "The force", "de politie": the agency named last, when it can be that.
             if last_agency and self._refers_back(unit, last_agency, lexicon):
                 return Mention(last_agency, 0, 0, 0.7)
@@ -672,6 +680,33 @@ _NOT_CONTENT = (
     "agency_anaphora",
     "calendar",
 )
+
+
+def _spelled_out(
+    candidates: list[_Candidate], units: Sequence[_Unit], stopwords: frozenset[str]
+) -> list[_Candidate]:
+    """Name an agency the report calls by an acronym as the institution it spells out."""
+    acronyms = {c.agency for c in candidates if c.agency.isupper() and c.agency.isalpha()}
+    if not acronyms:
+        return candidates
+    spelled = [
+        (
+            o.name,
+            [
+                raw
+                for raw, folded in zip(
+                    unit.words.raw[max(0, o.start - SPELLED_BEFORE) : o.end],
+                    unit.words.folded[max(0, o.start - SPELLED_BEFORE) : o.end],
+                    strict=True,
+                )
+                if folded not in stopwords
+            ],
+        )
+        for unit in units
+        for o in unit.organisations
+    ]
+    names = expand_acronyms(acronyms, spelled)
+    return [replace(c, agency=names.get(c.agency, c.agency)) for c in candidates]
 
 
 def _cue_words(lexicons: Mapping[str, Lexicon], *kinds: str) -> frozenset[str]:

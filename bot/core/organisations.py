@@ -10,7 +10,7 @@ is an organisation too, under its own name, so companies are tracked the same wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.keys import name_key
@@ -61,6 +61,8 @@ NAME_PARTS = INSTITUTIONS | MODIFIERS
 """Concepts that stand together in one institution's name."""
 GENERIC = frozenset({"#office", "#service", "#authority", "#agency"})
 """Heads that name a body only with a qualifier ("Swiss Federal Office", not "office")."""
+DEPARTMENTS = frozenset({"department", "departement", "departments"})
+"""Words that make a ministry of a head alone, but a unit of a police force beside it."""
 REACH = 3
 """How far from the head a qualifier may stand."""
 _ADJECTIVE_ENDINGS = ("ers", "er", "ois", "oise", "se", "s")
@@ -115,19 +117,26 @@ def find_organisations(
             concepts.update(_concepts(words.keys[j]))
             start = j
             j -= 1
+        if "#police" in concepts and any(words.folded[k] in DEPARTMENTS for k in range(start, end)):
+            concepts.discard("#ministry")  # a police department is a police force
         country = _country_near(words, start, end)
         proper, at = _proper_near(words, start, end, stopwords, is_title)
         if at >= 0:
             start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None
+        if proper and not city:
+            # "Tokyo's Metropolitan Police": a known city before the name places it.
+            city = next((c for p, c in words.cities if at - 2 <= p < at), None)
         if city:
             # "Parijse politie", "police de Paris": a city's exonyms differ, its
             # country does not.
             proper, country = "", city
         owned = start > 0 and words.folded[start - 1] in possessives
-        if concepts <= GENERIC and (owned or not (proper or country)):
+        bare_department = all(words.folded[k] in DEPARTMENTS for k in range(start, end))
+        if (concepts <= GENERIC or bare_department) and (owned or not (proper or country)):
             # "office computers", "the service", "its Amsterdam office": too generic,
-            # or a place owned by someone, to name a body; "the service" refers back.
+            # or a place owned by someone, to name a body; "the service" and "the
+            # department" (of a police force as often as of a government) refer back.
             continue
         qualifier = proper or country
         if not qualifier and report_country:
@@ -256,12 +265,16 @@ def _canonical(qualifier: str, concepts: set[str]) -> str:
 
 
 def _open_parts(name: str) -> tuple[str, frozenset[str]] | None:
-    """Split a canonical open name ("SE authority police") into qualifier and concepts."""
+    """Split a canonical open name ("SE authority police", "New York city police") into
+    its qualifier and its concepts: the concepts are the words at the end."""
     words = name.split()
-    concepts = frozenset(f"#{w}" for w in words[1:])
-    if len(words) < 2 or not concepts <= INSTITUTIONS | MODIFIERS:
+    cut = len(words)
+    while cut > 1 and f"#{words[cut - 1].casefold()}" in NAME_PARTS:
+        cut -= 1
+    if cut == len(words) or f"#{words[-1].casefold()}" not in INSTITUTIONS:
         return None
-    return words[0], concepts
+    qualifier = " ".join(words[:cut]).casefold()
+    return qualifier, frozenset(f"#{w.casefold()}" for w in words[cut:])
 
 
 def agency_block(name: str) -> str:
@@ -293,3 +306,31 @@ def same_agency(a: str, b: str) -> bool:
     if not pa[1] & pb[1] & INSTITUTIONS:
         return False
     return pa[1] <= pb[1] or pb[1] <= pa[1]
+
+
+def expand_acronyms(
+    acronyms: Iterable[str], spelled: Iterable[tuple[str, Sequence[str]]]
+) -> dict[str, str]:
+    """Map each acronym a report uses to the institution it spells out there.
+
+    "NYPD" is the "New York City Police Department" of the same report: its letters are
+    the initials of the capitalised words of the name, in order, from the first to the
+    last, with at most one initial left out ("City").
+    """
+    found: dict[str, str] = {}
+    for acronym in acronyms:
+        for name, raw in spelled:
+            initials = "".join(w[0] for w in raw if w[:1].isupper())
+            if _spells(acronym, initials):
+                found[acronym] = name
+                break
+    return found
+
+
+def _spells(acronym: str, initials: str) -> bool:
+    if not acronym or len(acronym) < 2 or len(initials) - len(acronym) not in (0, 1):
+        return False
+    if acronym[0] != initials[0] or acronym[-1] != initials[-1]:
+        return False
+    letters = iter(initials)
+    return all(any(c == i for i in letters) for c in acronym)

@@ -283,3 +283,39 @@ def test_a_report_that_says_both_takes_the_stance_it_gives_first() -> None:
         s.polarity for s in extractor.extract(report).statements if s.role is StatementRole.PRIMARY
     ]
     assert primaries == [Polarity.AFFIRMS]
+
+
+def _agencies(text: str, language: str) -> set[str]:
+    extractor = Extractor(Watchlist(), load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    return {s.agency for s in extractor.extract(report).statements}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # an acronym is the institution the report spells out
+        (
+            "en",
+            "The Harbour City Police Department denied buying the scanner. HCPD officers "
+            "later said the HCPD had never used it.",
+            {"Harbour city police"},
+        ),
+        # a police department is a police force, not a ministry
+        ("en", "The Portville Police Department denied that it bought the scanner.", None),
+        ("fr", "Le département de police de Portville a démenti avoir acheté le scanner.", None),
+        # a known city before the name places it: "Tokyo's Metropolitan Police"
+        (
+            "en",
+            "Tokyo's Metropolitan Police Department confirmed that it used drones.",
+            {"JP police"},
+        ),
+        ("nl", "De Londense Metropolitan Police heeft bevestigd dat zij drones gebruikte.", None),
+    ],
+)
+def test_agencies_by_their_everyday_names(language: str, text: str, expected: object) -> None:
+    found = _agencies(text, language)
+    assert len(found) == 1, found
+    assert not any("ministry" in name for name in found), found
+    if expected is not None:
+        assert found == expected
