@@ -12,6 +12,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from adapters.http import read_capped
 from bot.app.pipeline import Pipeline
 from bot.app.ports import Store
 from bot.core.domain import Contradiction, Report, ReportId, Statement
@@ -61,7 +62,7 @@ def create_app(
         refusal = _authorise(request, api_token)
         if refusal is not None:
             return refusal
-        body = await _read_capped(request)
+        body = await read_capped(request, MAX_BODY_BYTES)
         if body is None:
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
@@ -201,20 +202,6 @@ def _authorise(request: Request, token: str | None) -> JSONResponse | None:
     if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
         return _error(401, "missing or wrong bearer token")
     return None
-
-
-async def _read_capped(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(status: int, message: str) -> JSONResponse:
