@@ -194,16 +194,11 @@ class SqlStore:
                 self._insert(ReportRow)
                 .values(
                     report_id=report.id,
-                    published=report.published,
-                    source=report.source,
-                    url=report.url,
                     url_key=url_key(report.url),
-                    language=report.language,
-                    title=report.title,
-                    text=report.text,
                     content_hash=digest,
                     analysed=False,
                     stored_at=now,
+                    **_fields(report, _REPORT_FIELDS),
                 )
                 .on_conflict_do_nothing()
             )
@@ -226,13 +221,9 @@ class SqlStore:
             ReportRevisionRow(
                 report_id=row.report_id,
                 revision=row.revision,
-                published=row.published,
-                source=row.source,
-                url=row.url,
-                title=row.title,
-                text=row.text,
                 content_hash=row.content_hash,
                 stored_at=row.stored_at,
+                **_fields(row, _REVISION_FIELDS),
             )
         )
         new_url_key = url_key(report.url)
@@ -243,12 +234,8 @@ class SqlStore:
             )
             if not taken:
                 row.url_key = new_url_key
-        row.published = report.published
-        row.source = report.source
-        row.url = report.url
-        row.language = report.language
-        row.title = report.title
-        row.text = report.text
+        for name, value in _fields(report, _REPORT_FIELDS).items():
+            setattr(row, name, value)
         row.content_hash = digest
         row.revision += 1
         row.analysed = False
@@ -303,14 +290,7 @@ class SqlStore:
                 earlier=tuple(
                     ReportRevision(
                         r.revision,
-                        Report(
-                            id=ReportId(r.report_id),
-                            published=r.published,
-                            source=r.source,
-                            url=r.url,
-                            title=r.title,
-                            text=r.text,
-                        ),
+                        Report(id=ReportId(r.report_id), **_fields(r, _REVISION_FIELDS)),
                         r.stored_at,
                     )
                     for r in revisions
@@ -464,15 +444,8 @@ class SqlStore:
                     agency_key=name_key(st.agency),
                     topic_key=name_key(st.topic),
                     polarity=st.polarity.value,
-                    quote=st.quote,
-                    published=st.published,
-                    speaker=st.speaker,
-                    source=st.source,
-                    url=st.url,
-                    confidence=st.confidence,
                     role=st.role.value,
-                    sequence=st.sequence,
-                    proposition=st.proposition,
+                    **_fields(st, _STATEMENT_FIELDS),
                 )
                 .on_conflict_do_nothing()
             )
@@ -508,20 +481,12 @@ class SqlStore:
 
     def _insert_delivery(self, s: Session, d: Delivery, now: datetime) -> None:
         values = {
-            "key": d.key,
             "alert_key": d.alert_key,
-            "platform": d.channel.platform,
-            "channel_id": d.channel.id,
-            "contradiction_key": d.contradiction_key,
-            "is_lead": d.is_lead,
             "is_update": d.update,
             "status": d.status.value,
-            "attempts": d.attempts,
-            "next_attempt_at": d.next_attempt_at,
-            "message_id": d.message_id,
-            "thread_id": d.thread_id,
-            "last_error": d.last_error,
             "created_at": d.created_at or now,
+            **_channel_columns(d.channel),
+            **_fields(d, _DELIVERY_FIELDS),
         }
         insert = self._insert(DeliveryRow).values(**values).on_conflict_do_nothing()
         if _inserted(s, insert.returning(col(DeliveryRow.id))):
@@ -620,7 +585,7 @@ class SqlStore:
             rows = s.exec(select(SubscriptionRow).order_by(col(SubscriptionRow.id))).all()
             return [
                 Subscription(
-                    channel=Channel(r.platform, ChannelId(r.channel_id)),
+                    channel=_channel(r),
                     agency=r.agency,
                     topic=r.topic,
                     min_score=r.min_score,
@@ -637,8 +602,7 @@ class SqlStore:
         return (
             self._insert(SubscriptionRow)
             .values(
-                platform=subscription.channel.platform,
-                channel_id=subscription.channel.id,
+                **_channel_columns(subscription.channel),
                 agency=subscription.agency,
                 topic=subscription.topic,
                 agency_key=name_key(subscription.agency),
@@ -710,8 +674,7 @@ class SqlStore:
             s.add(
                 FeedbackRow(
                     alert_key=feedback.alert_key,
-                    platform=feedback.channel.platform,
-                    channel_id=feedback.channel.id,
+                    **_channel_columns(feedback.channel),
                     user=feedback.user,
                     verdict=feedback.verdict.value,
                     at=feedback.at,
@@ -724,7 +687,7 @@ class SqlStore:
             return [
                 FeedbackRecord(
                     alert_key=AlertKey(r.alert_key),
-                    channel=Channel(r.platform, ChannelId(r.channel_id)),
+                    channel=_channel(r),
                     user=r.user,
                     verdict=Verdict(r.verdict),
                     at=_aware(r.at),
@@ -829,12 +792,8 @@ class SqlStore:
                 .where(col(DeliveryRow.key) == delivery.key)
                 .values(
                     status=delivery.status.value,
-                    attempts=delivery.attempts,
-                    next_attempt_at=delivery.next_attempt_at,
-                    message_id=delivery.message_id,
-                    thread_id=delivery.thread_id,
-                    last_error=delivery.last_error,
                     claimed_until=None,
+                    **_fields(delivery, _DELIVERY_PROGRESS),
                 )
             )
 
@@ -863,15 +822,7 @@ class SqlStore:
             s.exec(
                 update(FeedRow)
                 .where(col(FeedRow.id) == feed.id)
-                .values(
-                    url=feed.url,
-                    channel=feed.channel,
-                    every_minutes=feed.every_minutes,
-                    etag=feed.etag,
-                    last_modified=feed.last_modified,
-                    last_error=feed.last_error,
-                    last_polled_at=feed.last_polled_at,
-                )
+                .values(**_fields(feed, _FEED_FIELDS))
             )
 
     def remove_feed(self, feed_id: int) -> bool:
@@ -934,6 +885,46 @@ def _inserted(s: Session, insert: Any) -> bool:
 
 # mapping rows to domain values
 
+# Columns that hold the value's field of the same name as it is, written and read by
+# name: a field that a value and its row both gain is one more word here.
+_REVISION_FIELDS = ("published", "source", "url", "title", "text")
+_REPORT_FIELDS = (*_REVISION_FIELDS, "language")
+_STATEMENT_FIELDS = (
+    "quote",
+    "published",
+    "speaker",
+    "source",
+    "url",
+    "confidence",
+    "sequence",
+    "proposition",
+)
+_DELIVERY_PROGRESS = ("attempts", "next_attempt_at", "message_id", "thread_id", "last_error")
+"""What an attempt changes in an outbox row, beside its status."""
+_DELIVERY_FIELDS = ("key", "contradiction_key", "is_lead", *_DELIVERY_PROGRESS)
+_FEED_FIELDS = (
+    "url",
+    "channel",
+    "every_minutes",
+    "etag",
+    "last_modified",
+    "last_error",
+    "last_polled_at",
+)
+
+
+def _fields(source: object, names: Iterable[str]) -> dict[str, Any]:
+    """The attributes `names` of a value or a row, by name."""
+    return {name: getattr(source, name) for name in names}
+
+
+def _channel(row: DeliveryRow | FeedbackRow | SubscriptionRow) -> Channel:
+    return Channel(row.platform, ChannelId(row.channel_id))
+
+
+def _channel_columns(channel: Channel) -> dict[str, Any]:
+    return {"platform": channel.platform, "channel_id": channel.id}
+
 
 def _claimed_at(at: datetime) -> str:
     """A claim's instant as text that sorts in time order (UTC, fixed width)."""
@@ -947,15 +938,7 @@ def _aware(value: datetime | None) -> datetime:
 
 
 def _report(row: ReportRow) -> Report:
-    return Report(
-        id=ReportId(row.report_id),
-        published=row.published,
-        source=row.source,
-        url=row.url,
-        language=row.language,
-        title=row.title,
-        text=row.text,
-    )
+    return Report(id=ReportId(row.report_id), **_fields(row, _REPORT_FIELDS))
 
 
 def _statement_order() -> tuple[Any, ...]:
@@ -969,15 +952,8 @@ def _statement(row: StatementRow) -> Statement:
         agency=AgencyName(row.agency),
         topic=TopicName(row.topic),
         polarity=Polarity(row.polarity),
-        quote=row.quote,
-        published=row.published,
-        speaker=row.speaker,
-        source=row.source,
-        url=row.url,
-        confidence=row.confidence,
         role=StatementRole(row.role),
-        sequence=row.sequence,
-        proposition=row.proposition,
+        **_fields(row, _STATEMENT_FIELDS),
     )
 
 
@@ -1014,19 +990,12 @@ def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contra
 
 def _delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
-        key=row.key,
         alert_key=AlertKey(row.alert_key),
-        channel=Channel(row.platform, ChannelId(row.channel_id)),
-        contradiction_key=row.contradiction_key,
-        is_lead=row.is_lead,
+        channel=_channel(row),
         update=row.is_update,
         created_at=row.created_at,
         status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        message_id=row.message_id,
-        thread_id=row.thread_id,
-        last_error=row.last_error,
+        **_fields(row, _DELIVERY_FIELDS),
     )
 
 
@@ -1054,16 +1023,7 @@ def _alert_record(s: Session, row: AlertRow) -> AlertRecord:
 def _feed(row: FeedRow) -> Feed:
     if row.id is None:
         raise ValueError("feed row without id")
-    return Feed(
-        id=row.id,
-        url=row.url,
-        every_minutes=row.every_minutes,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        last_error=row.last_error,
-        last_polled_at=row.last_polled_at,
-        channel=row.channel,
-    )
+    return Feed(id=row.id, **_fields(row, _FEED_FIELDS))
 
 
 def _unique_by_name(items: Iterable[_Named]) -> list[_Named]:

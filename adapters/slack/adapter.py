@@ -31,6 +31,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from adapters.http import read_capped
 from adapters.slack.blocks import (
     VERDICT_BY_ACTION,
     clean,
@@ -398,7 +399,7 @@ class SlackAdapter:
         """
         if not self._signing_secret:
             return JSONResponse({"error": "slack http mode is not configured"}, status_code=404)
-        body = await _read_capped(request, MAX_BODY_BYTES)
+        body = await read_capped(request, MAX_BODY_BYTES)
         if body is None:
             return JSONResponse({"error": "request too large"}, status_code=413)
         rejection = check_request(self._signing_secret, body, request.headers, self._clock())
@@ -670,17 +671,3 @@ def _reply_text(reply: CommandReply) -> str:
 
 def _ephemeral(text: str) -> Response:
     return JSONResponse({"response_type": "ephemeral", "text": escape(text)})
-
-
-async def _read_capped(request: Request, limit: int) -> bytes | None:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -18,7 +18,7 @@ from typing import Any
 from bot.app.ports import AlertView
 from bot.core import untrusted as policy
 from bot.core.detection import why_line
-from bot.core.domain import ContradictionKind, Statement
+from bot.core.domain import Statement, kind_wording
 from bot.core.records import Verdict
 from bot.core.untrusted import ELLIPSIS, defuse_mentions, url_host
 
@@ -47,17 +47,6 @@ _VERDICT_LABELS: dict[str, str] = {
     Verdict.CONFIRMED: ":white_check_mark: Confirmed",
     Verdict.FALSE_ALARM: ":x: Not a contradiction",
     Verdict.MUTED: ":mute: Muted for 7 days",
-}
-
-_KIND_LABELS = {
-    ContradictionKind.DENIAL_CONTRADICTED: (
-        "Denial contradicted",
-        "a new statement affirms what was denied earlier",
-    ),
-    ContradictionKind.DENIAL_DISPUTES_RECORD: (
-        "Denial disputes the record",
-        "a new denial contradicts what was affirmed earlier",
-    ),
 }
 
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
@@ -152,7 +141,7 @@ def _statement_blocks(title: str, statement: Statement) -> list[dict[str, Any]]:
 
 def _kind_block(view: AlertView) -> dict[str, Any]:
     contradiction = view.contradiction
-    label, explanation = _KIND_LABELS.get(contradiction.kind, (str(contradiction.kind), ""))
+    label, explanation = kind_wording(contradiction.kind)
     score = f"{contradiction.score:.2f}"
     text = f":warning: *{escape(label)}*: {escape(explanation)} (score *{score}*)"
     text += f"\n{escape(why_line(contradiction))}"
@@ -211,7 +200,7 @@ def _timeline_block(view: AlertView) -> dict[str, Any] | None:
 
 
 def _fallback(view: AlertView) -> str:
-    label, _ = _KIND_LABELS.get(view.contradiction.kind, (str(view.contradiction.kind), ""))
+    label, _ = kind_wording(view.contradiction.kind)
     agency = clean(view.alert.agency or view.contradiction.agency)
     topic = clean(view.alert.topic or view.contradiction.topic)
     return clip(escape(f"{label}: {agency} · {topic}"), MAX_FALLBACK)

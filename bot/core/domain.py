@@ -36,6 +36,23 @@ class ContradictionKind(StrEnum):
     DENIAL_DISPUTES_RECORD = "denial_disputes_record"
 
 
+_KIND_WORDING = {
+    ContradictionKind.DENIAL_CONTRADICTED: (
+        "Denial contradicted",
+        "a new statement affirms what was denied earlier",
+    ),
+    ContradictionKind.DENIAL_DISPUTES_RECORD: (
+        "Denial disputes the record",
+        "a new denial contradicts what was affirmed earlier",
+    ),
+}
+
+
+def kind_wording(kind: ContradictionKind) -> tuple[str, str]:
+    """Return how a kind of contradiction reads to an editor: a label and what it means."""
+    return _KIND_WORDING.get(kind, (str(kind), ""))
+
+
 class StatementRole(StrEnum):
     """How a statement counts for its report.
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from bot.core.domain import WatchMode, watch_mode
 from bot.entry.config import SettingsError, load_settings
+from bot.entry.documents import contradiction_document
 from bot.entry.progress import progress
-from bot.entry.replay import contradiction_document, replay
+from bot.entry.replay import replay
 from bot.inputs.loading import InputError, read_reports, read_watchlist
 from bot.tools.evaluation import read_gold, score
 

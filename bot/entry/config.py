@@ -67,7 +67,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("slack_api_url", "matrix_homeserver")
+    @field_validator("public_url", "web_trusted_header", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """A blank value leaves the setting unset; any other is read without its spaces."""
+        return value.strip() or None if isinstance(value, str) else value
+
+    @field_validator("slack_api_url", "matrix_homeserver", "public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
@@ -84,11 +90,8 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
-        value = value.strip()
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
         if "?" in value or "#" in value:
             raise ValueError("must be a base URL without query or fragment")
         return value.rstrip("/")
@@ -103,11 +106,11 @@ class Settings(BaseSettings):
     @field_validator("web_trusted_header")
     @classmethod
     def _header_name(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:
             return None
-        if not re.fullmatch(r"[A-Za-z0-9-]+", value.strip()):
+        if not re.fullmatch(r"[A-Za-z0-9-]+", value):
             raise ValueError("must be an HTTP header name such as X-Forwarded-User")
-        return value.strip().lower()
+        return value.lower()
 
     @property
     def pages_enabled(self) -> bool:

@@ -6,16 +6,16 @@ import hmac
 import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from adapters.http import read_capped
 from bot.app.pipeline import Pipeline
 from bot.app.ports import Store
-from bot.core.domain import Contradiction, Report, ReportId, Statement
-from bot.core.records import AlertRecord
+from bot.core.domain import Report, ReportId
+from bot.entry.documents import alert_document, contradiction_summary, statement_document
 from bot.entry.metrics import CONTENT_TYPE, Metrics
 from bot.inputs.reports import ReportError, parse_report
 
@@ -61,7 +61,7 @@ def create_app(
         refusal = _authorise(request, api_token)
         if refusal is not None:
             return refusal
-        body = await _read_capped(request)
+        body = await read_capped(request, MAX_BODY_BYTES)
         if body is None:
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")
         try:
@@ -203,69 +203,5 @@ def _authorise(request: Request, token: str | None) -> JSONResponse | None:
     return None
 
 
-async def _read_capped(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-def statement_document(s: Statement) -> dict[str, Any]:
-    return {
-        "report_id": s.report_id,
-        "agency": s.agency,
-        "topic": s.topic,
-        "polarity": str(s.polarity),
-        "role": str(s.role),
-        "quote": s.quote,
-        "speaker": s.speaker,
-        "published": s.published.isoformat(),
-        "source": s.source,
-        "url": s.url,
-        "confidence": s.confidence,
-    }
-
-
-def contradiction_summary(c: Contradiction) -> dict[str, Any]:
-    return {
-        "report_id": c.new.report_id,
-        "contradicts": c.earlier.report_id,
-        "kind": str(c.kind),
-        "agency": c.agency,
-        "topic": c.topic,
-        "score": c.score,
-        "new": statement_document(c.new),
-        "earlier": statement_document(c.earlier),
-    }
-
-
-def alert_document(record: AlertRecord) -> dict[str, Any]:
-    return {
-        "key": record.alert.key,
-        "agency": record.alert.agency,
-        "topic": record.alert.topic,
-        "opened_at": record.opened_at.isoformat(),
-        "contradictions": [contradiction_summary(c) for c in record.alert.contradictions],
-        "deliveries": [
-            {
-                "channel": str(d.channel),
-                "status": str(d.status),
-                "attempts": d.attempts,
-                "message_id": d.message_id,
-                "lead": d.is_lead,
-                "last_error": d.last_error,
-            }
-            for d in record.deliveries
-        ],
-    }

@@ -37,6 +37,7 @@ from bot.core.domain import (
 )
 from bot.core.names import vet_name
 from bot.entry.config import load_settings
+from bot.entry.documents import contradiction_summary, statement_document
 from bot.entry.logs import configure_logging
 from bot.entry.progress import progress
 from bot.entry.service import (
@@ -110,8 +111,6 @@ def check(args: argparse.Namespace) -> int:
         report = Report(ReportId("check"), date.today(), source="cli", text=text)
     analysis = pipeline.check(report)
     if args.json:
-        from bot.entry.http_app import contradiction_summary, statement_document
-
         print(
             json.dumps(
                 {
@@ -159,8 +158,6 @@ def claims_list(args: argparse.Namespace) -> int:
     statements = [s for s in store.all_statements() if s.role is StatementRole.PRIMARY]
     for s in sorted(statements, key=lambda s: (s.published, s.report_id)):
         if args.json:
-            from bot.entry.http_app import statement_document
-
             print(json.dumps(statement_document(s), ensure_ascii=False))
         else:
             print(
@@ -257,8 +254,6 @@ def _import_claims(
 
 
 def claims_export(args: argparse.Namespace) -> int:
-    from bot.entry.http_app import statement_document
-
     for statement in _read_store().all_statements():
         print(json.dumps(statement_document(statement), ensure_ascii=False))
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from bot.app.clock import SystemClock
 from bot.app.pipeline import Pipeline
@@ -28,17 +27,3 @@ def replay(
             yield from analysis.contradictions
         if on_progress:
             on_progress(done)
-
-
-def contradiction_document(contradiction: Contradiction) -> dict[str, Any]:
-    """Return the replay JSON line of a contradiction (SPEC: CLI replay)."""
-    return {
-        "report_id": contradiction.new.report_id,
-        "contradicts": contradiction.earlier.report_id,
-        "kind": str(contradiction.kind),
-        "agency": contradiction.agency,
-        "topic": contradiction.topic,
-        "score": contradiction.score,
-        "new_quote": contradiction.new.quote,
-        "earlier_quote": contradiction.earlier.quote,
-    }

@@ -16,11 +16,11 @@ from bot.app.ports import Store
 from bot.core.detection import why_line
 from bot.core.domain import (
     Contradiction,
-    ContradictionKind,
     Polarity,
     ReportId,
     Statement,
     StatementRole,
+    kind_wording,
 )
 from bot.core.language.detect import detect_language
 from bot.core.language.lexicon import Lexicon
@@ -29,16 +29,6 @@ from bot.core.records import AlertRecord
 from bot.core.timeline import Timeline, TimelineEntry, lay_out_timeline, report_stances
 from bot.entry.pages.signing import agency_key
 
-KIND_LABELS = {
-    ContradictionKind.DENIAL_CONTRADICTED: (
-        "Denial contradicted",
-        "a new statement affirms what was denied earlier",
-    ),
-    ContradictionKind.DENIAL_DISPUTES_RECORD: (
-        "Denial disputes the record",
-        "a new denial contradicts what was affirmed earlier",
-    ),
-}
 VERDICT_LABELS = {
     "confirmed": "Confirmed",
     "false_alarm": "Not a contradiction",
@@ -213,7 +203,7 @@ class PageReader:
         )
 
     def _pair(self, contradiction: Contradiction, anchors: Mapping[str, StatementView]) -> PairView:
-        label, explanation = KIND_LABELS.get(contradiction.kind, (str(contradiction.kind), ""))
+        label, explanation = kind_wording(contradiction.kind)
         earlier = self.statement_view(contradiction.earlier, "")
         new = self.statement_view(contradiction.new, "")
         # Point the pair's quotes at the timeline entry of the same report, if drawn.
@@ -274,7 +264,7 @@ def timeline_of(views: Sequence[StatementView], width: float = ALERT_TIMELINE_WI
 
 def summary_of(record: AlertRecord) -> AlertSummary:
     lead = record.alert.lead
-    label, _ = KIND_LABELS.get(lead.kind, (str(lead.kind), ""))
+    label, _ = kind_wording(lead.kind)
     return AlertSummary(
         key=str(record.alert.key),
         agency=record.alert.agency,
