@@ -244,6 +244,14 @@ class Extractor:
             )
             for a in watchlist.agencies
         }
+        self._spellings = {
+            a.name: tuple(
+                frozenset(base_name(w) for w in words)
+                for words in (tokens(name) for name in (a.name, *a.aliases))
+                if len(words) >= 2
+            )
+            for a in watchlist.agencies
+        }
         self._practices = tuple(
             _Practice(
                 topic.name,
@@ -594,7 +602,9 @@ class Extractor:
         several fit, the one whose own name ("Mainz") the report writes wins.
         """
         if not organisation.country:
-            return organisation
+            if organisation.qualified:
+                return organisation  # "police forces in Europe"
+            return self._spelled_alias(organisation, report_words)
         fits = [
             name
             for name, country, concepts, specific in self._kinds
@@ -607,6 +617,21 @@ class Extractor:
         if len(fits) != 1:
             return organisation
         return replace(organisation, name=fits[0])
+
+    def _spelled_alias(
+        self, organisation: Organisation, report_words: frozenset[str]
+    ) -> Organisation:
+        """An institution with no country is the watched body whose own-language name
+        the report writes word for word ("de federale politie", alias "Federale
+        Politie"), when exactly one watched body of its kind is written so."""
+        fits = [
+            name
+            for name, _, concepts, specific in self._kinds
+            if organisation.concepts <= concepts
+            and organisation.concepts & specific
+            and any(words <= report_words for words in self._spellings.get(name, ()))
+        ]
+        return replace(organisation, name=fits[0]) if len(fits) == 1 else organisation
 
     def _named_nearby(self, mention: Mention, words: Words) -> Mention:
         """Prefer, to a partial match, the watched body the sentence names outright.

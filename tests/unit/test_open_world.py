@@ -319,3 +319,30 @@ def test_agencies_by_their_everyday_names(language: str, text: str, expected: ob
     assert not any("ministry" in name for name in found), found
     if expected is not None:
         assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("nl", "De federale politie ontkent dat zij drones boven de betoging inzette.", "BE"),
+        ("fr", "La police fédérale dément avoir utilisé des drones.", "BE"),
+        # written in no watched body's own words: no country, no watched name
+        ("en", "The federal police denied that it flew drones over the march.", None),
+    ],
+)
+def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
+    language: str, text: str, expected: str | None
+) -> None:
+    watchlist = Watchlist(
+        agencies=(
+            Agency(
+                AgencyName("Belgian Federal Police"), "BE", ("Federale Politie", "Police fédérale")
+            ),
+            Agency(AgencyName("German Federal Police"), "DE", ("Bundespolizei",)),
+        ),
+    )
+    extractor = Extractor(watchlist, load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    found = {s.agency for s in extractor.extract(report).statements}
+    watched = {"BE": "Belgian Federal Police"}
+    assert found == ({watched[expected]} if expected else {"federal police"})
