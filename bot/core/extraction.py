@@ -378,14 +378,14 @@ class Extractor:
         known: list[str] = []
         for unit in units:
             judged_spans = judge_sentence(unit.text, lexicon)
-            sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon)
+            sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon, names)
             fresh_seen: set[tuple[str, str]] = set()
             for judged in judged_spans:
                 agency = self._agency_of(
                     unit, judged, lexicon, last_agency, known, names, report_words
                 )
                 verdict = judged.verdict
-                span = self._proposition(unit, judged.start, judged.end, language, lexicon)
+                span = self._proposition(unit, judged.start, judged.end, language, lexicon, names)
                 topic = self._topic_of(unit, judged, span, sentence, last_topic, lexicon)
                 if agency is not None and agency.end > 0:
                     last_agency = agency.name
@@ -477,9 +477,19 @@ class Extractor:
         return agency_name, practice or " ".join(topic.split()), proposition
 
     def _proposition(
-        self, unit: _Unit, start: int, end: int, language: str, lexicon: Cues
+        self,
+        unit: _Unit,
+        start: int,
+        end: int,
+        language: str,
+        lexicon: Cues,
+        names: frozenset[str] = frozenset(),
     ) -> Proposition:
-        """Return the proposition of a span: its content words, less names and cues."""
+        """Return the proposition of a span: its content words, less names and cues.
+
+        `names` are the words the report writes as names elsewhere: "Clearview" opening
+        a sentence is still the product.
+        """
         words = unit.words
         end = min(end, len(words.folded))
         folded = words.folded[start:end]
@@ -501,6 +511,7 @@ class Extractor:
             self._vocabulary.practices,
             self._not_content_words,
             skip,
+            names,
         )
 
     def _agency_of(
@@ -814,7 +825,15 @@ def _clauses(text: str, lexicon: Cues) -> list[_Clause]:
     position = 0
     for piece in _CLAUSE_SPLIT.split(text):
         words = [w for w, _ in word_pairs(piece)]
-        cuts = sorted({start for start, _ in lexicon.spans("clause_breaks", words) if start > 0})
+        # No cut inside a phrase that frames the clause ("a week after", "weken nadat").
+        framing = lexicon.spans("retold", words)
+        cuts = sorted(
+            {
+                start
+                for start, _ in lexicon.spans("clause_breaks", words)
+                if start > 0 and not any(a < start < b for a, b in framing)
+            }
+        )
         for begin, stop in zip([0, *cuts], [*cuts, len(words)], strict=True):
             if stop > begin:
                 clauses.append(_Clause(words[begin:stop], piece, position + begin))
@@ -863,7 +882,11 @@ def _is_statement(clause: _Clause, lexicon: Cues) -> bool:
 
 
 def _starts_with_break(words: Sequence[str], lexicon: Cues) -> bool:
-    return any(start == 0 for start, _ in lexicon.spans("clause_breaks", words))
+    return _starts_with(words, "clause_breaks", lexicon)
+
+
+def _starts_with(words: Sequence[str], kind: str, lexicon: Cues) -> bool:
+    return any(start == 0 for start, _ in lexicon.spans(kind, words))
 
 
 def _split_fronted(clauses: list[_Clause], lexicon: Cues) -> list[_Clause]:
@@ -917,6 +940,12 @@ def _merge(clauses: list[_Clause], lexicon: Cues) -> list[_Span]:
             and (framing_cue or not own_content)
         )
         after_frame = bool(spans) and spans[-1].frame and not retold_cue
+        if frame_retold and spans and not _starts_with(words, "complement", lexicon):
+            # "Eine Woche nachdem …, dass …, sagte das Amt": the frame and its
+            # complement end where the main clause begins.
+            frame_retold = False
+            spans.append(_Span(list(words), retold_cue, clause.start))
+            continue
         if (
             spans
             and not after_frame

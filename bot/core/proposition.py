@@ -93,11 +93,13 @@ def propose(
     practices: PracticeLexicon,
     ignore: Iterable[str] = (),
     skip: Iterable[int] = (),
+    names: frozenset[str] = frozenset(),
 ) -> Proposition:
     """Return the proposition of a span of words.
 
     `ignore` holds words that are not content here (stopwords, cue words); `skip`
-    holds positions to leave out (the agency's own name).
+    holds positions to leave out (the agency's own name); `names` the words written
+    as names elsewhere, which are names here too, also at the start of the span.
     """
     ignored = frozenset(ignore)
     skipped = set(skip)
@@ -109,7 +111,7 @@ def propose(
             keys.setdefault(f"~{hit.concept}", WEAK)
         else:
             keys[f"#{hit.concept}"] = STRONG
-        if hit.end - hit.start == 1 and _is_name(raw, hit.start, language):
+        if hit.end - hit.start == 1 and _is_name(raw, hit.start, language, folded, names):
             # A product keeps its name beside what it is: "Clearview" is face
             # recognition, but not every face recognition is Clearview.
             keys[folded[hit.start]] = NAME
@@ -118,22 +120,33 @@ def propose(
             continue
         if len(word) < MIN_STEM or not word.isalpha():
             continue
-        if _is_name(raw, i, language):
+        if _is_name(raw, i, language, folded, names):
             keys[word] = NAME
         else:
             keys.setdefault(snowball(word, language), STEM)
     return Proposition(tuple(sorted(keys.items())))
 
 
-def _is_name(raw: Sequence[str], i: int, language: str) -> bool:
+def _is_name(
+    raw: Sequence[str],
+    i: int,
+    language: str,
+    folded: Sequence[str] = (),
+    names: frozenset[str] = frozenset(),
+) -> bool:
     """Say whether a word is written as a name: capitalised inside a sentence, or an acronym.
 
-    German capitalises every noun: there only acronyms stand out as names.
+    German capitalises every noun: there only acronyms stand out as names. A word
+    the report writes as a name elsewhere (`names`) is one at a sentence's start too.
     """
     word = raw[i]
     if word.isupper() and len(word) >= 3:
         return True
-    return i > 0 and word[:1].isupper() and not word.isupper() and language != "de"
+    if not word[:1].isupper() or word.isupper():
+        return False
+    if folded and folded[i] in names:
+        return True
+    return i > 0 and language != "de"
 
 
 def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:

@@ -144,3 +144,36 @@ def test_retold_statements(language: str, sentence: str, retold: bool) -> None:
     judged = [j for j in judge_sentence(sentence, LEXICONS[language]) if j.verdict.polarity]
     assert judged
     assert {j.retold for j in judged} == {retold}
+
+
+FRAMED = [
+    (
+        "en",
+        "A week after leaked records showed officers using the scanner, the office said "
+        "it does not use the scanner.",
+    ),
+    (
+        "nl",
+        "Een week nadat gelekte documenten toonden dat agenten de scanner gebruikten, zei "
+        "het bureau dat het de scanner niet gebruikt.",
+    ),
+    (
+        "fr",
+        "Une semaine après que des documents ont montré que des agents utilisaient le "
+        "scanner, le bureau a déclaré qu'il n'utilise pas le scanner.",
+    ),
+    (
+        "de",
+        "Eine Woche nachdem Dokumente zeigten, dass Beamte den Scanner nutzten, sagte das "
+        "Amt, es nutze den Scanner nicht.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "sentence"), FRAMED, ids=[f[0] for f in FRAMED])
+def test_a_time_frame_before_the_statement_is_retold(language: str, sentence: str) -> None:
+    """ "A week after records showed …, the office said it does not …": the frame
+    retells the finding, the statement of the sentence is the denial."""
+    judged = [j for j in judge_sentence(sentence, LEXICONS[language]) if j.verdict.polarity]
+    own = {j.verdict.polarity for j in judged if not j.retold}
+    assert own == {DENIES}

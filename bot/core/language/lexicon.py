@@ -26,6 +26,7 @@ CUE_KINDS = (
     "agency_anaphora",
     "topic_anaphora",
     "clause_breaks",
+    "complement",
     "accusation",
     "calendar",
     "calendar_capitalised",
