@@ -74,6 +74,11 @@ CASES = [
     ("nl", "Actievoerders beschuldigden de kustwacht van het filmen van de optocht.", None),
     ("fr", "Des militants accusent la douane de filmer le rassemblement.", None),
     ("de", "Aktivisten werfen der Küstenwache vor, die Kundgebung gefilmt zu haben.", None),
+    # "no longer rules out" is still a hedge
+    ("en", "The coastguard no longer rules out that one of its drones filmed the march.", HEDGE),
+    ("nl", "De kustwacht sluit niet langer uit dat een van haar drones de optocht filmde.", HEDGE),
+    ("fr", "La douane n'exclut plus la présence d'un de ses drones au-dessus du cortège.", HEDGE),
+    ("de", "Die Küstenwache schließt nicht mehr aus, dass eine Drohne die Demo filmte.", HEDGE),
     # a negated practice denies, whatever verb carries it (no generic "use" here)
     ("en", "The coastguard is still not intercepting calls from the fishing fleet.", DENIES),
     ("en", "No phone had been tapped yet, a spokesperson for the harbour office said.", DENIES),
