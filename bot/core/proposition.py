@@ -111,6 +111,13 @@ def propose(
             keys.setdefault(f"~{hit.concept}", WEAK)
         else:
             keys[f"#{hit.concept}"] = STRONG
+        if hit.end - hit.start > 1:
+            # "bulk interception", "op afstand … geblokkeerd": a phrase names a practice
+            # and its words still name theirs, so other wordings of them match too.
+            for i in range(hit.start, hit.end):
+                part = practices.concept_of(folded[i], language) if len(folded[i]) >= 3 else None
+                if part and part != hit.concept and part not in practices.weak:
+                    keys.setdefault(f"#{part}", STRONG)
         if hit.end - hit.start == 1 and _is_name(raw, hit.start, language, folded, names):
             # A product keeps its name beside what it is: "Clearview" is face
             # recognition, but not every face recognition is Clearview.

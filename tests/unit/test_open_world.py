@@ -130,6 +130,25 @@ PROSE = {
     ),
 }
 
+# A phrase names a practice and its words still name theirs: "bulk interception" is
+# bulk collection and interception, "op afstand … geblokkeerd" a kill switch done remotely.
+PHRASED = {
+    "en-nl-bulk-interception": Pair(
+        "Zeestad police deny bulk interception || The Zeestad police denied any bulk "
+        "interception of telephone traffic.",
+        "Politie Zeestad onderschept toch || De politie van Zeestad heeft bevestigd dat zij "
+        "telefoonverkeer onderschept.",
+        True,
+    ),
+    "nl-fr-remote-blocking": Pair(
+        "Politie Zeestad ontkent blokkade || De politie van Zeestad ontkent dat zij op "
+        "afstand de toegang tot computers heeft geblokkeerd.",
+        "Zeestad : accès coupé || La police de Zeestad a reconnu avoir bloqué à distance "
+        "l'accès aux ordinateurs.",
+        True,
+    ),
+}
+
 # A different practice of the same agency, or the same practice of a different agency
 # of the same country: no alert, in all four languages.
 APART = {
@@ -346,3 +365,9 @@ def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
     found = {s.agency for s in extractor.extract(report).statements}
     watched = {"BE": "Belgian Federal Police"}
     assert found == ({watched[expected]} if expected else {"federal police"})
+
+
+@pytest.mark.parametrize("pair", list(PHRASED.values()), ids=list(PHRASED))
+def test_a_phrase_and_its_words_both_name_practices(pair: Pair) -> None:
+    found = _replay(pair, watch_mode(WATCHLIST, "agencies"))
+    assert [(n, e) for n, e, _ in found] == [("b", "a")]
