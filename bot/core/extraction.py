@@ -74,6 +74,9 @@ class Cues(Protocol):
 
     def practices(self, words: Sequence[str]) -> list[tuple[int, int]]: ...
 
+    @property
+    def stopwords(self) -> frozenset[str]: ...
+
 
 class CueIndex:
     """A lexicon's cue phrases indexed by their first word, so a lookup only tries
@@ -107,6 +110,11 @@ class CueIndex:
 
     def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]:
         return sorted(span for p in self._candidates(kind, words) for span in p.find(words))
+
+    @property
+    def stopwords(self) -> frozenset[str]:
+        """The language's own function words ("über" is one in German, not in Dutch)."""
+        return self.lexicon.stopwords
 
     def practices(self, words: Sequence[str]) -> list[tuple[int, int]]:
         """Spans naming a practice (weak concepts such as "use" or "data" left out)."""
@@ -548,7 +556,7 @@ class Extractor:
             # speaks is not the one whose conduct is at issue, the agency in focus is.
             return Mention(last_agency, 0, 0, 0.7)
         subject = (
-            subject_before(unit.words, cue, self._stopwords, names) if cue is not None else None
+            subject_before(unit.words, cue, lexicon.stopwords, names) if cue is not None else None
         )
         if subject is not None and not _is_person(unit.words, subject, lexicon):
             return subject.mention(OPEN_CONFIDENCE)

@@ -320,6 +320,13 @@ def _agencies(text: str, language: str) -> set[str]:
             "later said the HCPD had never used it.",
             {"Harbour city police"},
         ),
+        # a company named like another language's function word ("über")
+        (
+            "nl",
+            "Uber ontkent dat het bedrijf de computers op afstand heeft vergrendeld. Dat "
+            "zegt een woordvoerder van Uber.",
+            {"Uber"},
+        ),
         # a police department is a police force, not a ministry
         ("en", "The Portville Police Department denied that it bought the scanner.", None),
         ("fr", "Le département de police de Portville a démenti avoir acheté le scanner.", None),
