@@ -59,6 +59,8 @@ MODIFIERS = frozenset(
 """Concepts that narrow an institution head down ("federal", "criminal", "border")."""
 NAME_PARTS = INSTITUTIONS | MODIFIERS
 """Concepts that stand together in one institution's name."""
+TRAILING_NEVER = frozenset({"#data"})
+"""Modifiers that never follow their head: "de politie gegevens" are the police's data."""
 GENERIC = frozenset({"#office", "#service", "#authority", "#agency"})
 """Heads that name a body only with a qualifier ("Swiss Federal Office", not "office")."""
 DEPARTMENTS = frozenset({"department", "departement", "departments"})
@@ -107,7 +109,7 @@ def find_organisations(
         concepts = set(_concepts(words.keys[i]))
         # Adjacent heads and modifiers belong to one name ("federal criminal police office").
         j = i + 1
-        while j < len(words.keys) and NAME_PARTS.intersection(words.keys[j]):
+        while j < len(words.keys) and (NAME_PARTS - TRAILING_NEVER).intersection(words.keys[j]):
             concepts.update(_concepts(words.keys[j]))
             used.add(j)
             end = j + 1
