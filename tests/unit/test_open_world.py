@@ -327,6 +327,12 @@ def _agencies(text: str, language: str) -> set[str]:
             "zegt een woordvoerder van Uber.",
             {"Uber"},
         ),
+        # a police headquarters is the police
+        (
+            "de",
+            "Das Polizeipräsidium Lindholm hat bestritten, Drohnen eingesetzt zu haben.",
+            {"Lindholm police"},
+        ),
         # a police department is a police force, not a ministry
         ("en", "The Portville Police Department denied that it bought the scanner.", None),
         ("fr", "Le département de police de Portville a démenti avoir acheté le scanner.", None),
