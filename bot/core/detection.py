@@ -16,7 +16,7 @@ from bot.core.domain import (
 )
 from bot.core.keys import name_key
 from bot.core.organisations import same_agency
-from bot.core.proposition import MATCH, Proposition, similarity
+from bot.core.proposition import MATCH, Proposition, similarity, specific_shared
 from bot.core.proposition import reason as reason_line
 
 MIN_SCORE = 0.4
@@ -55,16 +55,22 @@ def match(
     same_topic = name_key(new.topic) == name_key(earlier.topic)
     if not same_topic and {name_key(new.topic), name_key(earlier.topic)} <= watched:
         return 0.0, ()  # two watched practices the newsroom keeps apart
-    wording = wording or {}
-    ours = wording.get(new.id) or (new.proposition,)
-    theirs = wording.get(earlier.id) or (earlier.proposition,)
-    pairs = [(a, b) for a in ours if a for b in theirs if b]
-    if not pairs:
+    if not new.proposition or not earlier.proposition:
         return (1.0, ()) if same_topic else (0.0, ())
-    value, shared = max(
-        (similarity(Proposition.parse(a), Proposition.parse(b)) for a, b in pairs),
-        key=lambda found: found[0],
+    value, shared = similarity(
+        Proposition.parse(new.proposition), Proposition.parse(earlier.proposition)
     )
+    wording = wording or {}
+    for a in wording.get(new.id, ()):
+        for b in wording.get(earlier.id, ()):
+            if (a, b) == (new.proposition, earlier.proposition):
+                continue
+            pa, pb = Proposition.parse(a), Proposition.parse(b)
+            other, keys = similarity(pa, pb)
+            # Another wording counts when it shares two things, not one concept alone:
+            # a short headline shares "phones" with any phone tool.
+            if other > value and len(specific_shared(pa, pb)) >= 2:
+                value, shared = other, keys
     if same_topic:
         return max(value, TOPIC_MATCH), shared
     if watched.intersection((name_key(new.topic), name_key(earlier.topic))):

@@ -86,6 +86,16 @@ def _specific(key: str, weight: float) -> bool:
     return key.startswith(("#", "@")) or weight >= NAME
 
 
+def specific_shared(a: Proposition, b: Proposition) -> list[str]:
+    """The concepts and names two propositions share."""
+    weights_a, weights_b = dict(a.keys), dict(b.keys)
+    return [
+        k
+        for k in sorted(set(weights_a) & set(weights_b))
+        if _specific(k, max(weights_a[k], weights_b[k]))
+    ]
+
+
 def propose(
     folded: Sequence[str],
     raw: Sequence[str],
@@ -169,7 +179,7 @@ def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:
     weights_a = dict(a.keys)
     weights_b = dict(b.keys)
     shared = sorted(set(weights_a) & set(weights_b))
-    if not any(_specific(k, max(weights_a[k], weights_b[k])) for k in shared):
+    if not specific_shared(a, b):
         return 0.0, tuple(shared)
     common = sum(min(weights_a[k], weights_b[k]) for k in shared)
     union = sum(max(weights_a.get(k, 0.0), weights_b.get(k, 0.0)) for k in {*weights_a, *weights_b})

@@ -241,3 +241,18 @@ def test_a_stance_said_twice_matches_on_its_closest_wording() -> None:
     assert alone == []
     found, _ = find_contradictions([admission, headline], [denial])
     assert [(c.new.report_id, c.earlier.report_id) for c in found] == [("b", "a")]
+
+
+def test_a_short_wording_that_shares_one_concept_is_no_match() -> None:
+    """A headline "Ferrox unlocks phones" shares "phones" with any phone tool: another
+    wording of a stance counts only when it shares two concepts or names."""
+    denial = statement("a", Polarity.DENIES, 1, topic="kestrel", proposition="kestrel #phone ~use")
+    long_sentence = "ferrox^ #device_extraction #phone #investigation #tax_evasion ~use societ"
+    admission = statement(
+        "b", Polarity.AFFIRMS, 2, topic="ferrox phones", proposition=long_sentence
+    )
+    headline = replace(
+        admission, role=StatementRole.MINOR, proposition="ferrox^ #phone ~use", quote="title"
+    )
+    found, _ = find_contradictions([admission, headline], [denial])
+    assert found == []
