@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.app.clock import SystemClock
-from bot.app.ports import Clock
+from bot.app.ports import Backlog, Clock
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -363,6 +363,30 @@ class SqlStore:
                 )
                 .values(claimed_until=None)
             )
+
+    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+        if not report_ids:
+            return
+        now = self.clock.now()
+        with self._tx() as s:
+            s.exec(
+                update(ReportRow)
+                .where(
+                    col(ReportRow.report_id).in_(list(report_ids)),
+                    col(ReportRow.analysed).is_(False),
+                    col(ReportRow.claimed_until).is_not(None),
+                )
+                .values(claimed_until=now + self.claim_lease)
+            )
+
+    def backlog(self) -> Backlog:
+        with self._tx() as s:
+            count, oldest = s.exec(
+                select(func.count(), func.min(ReportRow.stored_at)).where(
+                    col(ReportRow.analysed).is_(False)
+                )
+            ).one()
+            return Backlog(int(count), _aware(oldest) if oldest is not None else None)
 
     def skip_report(self, report_id: ReportId, reason: str) -> None:
         with self._tx() as s:
