@@ -49,7 +49,7 @@ class Metrics:
         )
         self.workers = Gauge(
             "denialwatch_analysis_workers",
-            "Analysis worker processes alive (0: analysis runs in the service process)",
+            "Analysis worker processes running and ready (0: analysis runs in the service process)",
             registry=r,
         )
         self.worker_restarts = Counter(

@@ -40,8 +40,18 @@ RESTART_DELAYS = (1.0, 2.0, 5.0, 15.0, 30.0)
 """Waits before starting a worker again, longer each time one dies soon after starting."""
 STABLE_SECONDS = 30.0
 """A worker that lived this long resets the restart delay."""
+WORKER_NICENESS = 10
+"""Workers yield the CPU to the HTTP app, delivery and chat adapters when both want it:
+analysis is background work, a 202 or a Slack ack is not (Linux/Unix `nice`)."""
 STOP_SECONDS = 8.0
 """How long stopping workers get to finish before they are killed (the claims come back)."""
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A worker process has built its pipeline and starts claiming reports."""
+
+    pid: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ def serve_worker(
     from bot.entry.service import build_pipeline, open_store
 
     configure_logging(settings.log_format)
+    with contextlib.suppress(OSError, AttributeError):  # no `nice` here: run as is
+        os.nice(WORKER_NICENESS)
     store = open_store(settings)
     pipeline = build_pipeline(settings, store, SystemClock())
     asyncio.run(_work(pipeline, results, parent))
@@ -127,6 +139,9 @@ async def _work(pipeline: Pipeline, results: Connection | None, parent: int | No
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     log.info("analysis worker started", pid=os.getpid())
+    if results is not None:
+        with contextlib.suppress(OSError):
+            results.send(Ready(os.getpid()))
     while not stopping.is_set():
         if parent is not None and os.getppid() != parent:
             log.warning("analysis worker stops: its service is gone", pid=os.getpid())
@@ -156,6 +171,7 @@ class _Slot:
     results: Connection
     started: float
     quick_deaths: int = 0
+    ready: bool = False
 
 
 class WorkerPool:
@@ -183,7 +199,8 @@ class WorkerPool:
             self._spawn(index, quick_deaths=0)
 
     def alive(self) -> int:
-        return sum(1 for s in self._slots if s is not None and s.process.is_alive())
+        """Worker processes running and ready to analyse (their start-up done)."""
+        return sum(1 for s in self._slots if s is not None and s.ready and s.process.is_alive())
 
     def pids(self) -> list[int]:
         return [s.process.pid for s in self._slots if s is not None and s.process.pid]
@@ -242,18 +259,23 @@ class WorkerPool:
         )
         process.start()
         writer.close()  # only the worker writes: its exit closes the pipe
-        asyncio.get_running_loop().add_reader(reader.fileno(), self._receive, reader)
-        self._slots[index] = _Slot(process, reader, time.monotonic(), quick_deaths)
+        slot = _Slot(process, reader, time.monotonic(), quick_deaths)
+        asyncio.get_running_loop().add_reader(reader.fileno(), self._receive, slot)
+        self._slots[index] = slot
         self._due.pop(index, None)
         log.info("analysis worker process started", worker=index, pid=process.pid)
 
-    def _receive(self, reader: Connection) -> None:
+    def _receive(self, slot: _Slot) -> None:
         try:
-            while reader.poll():
-                self.on_result(reader.recv())
+            while slot.results.poll():
+                message = slot.results.recv()
+                if isinstance(message, Ready):
+                    slot.ready = True
+                else:
+                    self.on_result(message)
         except (EOFError, OSError):
             # The worker exited: stop watching its pipe; `supervise` starts another.
-            asyncio.get_running_loop().remove_reader(reader.fileno())
+            asyncio.get_running_loop().remove_reader(slot.results.fileno())
 
     def _close(self, slot: _Slot) -> None:
         with contextlib.suppress(OSError, ValueError):
