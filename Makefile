@@ -44,8 +44,10 @@ lint: $(VENV)/.test-extras
 screenshots: $(VENV)/.test-extras
 	$(BIN)/python -m tests.pages.screenshots docs
 
+# BENCH=api runs only the write-API benchmark (issue 16) and updates its section.
+BENCH ?=
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

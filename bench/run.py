@@ -6,10 +6,12 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.tools.bench import run_bench
+from bot.tools.bench import run_api_bench, run_bench
 from bot.tools.retrieval_eval import evaluate_retrieval
 
 SCALES = ((10_000, 2_000), (100_000, 2_000), (1_000_000, 1_000))
@@ -80,8 +82,111 @@ def replay_seconds(count: int = 1_000) -> float | None:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    """Run every scale, print each result as JSON and write RESULTS.md."""
+API_SECTION = "## Write API while analysing"
+API_COLUMNS = (
+    "database",
+    "clients",
+    "reports",
+    "mode",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "all_analysed_s",
+    "analysed_per_s",
+    "throttled",
+    "p99_vs_in_process",
+    "analysed_s_vs_in_process",
+)
+API_RUNS = ((20, 0), (20, 1), (20, 2), (50, 0), (50, 1), (50, 2))
+"""(clients, DENIALWATCH_WORKERS): the in-process baseline first in each group."""
+
+
+def api_section(reports: int = 600) -> str:
+    """Post the dev stream to `denialwatch run` in each mode; return the Markdown section.
+
+    SQLite always; PostgreSQL too when DENIALWATCH_BENCH_DATABASE_URL names a server
+    (a fresh database is made there for each run and dropped after).
+    """
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return f"{API_SECTION}\n\nNot run: {dev} is missing.\n"
+    servers: list[str | None] = [None]
+    if os.environ.get("DENIALWATCH_BENCH_DATABASE_URL"):
+        servers.append(os.environ["DENIALWATCH_BENCH_DATABASE_URL"])
+    rows: list[dict[str, float | int | str]] = []
+    for server in servers:
+        baseline: dict[str, float | int | str] = {}
+        for clients, workers in API_RUNS:
+            with _database(server) as url:
+                row = run_api_bench(
+                    dev, reports=reports, clients=clients, workers=workers, database_url=url
+                )
+            if workers == 0:
+                baseline = row
+            row["p99_vs_in_process"] = _ratio(row["p99_ms"], baseline["p99_ms"])
+            row["analysed_s_vs_in_process"] = _ratio(
+                row["all_analysed_s"], baseline["all_analysed_s"]
+            )
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    body = "".join(
+        "| " + " | ".join(str(row.get(c, "")) for c in API_COLUMNS) + " |\n" for row in rows
+    )
+    head = "| " + " | ".join(API_COLUMNS) + " |\n"
+    head += "| " + " | ".join("---" for _ in API_COLUMNS) + " |\n"
+    notes = Path(__file__).resolve().parent / "API_NOTES.md"
+    return (
+        f"{API_SECTION}\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n\n"
+        + head
+        + body
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+
+
+def _ratio(value: float | int | str, baseline: float | int | str) -> float | str:
+    return round(float(value) / float(baseline), 3) if float(baseline) else ""
+
+
+@contextmanager
+def _database(server: str | None) -> Iterator[str | None]:
+    """None for SQLite (the bench makes its own file); else a fresh PostgreSQL database."""
+    if server is None:
+        yield None
+        return
+    import uuid
+
+    import psycopg
+
+    name = f"dw_bench_{uuid.uuid4().hex[:10]}"
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def replace_section(text: str, heading: str, section: str) -> str:
+    """`text` with the section under `heading` (up to the next `## `) replaced or appended."""
+    start = text.find(heading)
+    if start < 0:
+        return text.rstrip("\n") + "\n\n" + section
+    end = text.find("\n## ", start + len(heading))
+    return text[:start] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every benchmark and write RESULTS.md; `api` runs only the write-API section."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["api"]:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        RESULTS.write_text(replace_section(old, API_SECTION, api_section()))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
     rows = []
     for claims, reports in SCALES:
         row = run_bench(claims, reports)
@@ -117,6 +222,7 @@ def main() -> None:
             f"`denialwatch replay` of 1,000 reports (the dev stream repeated under new ids, "
             f"so every report makes statements and many contradict): {seconds:.1f} s.\n"
         )
+    text += "\n" + api_section()
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.app.clock import SystemClock
+from bot.app.ports import Backlog, Clock
 from bot.core.alerts import pending_lead
 from bot.core.detection import record_order
 from bot.core.domain import (
@@ -43,8 +45,18 @@ from bot.core.records import (
 class MemoryStore:
     """Keep everything in dictionaries, guarded by one lock."""
 
-    def __init__(self, *, delivery_lease: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self,
+        *,
+        delivery_lease: timedelta = timedelta(seconds=60),
+        claim_lease: timedelta = timedelta(seconds=30),
+        clock: Clock | None = None,
+    ) -> None:
         self.delivery_lease = delivery_lease
+        self.claim_lease = claim_lease
+        """Kept for the port; a claim here lasts until analysed or released (one process)."""
+        self.clock: Clock = clock or SystemClock()
+        self._stored_at: dict[ReportId, datetime] = {}
         self._delivery_claims: dict[str, datetime] = {}
         self._lock = threading.RLock()
         self._reports: dict[ReportId, Report] = {}
@@ -78,6 +90,7 @@ class MemoryStore:
                 earlier = self._revisions.setdefault(report.id, [])
                 earlier.append(ReportRevision(len(earlier) + 1, stored))
                 self._reports[report.id] = report
+                self._stored_at[report.id] = self.clock.now()
                 self._analysed.discard(report.id)
                 self._claimed.discard(report.id)
                 self._skipped.pop(report.id, None)
@@ -97,6 +110,7 @@ class MemoryStore:
             if url is not None and url in self._urls:
                 return False
             self._reports[report.id] = report
+            self._stored_at[report.id] = self.clock.now()
             if url is not None:
                 self._urls.add(url)
             return True
@@ -143,6 +157,15 @@ class MemoryStore:
     def release_claims(self, report_ids: Sequence[ReportId]) -> None:
         with self._lock:
             self._claimed.difference_update(report_ids)
+
+    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+        """Nothing to renew: one process holds the store, and its claims do not expire."""
+
+    def backlog(self) -> Backlog:
+        with self._lock:
+            waiting = [rid for rid in self._reports if rid not in self._analysed]
+            stored = [self._stored_at[rid] for rid in waiting if rid in self._stored_at]
+            return Backlog(len(waiting), min(stored) if stored else None)
 
     def skip_report(self, report_id: ReportId, reason: str) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col, select
 
 from bot.app.clock import SystemClock
-from bot.app.ports import Clock
+from bot.app.ports import Backlog, Clock
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -85,6 +85,8 @@ from storage.tables import (
     TopicRow,
 )
 
+READ_ONLY = "denialwatch_read_only"
+"""Execution option of the engine that `SqlStore._read` uses: a transaction that never writes."""
 SEQUENCE_COUNTER = "report_sequence"
 WRITE_PROBE_KEY = "health:write-probe"
 CLAIM_LEASE = timedelta(seconds=30)
@@ -125,8 +127,11 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Take the write lock up front: a deferred transaction that later writes can
-        # fail with SQLITE_BUSY instead of waiting for the busy timeout.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # fail with SQLITE_BUSY instead of waiting for the busy timeout. Reads that never
+        # write (`SqlStore._read`) take no lock: in WAL mode they neither wait for a
+        # writer nor hold one up, so analysis in another process barely delays a write.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -167,6 +172,7 @@ class SqlStore:
         self.claim_lease = claim_lease
         self.delivery_lease = delivery_lease
         self._postgres = self.engine.dialect.name == "postgresql"
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
 
     def migrate(self) -> None:
         """Apply the migrations through this store's engine (needed for `sqlite://`)."""
@@ -178,6 +184,12 @@ class SqlStore:
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it takes no write lock."""
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
             yield session
 
     def _insert(self, table: type[SQLModel]) -> Any:
@@ -256,7 +268,7 @@ class SqlStore:
         )
 
     def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
-        with self._tx() as s:
+        with self._read() as s:
             row = s.exec(select(ReportRow).where(ReportRow.report_id == report_id)).first()
             if row is None:
                 return None
@@ -301,7 +313,7 @@ class SqlStore:
         key = url_key(url)
         if key is None:
             return None
-        with self._tx() as s:
+        with self._read() as s:
             found = s.exec(select(ReportRow.report_id).where(ReportRow.url_key == key)).first()
             return None if found is None else ReportId(found)
 
@@ -344,6 +356,30 @@ class SqlStore:
                 .values(claimed_until=None)
             )
 
+    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+        if not report_ids:
+            return
+        now = self.clock.now()
+        with self._tx() as s:
+            s.exec(
+                update(ReportRow)
+                .where(
+                    col(ReportRow.report_id).in_(list(report_ids)),
+                    col(ReportRow.analysed).is_(False),
+                    col(ReportRow.claimed_until).is_not(None),
+                )
+                .values(claimed_until=now + self.claim_lease)
+            )
+
+    def backlog(self) -> Backlog:
+        with self._read() as s:
+            count, oldest = s.exec(
+                select(func.count(), func.min(ReportRow.stored_at)).where(
+                    col(ReportRow.analysed).is_(False)
+                )
+            ).one()
+            return Backlog(int(count), _aware(oldest) if oldest is not None else None)
+
     def skip_report(self, report_id: ReportId, reason: str) -> None:
         with self._tx() as s:
             s.exec(
@@ -367,7 +403,7 @@ class SqlStore:
     # statements and contradictions
 
     def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.exec(
                 select(StatementRow)
                 .where(
@@ -379,7 +415,7 @@ class SqlStore:
             return [_statement(r) for r in rows]
 
     def statements_by(self, agency: AgencyName) -> list[Statement]:
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.exec(
                 select(StatementRow)
                 .where(col(StatementRow.agency_key).startswith(name_key(agency), autoescape=True))
@@ -388,7 +424,7 @@ class SqlStore:
             return [_statement(r) for r in rows]
 
     def all_statements(self) -> list[Statement]:
-        with self._tx() as s:
+        with self._read() as s:
             return [
                 _statement(r) for r in s.exec(select(StatementRow).order_by(*_statement_order()))
             ]
@@ -513,7 +549,7 @@ class SqlStore:
     # watchlist and subscriptions
 
     def watchlist(self) -> Watchlist:
-        with self._tx() as s:
+        with self._read() as s:
             agencies = s.exec(
                 select(AgencyRow).order_by(col(AgencyRow.position), col(AgencyRow.id))
             ).all()
@@ -581,7 +617,7 @@ class SqlStore:
             )
 
     def subscriptions(self) -> list[Subscription]:
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.exec(select(SubscriptionRow).order_by(col(SubscriptionRow.id))).all()
             return [
                 Subscription(
@@ -634,7 +670,7 @@ class SqlStore:
     # silences, feedback, audit
 
     def silences(self) -> list[Silence]:
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.exec(select(SilenceRow).order_by(col(SilenceRow.id))).all()
             return [
                 Silence(target=r.target, until=_aware(r.until), created_by=r.created_by)
@@ -714,13 +750,13 @@ class SqlStore:
     # alerts and the outbox
 
     def alert(self, key: AlertKey) -> AlertRecord | None:
-        with self._tx() as s:
+        with self._read() as s:
             row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
             return None if row is None else _alert_record(s, row)
 
     def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
         """Alerts opened at or after `since` (all when None), in the order they opened."""
-        with self._tx() as s:
+        with self._read() as s:
             query = select(AlertRow).order_by(col(AlertRow.id))
             if since is not None:
                 query = query.where(col(AlertRow.opened_at) >= since)
@@ -775,7 +811,7 @@ class SqlStore:
 
     def undelivered(self, limit: int) -> list[Delivery]:
         """Pending deliveries, oldest first, without claiming them (for the gauges)."""
-        with self._tx() as s:
+        with self._read() as s:
             rows = s.exec(
                 select(DeliveryRow)
                 .where(col(DeliveryRow.status) == DeliveryStatus.PENDING.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 from bot.core.domain import (
@@ -41,8 +41,20 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """Reports stored and not yet analysed, claimed or not."""
+
+    reports: int
+    oldest_stored_at: datetime | None
+    """When the oldest of them was stored (None: no backlog, or stored before it was kept)."""
+
+
 class ReportRepository(Protocol):
     """Reports as they arrive, claimed for analysis once."""
+
+    claim_lease: timedelta
+    """How long a claim keeps a report off other workers unless renewed."""
 
     def add_report(self, report: Report) -> bool:
         """Store a report; False when it is already stored as it is.
@@ -64,6 +76,18 @@ class ReportRepository(Protocol):
 
     def release_claims(self, report_ids: Sequence[ReportId]) -> None:
         """Give claimed reports back at once, so the next attempt need not wait out the lease."""
+        ...
+
+    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+        """Extend the claims on reports still being analysed by another lease from now.
+
+        A worker that is alive keeps its reports; one that died stops renewing, and its
+        claims run out within one lease.
+        """
+        ...
+
+    def backlog(self) -> Backlog:
+        """How many reports await analysis, and since when the oldest."""
         ...
 
     def skip_report(self, report_id: ReportId, reason: str) -> None:

@@ -217,6 +217,12 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the service: HTTP app, scheduler, chat adapters")
     run.set_defaults(handler=_service_command("run"))
 
+    worker = sub.add_parser(
+        "worker",
+        help="analyse stored reports (one more analysis process beside `run`) until stopped",
+    )
+    worker.set_defaults(handler=_service_command("worker"))
+
     rep = sub.add_parser("replay", help="replay a JSONL stream of reports")
     rep.add_argument("reports")
     rep.add_argument("--watchlist")

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     fetch_allow_hosts: str = Field("", alias="DENIALWATCH_FETCH_ALLOW_HOSTS")
     log_format: Literal["json", "console"] | None = Field(None, alias="DENIALWATCH_LOG_FORMAT")
     group_window_minutes: float = Field(10.0, alias="DENIALWATCH_GROUP_WINDOW_MINUTES", gt=0)
+    workers: int = Field(1, alias="DENIALWATCH_WORKERS", ge=0, le=64)
+    """Analysis worker processes `run` starts; 0 analyses inside the service process."""
+    max_backlog: int = Field(1000, alias="DENIALWATCH_MAX_BACKLOG", ge=0)
+    """Reports awaiting analysis past which the write API answers 429; 0: no limit."""
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")

@@ -23,6 +23,8 @@ MAX_BODY_BYTES = 1_000_000
 Readiness = Callable[[], Awaitable[str | None]]
 """Return None when ready, else the reason."""
 SlackHandler = Callable[[Request], Awaitable[Response]]
+Admission = Callable[[], Awaitable[int | None]]
+"""Return None to accept a report now, else the seconds a client should wait (429)."""
 
 
 def create_app(
@@ -37,6 +39,8 @@ def create_app(
     slack_handler: SlackHandler | None = None,
     on_report: Callable[[], None] | None = None,
     complete: Callable[[Report], Awaitable[Report]] | None = None,
+    admission: Admission | None = None,
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """Build the HTTP app around the service's collaborators."""
     app = FastAPI(title="denialwatch", version="0.1.0")
@@ -54,13 +58,30 @@ def create_app(
 
     @app.get("/metrics")
     async def prometheus() -> Response:
+        if before_metrics is not None:
+            await before_metrics()
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    @app.post("/api/v1/reports", status_code=202)
+    @app.post(
+        "/api/v1/reports",
+        status_code=202,
+        responses={
+            429: {"description": "Too many reports await analysis; retry after `Retry-After` s"}
+        },
+    )
     async def post_report(request: Request) -> JSONResponse:
         refusal = _authorise(request, api_token)
         if refusal is not None:
             return refusal
+        wait = await admission() if admission is not None else None
+        if wait is not None:
+            # Past the backlog limit: nothing is stored, the client sends again later.
+            metrics.reports.labels("throttled").inc()
+            return JSONResponse(
+                {"error": "analysis is behind: too many reports await it; retry later"},
+                status_code=429,
+                headers={"Retry-After": str(wait)},
+            )
         body = await read_capped(request, MAX_BODY_BYTES)
         if body is None:
             return _error(413, f"body larger than {MAX_BODY_BYTES} bytes")

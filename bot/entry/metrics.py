@@ -37,6 +37,26 @@ class Metrics:
             "Age of the oldest waiting delivery",
             registry=r,
         )
+        self.backlog = Gauge(
+            "denialwatch_analysis_backlog",
+            "Reports stored and awaiting analysis",
+            registry=r,
+        )
+        self.backlog_oldest = Gauge(
+            "denialwatch_analysis_backlog_oldest_seconds",
+            "Age of the oldest report awaiting analysis",
+            registry=r,
+        )
+        self.workers = Gauge(
+            "denialwatch_analysis_workers",
+            "Analysis worker processes running and ready (0: analysis runs in the service process)",
+            registry=r,
+        )
+        self.worker_restarts = Counter(
+            "denialwatch_analysis_worker_restarts",
+            "Analysis worker processes started again after they exited",
+            registry=r,
+        )
         self.leader = Gauge(
             "denialwatch_scheduler_leader", "1 on the replica running periodic jobs", registry=r
         )

@@ -97,6 +97,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def worker(args: argparse.Namespace) -> int:
+    """Analyse stored reports until SIGTERM: one more worker beside `denialwatch run`."""
+    from bot.entry.workers import serve_worker
+
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    import structlog
+
+    structlog.get_logger("denialwatch").info("settings", **settings.described())
+    serve_worker(settings)
+    return 0
+
+
 def check(args: argparse.Namespace) -> int:
     _, pipeline, ingestion = _analysing()
     text = sys.stdin.read() if args.text == "-" else args.text

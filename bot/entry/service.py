@@ -7,19 +7,18 @@ import contextlib
 import os
 import secrets
 import signal
-import threading
-import time as time_module
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import TypeVar, cast
 
 import anyio.to_thread
 import structlog
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.analysis import Analyser
+from bot.app.backlog import BacklogWatch
 from bot.app.claim_search import ClaimSearch
 from bot.app.clock import SystemClock
 from bot.app.command_service import DIGEST_STATE, CommandService
@@ -38,7 +37,16 @@ from bot.app.ports import (
     TextPoster,
 )
 from bot.core.digest import DIGEST_SPAN, compose_digest
-from bot.core.domain import AlertKey, Analysis, Channel, ChannelId, Report, Subscription, Watchlist
+from bot.core.domain import (
+    AlertKey,
+    Analysis,
+    Channel,
+    ChannelId,
+    Report,
+    Statement,
+    Subscription,
+    Watchlist,
+)
 from bot.core.language.resources import load_lexicons, load_vocabulary
 from bot.core.names import confusable_with
 from bot.core.records import Delivery, DeliveryOutcome, Verdict
@@ -48,11 +56,11 @@ from bot.entry.metrics import Metrics
 from bot.entry.pages.routes import mount_pages
 from bot.entry.pages.signing import PageSigner, alert_path
 from bot.entry.pages.views import PageReader
+from bot.entry.workers import Analysed, WorkerPool, log_analysis
 from bot.inputs.fetching import SafeFetcher
 from bot.inputs.loading import read_watchlist
 
 log = structlog.get_logger("denialwatch.service")
-T = TypeVar("T")
 
 CONSOLE_CHANNEL = Channel("console", ChannelId("stdout"))
 DELIVERY_POLL_SECONDS = 0.5
@@ -62,9 +70,6 @@ LEADER_TICK = timedelta(seconds=15)
 PRUNE_EVERY = timedelta(hours=1)
 GAUGE_EVERY = timedelta(seconds=5)
 DRAIN_SECONDS = 10.0
-CLAIM_BATCH = 5
-"""Reports claimed at a time: few, so a crash strands few and the lease stays short."""
-WATCHDOG_GRACE_SECONDS = 5.0
 SEARCH_REFRESH = timedelta(minutes=1)
 INBOUND_PREFIX = "slack-inbound:"
 INBOUND_KEEP = timedelta(days=1)
@@ -184,8 +189,13 @@ class Service:
     """The one per-channel pacing, shared by alert deliveries and digests."""
     is_leader: Callable[[], bool] = field(default=lambda: True)
     release_leadership: Callable[[], None] = field(default=lambda: None)
+    backlog: BacklogWatch | None = None
+    """Reports awaiting analysis: the gauges, and the write API's limit."""
+    pool: WorkerPool | None = None
+    """The analysis worker processes, while `run` runs with DENIALWATCH_WORKERS > 0."""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _reports_waiting: asyncio.Event = field(default_factory=asyncio.Event)
+    _sampling: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def attach(self, adapters: dict[str, ChatAdapter]) -> None:
         """Add chat adapters and record, once, which optional capabilities each has."""
@@ -205,28 +215,22 @@ class Service:
         return None
 
     def record(self, analysis: Analysis) -> None:
-        log.info(
-            "report analysed",
-            report=analysis.report.id,
-            language=analysis.language,
-            statements=len(analysis.statements),
-            contradictions=len(analysis.contradictions),
-        )
-        for statement in analysis.statements:
+        """Log an analysis made in this process and count it (in-process analysis)."""
+        log_analysis(analysis)
+        self._count(analysis.statements, [str(c.kind) for c in analysis.contradictions])
+
+    def on_worker_result(self, result: Analysed) -> None:
+        """Count what a worker process analysed, and add its statements to the search."""
+        self.metrics.analysis_seconds.observe(result.seconds)
+        if result.analysed:
+            self._count(result.statements, result.contradiction_kinds)
+
+    def _count(self, statements: Sequence[Statement], kinds: Sequence[str]) -> None:
+        for statement in statements:
             self.metrics.statements.labels(str(statement.polarity)).inc()
-        for contradiction in analysis.contradictions:
-            self.metrics.contradictions.labels(str(contradiction.kind)).inc()
-        self.search.add(analysis.statements)
-        for contradiction in analysis.contradictions:
-            log.info(
-                "contradiction found",
-                report=contradiction.new.report_id,
-                earlier=contradiction.earlier.report_id,
-                kind=str(contradiction.kind),
-                agency=contradiction.agency,
-                topic=contradiction.topic,
-                score=contradiction.score,
-            )
+        for kind in kinds:
+            self.metrics.contradictions.labels(kind).inc()
+        self.search.add(statements)
 
     def page_link(self, key: AlertKey) -> str:
         """The signed absolute URL of an alert's evidence page ("" when pages are off)."""
@@ -261,8 +265,10 @@ class Service:
             today=lambda: self.clock.now().date(),
             readiness=self.readiness,
             slack_handler=self.slack_handler,
-            on_report=self._reports_waiting.set,
+            on_report=self._report_stored,
             complete=self.ingestion.complete,
+            admission=self._admission,
+            before_metrics=self._before_metrics,
         )
         if self.signer is not None:
             mount_pages(
@@ -303,16 +309,29 @@ class Service:
             asyncio.create_task(
                 self._loop(worker.run_once, DELIVERY_POLL_SECONDS), name="delivery"
             ),
-            asyncio.create_task(
-                self._loop(self._process_pending, PENDING_POLL_SECONDS, self._reports_waiting),
-                name="pending",
-            ),
         ]
+        if self.settings.workers > 0:
+            self.pool = WorkerPool(
+                self.settings,
+                self.settings.workers,
+                on_result=self.on_worker_result,
+                on_restart=self.metrics.worker_restarts.inc,
+            )
+            self.pool.start()
+            tasks.append(asyncio.create_task(self.pool.supervise(self._stopping), name="workers"))
+        else:
+            tasks.append(
+                asyncio.create_task(
+                    self._loop(self._process_pending, PENDING_POLL_SECONDS, self._reports_waiting),
+                    name="pending",
+                )
+            )
         log.info(
             "denialwatch running",
             host=self.settings.http_host,
             port=self.settings.http_port,
             adapters=sorted(self.adapters),
+            analysis_workers=self.settings.workers,
         )
         stop = asyncio.create_task(self._stopping.wait())
         await asyncio.wait([stop, tasks[0]], return_when=asyncio.FIRST_COMPLETED)
@@ -325,6 +344,8 @@ class Service:
                 for task in tasks[1:]:
                     task.cancel()
                 await asyncio.gather(*tasks[1:], return_exceptions=True)
+                if self.pool is not None:
+                    await self.pool.stop()
                 for adapter in self.adapters.values():
                     await adapter.stop()
         self.release_leadership()
@@ -392,48 +413,57 @@ class Service:
                 wake.clear()
 
     async def _process_pending(self) -> None:
-        while not self._stopping.is_set():
-            claimed = await anyio.to_thread.run_sync(self.pipeline.claim, CLAIM_BATCH)
-            if not claimed:
-                break
-            for index, report in enumerate(claimed):
-                if self._stopping.is_set():
-                    await anyio.to_thread.run_sync(
-                        self.pipeline.release, [r.id for r in claimed[index:]]
-                    )
-                    return
-                with self.metrics.analysis_seconds.time():
-                    analysis = await self._analyse_watched(report)
-                if analysis is not None:
-                    self.record(analysis)
+        """Analyse waiting reports in this process (DENIALWATCH_WORKERS=0)."""
+        await Analyser(self.pipeline, self._stopping, self._analysed_here).drain()
 
-    async def _analyse_watched(self, report: Report) -> Analysis | None:
-        """Analyse one report in a daemon thread, watched against its time budget.
+    def _analysed_here(self, report: Report, analysis: Analysis | None, seconds: float) -> None:
+        self.metrics.analysis_seconds.observe(seconds)
+        if analysis is not None:
+            self.record(analysis)
 
-        The thread is a daemon so that SIGTERM ends the process even mid-analysis; past
-        the budget the report is set aside as `too_costly` and the next one starts (the
-        late thread commits nothing: the pipeline checks the same deadline).
-        """
-        budget = self.pipeline.budget.total_seconds()
-        deadline = time_module.monotonic() + budget
-        try:
-            return await asyncio.wait_for(
-                in_daemon_thread(self.pipeline.analyse_claimed, report, deadline),
-                budget + WATCHDOG_GRACE_SECONDS,
-            )
-        except TimeoutError:
-            await anyio.to_thread.run_sync(
-                self.pipeline.skip,
-                report.id,
-                f"too_costly: analysis still running after {budget:g} s",
-            )
+    def _report_stored(self) -> None:
+        if self.backlog is not None:
+            self.backlog.accepted()
+        self._reports_waiting.set()
+
+    async def _admission(self) -> int | None:
+        """None to accept a report now; past the backlog limit, the seconds to wait."""
+        if self.backlog is None or self.backlog.limit <= 0:
             return None
+        await self._sample_backlog_if_stale()
+        return self.backlog.retry_after()
+
+    async def _before_metrics(self) -> None:
+        """Count the backlog afresh for a scrape (scrapes are rare; the count is cheap)."""
+        self.metrics.workers.set(self.pool.alive() if self.pool is not None else 0)
+        async with self._sampling:
+            await self._sample_backlog()
+
+    async def _sample_backlog_if_stale(self) -> None:
+        """Count the backlog at most once a second; concurrent callers use the last count."""
+        if self.backlog is None or not self.backlog.stale() or self._sampling.locked():
+            return
+        async with self._sampling:
+            await self._sample_backlog()
+
+    async def _sample_backlog(self) -> None:
+        if self.backlog is None:
+            return
+        try:
+            await anyio.to_thread.run_sync(self.backlog.sample)
+        except Exception as error:  # the last count stands; readiness reports the database
+            log.warning("backlog not counted", error=type(error).__name__)
+            return
+        self.metrics.backlog.set(self.backlog.last.reports)
+        self.metrics.backlog_oldest.set(self.backlog.oldest_age_seconds())
 
     async def _refresh_search(self) -> None:
         """Pick up statements other replicas analysed (each replica has its own index)."""
         self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
 
     async def _refresh_gauges(self) -> None:
+        await self._sample_backlog()
+        self.metrics.workers.set(self.pool.alive() if self.pool is not None else 0)
         # Only a read-only view will do: `due_deliveries` claims rows, which would hold
         # them back from the delivery worker for a whole lease.
         if self.pending is None:
@@ -479,37 +509,6 @@ class Service:
                 log.info("digest posted", channel=str(channel))
             except DeliveryError as error:
                 log.warning("digest not posted", channel=str(channel), error=str(error))
-
-
-def in_daemon_thread(fn: Callable[..., T], *args: object) -> Awaitable[T]:
-    """Run `fn` in a fresh daemon thread; the returned future resolves on the loop.
-
-    Unlike the default executor, whose threads the interpreter joins at exit, a
-    daemon thread cannot keep a stopping process alive.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(result: T | None, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(cast(T, result))
-
-    def work() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as error:  # handed to the awaiting task, not swallowed
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(settle, None, error)
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(settle, result, None)
-
-    threading.Thread(target=work, name="denialwatch analysis", daemon=True).start()
-    return future
 
 
 def merge_watchlist_file(store: Store, loaded: Watchlist) -> None:
@@ -593,6 +592,7 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
         clock=clock,
         pending=store if isinstance(store, PendingDeliveries) else None,
         signer=signer,
+        backlog=BacklogWatch(store, clock, settings.max_backlog),
     )
     feedback = _with_timeline(commands.feedback, service.page_link) if signer else commands.feedback
     service.attach(_adapters(settings, store, commands, feedback))

@@ -13,14 +13,21 @@ the baseline runs on a subsample of the reports (`baseline_reports`).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import random
 import resource
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+import httpx
 import numpy as np
 from rapidfuzz import fuzz, process, utils
 
@@ -226,3 +233,177 @@ def run_bench(
         "cutoff": cutoff,
         "baseline": "rapidfuzz.process.extract(WRatio, default_process) over every statement",
     }
+
+
+# The write API while analysing (issue 16): `denialwatch run` as a real process on loopback.
+
+API_TOKEN = "bench-token-0123456789"
+"""The bench service's own write token (it listens on loopback only, for the run)."""
+
+
+def api_stream(dev_dir: Path, count: int) -> list[dict[str, object]]:
+    """`count` report documents: the dev stream, read where it lies, repeated under new ids.
+
+    Each copy gets its own id and URL (the store keeps one report per URL), so every
+    post is stored and analysed, and copies contradict earlier ones as the originals do.
+    """
+    originals = [
+        json.loads(line)
+        for line in (dev_dir / "reports.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    stream: list[dict[str, object]] = []
+    for i in range(count):
+        document = dict(originals[i % len(originals)])
+        document["id"] = f"{document['id']}-bench-{i}"
+        if document.get("url"):
+            document["url"] = f"{document['url']}?dw-bench={i}"
+        stream.append(document)
+    return stream
+
+
+def run_api_bench(
+    dev_dir: Path,
+    *,
+    reports: int = 600,
+    clients: int = 20,
+    workers: int = 0,
+    database_url: str | None = None,
+    timeout_s: float = 600.0,
+) -> dict[str, float | int | str]:
+    """Post `reports` dev reports from `clients` concurrent clients to `denialwatch run`.
+
+    Measures each 202's latency and the time from the first post until the backlog is
+    empty (every report analysed). `workers` is DENIALWATCH_WORKERS (0: in-process).
+    Without `database_url`, a fresh SQLite file in a temporary folder.
+    """
+    dev_dir = dev_dir.resolve()  # the service runs in a folder of its own
+    documents = api_stream(dev_dir, reports)
+    with tempfile.TemporaryDirectory(prefix="dw-api-bench-") as home:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DENIALWATCH_", "SLACK_", "MATRIX_"))
+        }
+        env.update(
+            {
+                "DENIALWATCH_DATABASE_URL": database_url or f"sqlite:///{home}/dw.db",
+                "DENIALWATCH_API_TOKEN": API_TOKEN,
+                "DENIALWATCH_HTTP_PORT": str(port),
+                "DENIALWATCH_WATCHLIST": str(dev_dir / "watchlist.json"),
+                "DENIALWATCH_WORKERS": str(workers),
+                "DENIALWATCH_LOG_FORMAT": "json",
+                "DENIALWATCH_MATRIX_STORE": f"{home}/matrix-store",
+            }
+        )
+        base = f"http://127.0.0.1:{port}"
+        with open(f"{home}/service.log", "w") as log_file:
+            service = subprocess.Popen(
+                [sys.executable, "-m", "bot.entry.cli", "run"],
+                env=env,
+                cwd=home,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+            )
+        try:
+            figures = asyncio.run(_drive_api(base, documents, clients, workers, service, timeout_s))
+        except Exception:
+            tail = Path(f"{home}/service.log").read_text()[-2000:]
+            raise RuntimeError(f"API bench failed; service log tail:\n{tail}") from None
+        finally:
+            service.terminate()
+            try:
+                service.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                service.kill()
+                service.wait()
+    return {
+        "mode": f"workers={workers}" if workers else "in-process",
+        "database": "postgresql" if database_url else "sqlite",
+        "clients": clients,
+        "reports": reports,
+        **figures,
+    }
+
+
+async def _drive_api(
+    base: str,
+    documents: list[dict[str, object]],
+    clients: int,
+    workers: int,
+    service: subprocess.Popen[bytes],
+    timeout_s: float,
+) -> dict[str, float | int | str]:
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        deadline = time.monotonic() + 60
+        while True:  # up, and with every worker process started, before the burst
+            if service.poll() is not None:
+                raise RuntimeError("the service exited at start")
+            try:
+                metrics = (await client.get("/metrics")).text
+                if _gauge(metrics, "denialwatch_analysis_workers") >= workers:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service did not start within 60 s")
+            await asyncio.sleep(0.2)
+
+        queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+        for document in documents:
+            queue.put_nowait(document)
+        latencies: list[float] = []
+        throttled = 0
+        headers = {"Authorization": f"Bearer {API_TOKEN}"}
+
+        async def one_client() -> None:
+            nonlocal throttled
+            while not queue.empty():
+                document = queue.get_nowait()
+                while True:
+                    started = time.perf_counter()
+                    answer = await client.post("/api/v1/reports", json=document, headers=headers)
+                    if answer.status_code == 429:
+                        throttled += 1
+                        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+                        continue
+                    if answer.status_code != 202:
+                        raise RuntimeError(f"POST answered {answer.status_code}: {answer.text}")
+                    latencies.append(time.perf_counter() - started)
+                    break
+
+        burst_started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        posted_s = time.perf_counter() - burst_started
+        max_backlog = 0.0
+        while True:
+            metrics = (await client.get("/metrics")).text
+            backlog = _gauge(metrics, "denialwatch_analysis_backlog")
+            max_backlog = max(max_backlog, backlog)
+            if backlog == 0:
+                break
+            if time.perf_counter() - burst_started > timeout_s:
+                raise RuntimeError(f"{backlog:g} reports still unanalysed after {timeout_s:g} s")
+            await asyncio.sleep(0.1)
+        analysed_s = time.perf_counter() - burst_started
+    millis = np.asarray(latencies) * 1000.0
+    return {
+        "p50_ms": round(float(np.percentile(millis, 50)), 1),
+        "p99_ms": round(float(np.percentile(millis, 99)), 1),
+        "max_ms": round(float(millis.max()), 1),
+        "posted_s": round(posted_s, 2),
+        "all_analysed_s": round(analysed_s, 2),
+        "analysed_per_s": round(len(documents) / analysed_s, 1),
+        "throttled": throttled,
+    }
+
+
+def _gauge(metrics: str, name: str) -> float:
+    for line in metrics.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise ValueError(f"{name} missing from /metrics")

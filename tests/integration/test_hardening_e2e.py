@@ -195,7 +195,7 @@ def test_sigterm_mid_analysis_stops_within_the_drain_window(tmp_path: Path) -> N
     """A daemon analysis thread cannot keep a stopping process alive."""
     code = """
 import asyncio, threading, time, sys
-from bot.entry.service import in_daemon_thread
+from bot.app.analysis import in_daemon_thread
 async def main():
     asyncio.get_running_loop().call_later(0.3, sys.exit, 0)
     await in_daemon_thread(time.sleep, 3600)

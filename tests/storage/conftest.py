@@ -131,12 +131,12 @@ def sql_store(sql_url: str, clock: FakeClock) -> Iterator[SqlStore]:
         store.close()
 
 
-def _memory_store() -> Store:
+def _memory_store(clock: FakeClock | None = None) -> Store:
     try:
         from storage.memory_store import MemoryStore
     except ImportError:
         pytest.skip("storage.memory_store.MemoryStore does not exist yet")
-    store: Store = MemoryStore()
+    store: Store = MemoryStore(clock=clock)
     return store
 
 
@@ -144,7 +144,7 @@ def _memory_store() -> Store:
 def store(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[Store]:
     """Every `Store` implementation, empty: the contract tests run against each."""
     if request.param == "memory":
-        yield _memory_store()
+        yield _memory_store(clock)
         return
     url: str = request.getfixturevalue(
         "sqlite_url" if request.param == "sqlite" else "empty_pg_url"

@@ -48,6 +48,32 @@ def test_a_claimed_report_is_not_claimed_again_until_its_lease_expires(
     assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r1"]
 
 
+def test_a_renewed_claim_stays_off_other_workers_and_lapses_when_renewal_stops(
+    sql_store: SqlStore, clock: FakeClock
+) -> None:
+    sql_store.add_report(report(1))
+    assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r1"]
+    for _ in range(3):  # a slow analysis, its worker alive and renewing
+        clock.advance(sql_store.claim_lease * 0.6)
+        sql_store.renew_claims([ReportId("r1")])
+        assert sql_store.claim_unanalysed(5) == []
+    clock.advance(sql_store.claim_lease + timedelta(seconds=1))  # the worker died
+    assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r1"]
+
+
+def test_renewing_an_analysed_or_released_report_claims_nothing(
+    sql_store: SqlStore, clock: FakeClock
+) -> None:
+    sql_store.add_report(report(1))
+    sql_store.add_report(report(2))
+    sql_store.claim_unanalysed(5)
+    sql_store.release_claims([ReportId("r2")])
+    first, _ = denial_then_confirmation()
+    sql_store.save_analysis(first)
+    sql_store.renew_claims([ReportId("r1"), ReportId("r2")])
+    assert [r.id for r in sql_store.claim_unanalysed(5)] == ["r2"]
+
+
 def test_a_claimed_delivery_is_not_handed_out_twice_until_its_lease_expires(
     # The contract: on memory, SQLite and PostgreSQL alike.
     store: SqlStore | MemoryStore,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from bot.app.clock import FixedClock
 from bot.app.command_service import claim_report, record_claim
 from bot.app.pipeline import Pipeline
-from bot.app.ports import Store
+from bot.app.ports import Backlog, Store
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -89,6 +89,22 @@ class TestReportRepository:
         store.save_analysis(first)
         store.save_analysis(second)
         assert store.claim_unanalysed(10) == []
+
+    def test_the_backlog_counts_reports_awaiting_analysis_claimed_or_not(
+        self, store: Store, clock: FixedClock
+    ) -> None:
+        assert store.backlog() == Backlog(0, None)
+        first_stored = clock.now()
+        store_both_reports(store)
+        clock.advance(timedelta(seconds=5))
+        store.add_report(report(3))
+        assert store.backlog() == Backlog(3, first_stored)
+        assert len(store.claim_unanalysed(1)) == 1
+        assert store.backlog().reports == 3  # claimed is not analysed yet
+        first, _ = denial_then_confirmation()
+        store.save_analysis(first)
+        store.skip_report(ReportId("r2"), "too_costly: test")
+        assert store.backlog() == Backlog(1, first_stored + timedelta(seconds=5))
 
     def test_sequence_increases(self, store: Store) -> None:
         numbers = [store.next_sequence() for _ in range(5)]

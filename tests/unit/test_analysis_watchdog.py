@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.entry.service as service_module
+import bot.app.analysis as analysis_module
 from bot.core.domain import Report, ReportId
 from bot.entry.config import load_settings
 from bot.entry.service import build_service
@@ -22,7 +22,7 @@ async def test_a_report_past_its_budget_is_set_aside_and_the_next_one_runs(
         {"DENIALWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'dw.db'}"}, env_file=None
     )
     service = build_service(settings)
-    monkeypatch.setattr(service_module, "WATCHDOG_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(analysis_module, "WATCHDOG_GRACE_SECONDS", 0.2)
     service.pipeline.budget = timedelta(seconds=0.3)
     real = service.pipeline.analyse_claimed
 

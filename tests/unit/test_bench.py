@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bot.tools.bench import run_bench
+from bench.run import replace_section
+from bot.tools.bench import api_stream, run_bench
 
 SPEC_KEYS = {
     "claims",
@@ -39,3 +42,19 @@ def test_bench_is_reproducible_for_a_seed() -> None:
 def test_bench_refuses_an_empty_store() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         run_bench(0, 10)
+
+
+@pytest.mark.shared
+def test_the_api_bench_stream_stores_every_copy_once(data_dir: Path) -> None:
+    stream = api_stream(data_dir / "dev", 60)
+    assert len({d["id"] for d in stream}) == 60
+    urls = [d["url"] for d in stream if d.get("url")]
+    assert len(set(urls)) == len(urls)
+
+
+def test_the_api_section_replaces_only_itself_in_the_results() -> None:
+    api = "## Write API while analysing"
+    old = f"# Results\n\n## Matcher\n\nm\n\n{api}\n\nold\n\n## Replay\n\nr\n"
+    new = replace_section(old, api, f"{api}\n\nnew\n")
+    assert new == f"# Results\n\n## Matcher\n\nm\n\n{api}\n\nnew\n\n## Replay\n\nr\n"
+    assert replace_section("# R\n", "## X", "## X\n\nx\n") == "# R\n\n## X\n\nx\n"
