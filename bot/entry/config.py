@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     watchlist_path: Path | None = Field(None, alias="DENIALWATCH_WATCHLIST")
     fetch_allow_hosts: str = Field("", alias="DENIALWATCH_FETCH_ALLOW_HOSTS")
     log_format: Literal["json", "console"] | None = Field(None, alias="DENIALWATCH_LOG_FORMAT")
+    index_dir: str | None = Field(None, alias="DENIALWATCH_INDEX_DIR")
     group_window_minutes: float = Field(10.0, alias="DENIALWATCH_GROUP_WINDOW_MINUTES", gt=0)
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
