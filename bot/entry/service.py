@@ -189,15 +189,7 @@ def build_search(settings: Settings, store: Store, *, writable: bool = True) -> 
     directory = index_directory(settings)
     snapshots = None if directory is None else IndexFiles(directory, writable=writable)
     search = ClaimSearch(store, snapshots, database=database_identity(settings))
-    started = time_module.monotonic()
-    how = search.open()
-    log.info(
-        "claim index ready",
-        opened=how,
-        statements=len(search),
-        seconds=round(time_module.monotonic() - started, 2),
-        directory=str(directory) if directory else "none",
-    )
+    search.open()
     return search
 
 
@@ -617,7 +609,15 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()
     ingestion = build_ingestion(settings, store, clock, metrics)
+    started = time_module.monotonic()
     search = build_search(settings, store)
+    log.info(
+        "claim index ready",
+        opened=search.opened,
+        statements=len(search),
+        seconds=round(time_module.monotonic() - started, 2),
+        directory=str(index_directory(settings) or "none"),
+    )
     signer = page_signer(settings)
     commands = CommandService(
         store,
