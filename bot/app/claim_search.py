@@ -92,10 +92,11 @@ class ClaimSearch:
         format, unreadable, or whose rows the store no longer holds as it did is
         never trusted: the index is built from the store instead.
         """
-        snapshot = self._load_snapshot()
-        if snapshot is not None:
+        loaded = self._load_snapshot()
+        if loaded is not None:
+            snapshot, index = loaded
             with self._lock:
-                self._index = ClaimIndex.from_arrays(snapshot.arrays)
+                self._index = index
                 self._settled = snapshot.settled
                 self._rebuild = False
             self.opened = "snapshot"
@@ -105,7 +106,7 @@ class ClaimSearch:
             self.opened = "rebuilt"
         return self.opened
 
-    def _load_snapshot(self) -> IndexSnapshot | None:
+    def _load_snapshot(self) -> tuple[IndexSnapshot, ClaimIndex] | None:
         if self._snapshots is None:
             return None
         try:
@@ -128,11 +129,10 @@ class ClaimSearch:
             )
             return None
         try:
-            ClaimIndex.from_arrays(snapshot.arrays)
+            return snapshot, ClaimIndex.from_arrays(snapshot.arrays)
         except CorruptIndex as error:
             log.warning("claim index snapshot corrupt, rebuilding", reason=str(error))
             return None
-        return snapshot
 
     def rebuild(self) -> None:
         """Build the index from every stored statement, then keep a snapshot of it."""
@@ -206,9 +206,9 @@ class ClaimSearch:
         """Write a snapshot of the index as it is; False when none was written."""
         if self._snapshots is None:
             return False
+        settled = self._settled
+        count = self._store.count_statements(settled)
         with self._lock:
-            settled = self._settled
-            count = self._store.count_statements(settled)
             snapshot_size = len(self._index)
             snapshot = IndexSnapshot(
                 arrays=self._index.arrays(),
