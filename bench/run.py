@@ -13,11 +13,25 @@ from pathlib import Path
 
 from bot.tools.bench import run_api_bench, run_bench
 from bot.tools.retrieval_eval import evaluate_retrieval
+from bot.tools.startup_bench import fill, measure
 
 SCALES = ((10_000, 2_000), (100_000, 2_000), (1_000_000, 1_000))
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 CHECKTHAT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 CHECKTHAT = CHECKTHAT / "checkthat2020-task2-en"
+STARTUP_SCALES = (100_000, 1_000_000)
+STARTUP_PG = "DENIALWATCH_BENCH_DATABASE_URL"
+"""A PostgreSQL database the start-up benchmark may empty and fill; unset: SQLite only."""
+STARTUP_COLUMNS = (
+    "store",
+    "statements",
+    "mode",
+    "ready_s",
+    "rss_mb",
+    "rss_after_search_mb",
+    "peak_mb",
+    "search_ms",
+)
 COLUMNS = (
     "claims",
     "reports",
@@ -50,12 +64,31 @@ def machine() -> str:
     )
 
 
-def table(rows: list[dict[str, float | int | str]]) -> str:
+def table(rows: list[dict[str, float | int | str]], columns: tuple[str, ...] = COLUMNS) -> str:
     """Render benchmark rows as a Markdown table."""
-    head = "| " + " | ".join(COLUMNS) + " |\n| " + " | ".join("---" for _ in COLUMNS) + " |\n"
+    head = "| " + " | ".join(columns) + " |\n| " + " | ".join("---" for _ in columns) + " |\n"
     return head + "".join(
-        "| " + " | ".join(str(row.get(column, "")) for column in COLUMNS) + " |\n" for row in rows
+        "| " + " | ".join(str(row.get(column, "")) for column in columns) + " |\n" for row in rows
     )
+
+
+def startup_rows() -> list[dict[str, float | int | str]]:
+    """Start-up time and RSS of the claim index, old full rebuild against the snapshot."""
+    import tempfile
+
+    rows: list[dict[str, float | int | str]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        stores = [("sqlite", f"sqlite:///{scratch}/bench.db")]
+        if os.environ.get(STARTUP_PG):
+            stores.append(("postgresql", os.environ[STARTUP_PG]))
+        for size in STARTUP_SCALES:
+            for name, url in stores:
+                fill(url, size)
+                for mode in ("full", "cold", "warm"):
+                    row = {"store": name, **measure(mode, url, f"{scratch}/{name}.index")}
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+    return rows
 
 
 def replay_seconds(count: int = 1_000) -> float | None:
@@ -192,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         row = run_bench(claims, reports)
         print(json.dumps(row), flush=True)
         rows.append(row)
+    startup = startup_rows()
     retrieval = {}
     if (CHECKTHAT / "verified_claims.docs.tsv").is_file():
         for split in ("dev", "test"):
@@ -207,6 +241,12 @@ def main(argv: list[str] | None = None) -> None:
         + table(rows)
         + "\n"
         + (notes.read_text() if notes.is_file() else "")
+    )
+    text += (
+        "\n## Start-up of the claim index\n\n"
+        "`full`: the old start-up (every statement read, index built in memory); `cold`: "
+        "no snapshot yet (built from the store by row, snapshot written); `warm`: the "
+        "snapshot mapped and caught up.\n\n" + table(startup, STARTUP_COLUMNS)
     )
     if retrieval:
         text += "\n## Claim retrieval (CheckThat! 2020 task 2, English)\n\n"

@@ -21,6 +21,7 @@ from bot.core.domain import (
     ReportId,
     Silence,
     Statement,
+    StatementId,
     Subscription,
     TopicName,
     Watchlist,
@@ -37,6 +38,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     ReportRevision,
+    StatementText,
     StoredAnalysis,
     claim_stamp,
 )
@@ -67,6 +69,9 @@ class MemoryStore:
         self._revisions: dict[ReportId, list[ReportRevision]] = {}
         self._sequence = 0
         self._statements: dict[str, Statement] = {}
+        self._rows: dict[str, int] = {}
+        """Each statement's row number: insertion order, never reused (as in SQL)."""
+        self._last_row = 0
         self._by_pair: dict[tuple[str, str], list[Statement]] = {}
         self._by_agency: dict[str, list[Statement]] = {}
         self._contradictions: dict[str, Contradiction] = {}
@@ -98,6 +103,7 @@ class MemoryStore:
                 for key, statement in list(self._statements.items()):
                     if statement.report_id == report.id and key not in cited:
                         del self._statements[key]
+                        del self._rows[key]
                         pair = (name_key(statement.agency), name_key(statement.topic))
                         for group in (
                             self._by_pair.get(pair, []),
@@ -194,11 +200,31 @@ class MemoryStore:
         with self._lock:
             return list(self._statements.values())
 
+    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+        with self._lock:
+            # Dict order is insertion order, which is row order.
+            found = [
+                StatementText(self._rows[key], key, st.agency, st.topic, st.quote)
+                for key, st in self._statements.items()
+                if self._rows[key] > row
+            ]
+        return found[:limit]
+
+    def count_statements(self, upto_row: int) -> int:
+        with self._lock:
+            return sum(1 for row in self._rows.values() if row <= upto_row)
+
+    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+        with self._lock:
+            return [self._statements[i] for i in ids if i in self._statements]
+
     def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
         with self._lock:
             for statement in write.statements:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
+                    self._last_row += 1
+                    self._rows[statement.id] = self._last_row
                     pair = (name_key(statement.agency), name_key(statement.topic))
                     self._by_pair.setdefault(pair, []).append(statement)
                     self._by_agency.setdefault(name_key(statement.agency), []).append(statement)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import aliased
@@ -43,6 +44,7 @@ from bot.core.domain import (
     ReportId,
     Silence,
     Statement,
+    StatementId,
     StatementRole,
     Subscription,
     Topic,
@@ -61,6 +63,7 @@ from bot.core.records import (
     Feed,
     FeedbackRecord,
     ReportRevision,
+    StatementText,
     StoredAnalysis,
     Verdict,
     claim_stamp,
@@ -428,6 +431,35 @@ class SqlStore:
             return [
                 _statement(r) for r in s.exec(select(StatementRow).order_by(*_statement_order()))
             ]
+
+    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+        table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
+        query = (
+            sa_select(table.id, table.key, table.agency, table.topic, table.quote)
+            .where(table.id > row)
+            .order_by(table.id)
+            .limit(limit)
+        )
+        with self._tx() as s:
+            rows = s.connection().execute(query).all()
+            return [StatementText(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def count_statements(self, upto_row: int) -> int:
+        with self._tx() as s:
+            found = s.exec(
+                select(func.count())
+                .select_from(StatementRow)
+                .where(col(StatementRow.id) <= upto_row)
+            ).one()
+            return int(found)
+
+    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+        if not ids:
+            return []
+        with self._tx() as s:
+            rows = s.exec(select(StatementRow).where(col(StatementRow.key).in_(list(ids)))).all()
+            found = {r.key: _statement(r) for r in rows}
+        return [found[i] for i in ids if i in found]
 
     def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
         """Commit statements, contradictions, alerts and outbox rows at once; mark the report.

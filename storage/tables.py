@@ -141,6 +141,8 @@ class StatementRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_statements_key"),
         Index("ix_statements_pair", "agency_key", "topic_key"),
+        # Row numbers are never reused (migration 0005): the claim index catches up by row.
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)

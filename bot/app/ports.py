@@ -21,10 +21,12 @@ from bot.core.domain import (
     ReportId,
     Silence,
     Statement,
+    StatementId,
     Subscription,
     TopicName,
     Watchlist,
 )
+from bot.core.matching import IndexArrays
 from bot.core.records import (
     AlertRecord,
     AnalysisWrite,
@@ -32,6 +34,7 @@ from bot.core.records import (
     Delivery,
     Feed,
     FeedbackRecord,
+    StatementText,
     StoredAnalysis,
     Verdict,
 )
@@ -109,6 +112,18 @@ class StatementRepository(Protocol):
         ...
 
     def all_statements(self) -> list[Statement]: ...
+
+    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+        """Up to `limit` statements stored after row `row`, by row (the index's catch-up)."""
+        ...
+
+    def count_statements(self, upto_row: int) -> int:
+        """How many stored statements have a row number up to `upto_row`."""
+        ...
+
+    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+        """The stored statements among these ids, in the order given; missing ones left out."""
+        ...
 
     def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
         """Commit an analysis; returns the contradictions that were new."""
@@ -340,3 +355,33 @@ class PendingDeliveries(Protocol):
     """A store that can list pending deliveries without claiming them (for gauges)."""
 
     def undelivered(self, limit: int) -> list[Delivery]: ...
+
+
+@dataclass(frozen=True)
+class IndexSnapshot:
+    """The claim index as arrays, and how far into the store it reaches.
+
+    `settled` is a row number up to which every stored statement is in the arrays
+    (rows after it may be too: a row can commit after a higher one, so the newest
+    rows are read again, and skipped when indexed, until they settle); `count` is
+    how many statements the store held up to `settled` when the snapshot was taken,
+    to tell a snapshot of this store from a stale or foreign one.
+    """
+
+    arrays: IndexArrays
+    settled: int
+    count: int
+    database: str
+    format: int
+
+
+class IndexSnapshots(Protocol):
+    """Where snapshots of the claim index are kept between runs (files on this host)."""
+
+    def load(self) -> IndexSnapshot | None:
+        """The newest snapshot, or None when there is none; raises CorruptIndex when unreadable."""
+        ...
+
+    def save(self, snapshot: IndexSnapshot) -> bool:
+        """Keep a snapshot; False when another process is writing one (nothing written)."""
+        ...

@@ -148,3 +148,18 @@ class AnalysisWrite:
     alerts: Sequence[Alert] = ()
     """Alerts this analysis opens (first contradiction of an agency and topic)."""
     at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementText:
+    """What the claim index reads of one stored statement, with its row number.
+
+    Rows are numbered in insertion order and never reused, so "every row after n" is
+    what was stored since the index last looked (see `StatementRepository`).
+    """
+
+    row: int
+    id: str
+    agency: str
+    topic: str
+    quote: str

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     watchlist_path: Path | None = Field(None, alias="DENIALWATCH_WATCHLIST")
     fetch_allow_hosts: str = Field("", alias="DENIALWATCH_FETCH_ALLOW_HOSTS")
     log_format: Literal["json", "console"] | None = Field(None, alias="DENIALWATCH_LOG_FORMAT")
+    index_dir: str | None = Field(None, alias="DENIALWATCH_INDEX_DIR")
     group_window_minutes: float = Field(10.0, alias="DENIALWATCH_GROUP_WINDOW_MINUTES", gt=0)
     workers: int = Field(1, alias="DENIALWATCH_WORKERS", ge=0, le=64)
     """Analysis worker processes `run` starts; 0 analyses inside the service process."""

@@ -181,7 +181,9 @@ def claims_list(args: argparse.Namespace) -> int:
 
 
 def claims_search(args: argparse.Namespace) -> int:
-    hits = build_search(_read_store()).search(" ".join(args.words), args.limit)
+    settings = load_settings()
+    search = build_search(settings, _read_store(), writable=False)
+    hits = search.search(" ".join(args.words), args.limit)
     if not hits:
         print("no match")
     for statement, score in hits:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import secrets
 import signal
+import tempfile
+import time as time_module
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -153,10 +156,46 @@ def build_ingestion(
     return Ingestion(store, fetcher, clock, on_feed_error=on_error)
 
 
-def build_search(store: Store) -> ClaimSearch:
-    """The claim-search index over every stored statement (built in memory)."""
-    search = ClaimSearch()
-    search.add(store.all_statements())
+def index_directory(settings: Settings) -> Path | None:
+    """Where claim-index snapshots live: DENIALWATCH_INDEX_DIR, else beside the database.
+
+    A SQLite file `x.db` keeps them in `x.db.index/`; PostgreSQL (one host's replicas
+    share it) in `<temp dir>/denialwatch-index/<database>/`. `off`, and an in-memory
+    SQLite, keep none.
+    """
+    from sqlalchemy.engine import make_url
+
+    if settings.index_dir is not None:
+        return None if settings.index_dir.strip().lower() == "off" else Path(settings.index_dir)
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        return None if database in ("", ":memory:") else Path(database + ".index")
+    name = hashlib.sha256(database_identity(settings).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "denialwatch-index" / name
+
+
+def database_identity(settings: Settings) -> str:
+    """The configured database, without its password: what a snapshot belongs to."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return f"sqlite:///{Path(url.database or '').resolve()}"
+    return url.render_as_string(hide_password=True)
+
+
+def build_search(settings: Settings, store: Store, *, writable: bool = True) -> ClaimSearch:
+    """The claim-search index: its snapshot mapped and caught up, or built from the store.
+
+    `writable=False` (read-only commands) reads a snapshot but never writes one.
+    """
+    from storage.index_files import IndexFiles
+
+    directory = index_directory(settings)
+    snapshots = None if directory is None else IndexFiles(directory, writable=writable)
+    search = ClaimSearch(store, snapshots, database=database_identity(settings))
+    search.open()
     return search
 
 
@@ -458,8 +497,8 @@ class Service:
         self.metrics.backlog_oldest.set(self.backlog.oldest_age_seconds())
 
     async def _refresh_search(self) -> None:
-        """Pick up statements other replicas analysed (each replica has its own index)."""
-        self.search.add(await anyio.to_thread.run_sync(self.store.all_statements))
+        """Pick up statements stored since the last look (by other replicas too)."""
+        await anyio.to_thread.run_sync(self.search.refresh)
 
     async def _refresh_gauges(self) -> None:
         await self._sample_backlog()
@@ -570,7 +609,15 @@ def build_service(settings: Settings, store: Store | None = None) -> Service:
     pipeline = build_pipeline(settings, store, clock)
     metrics = Metrics()
     ingestion = build_ingestion(settings, store, clock, metrics)
-    search = build_search(store)
+    started = time_module.monotonic()
+    search = build_search(settings, store)
+    log.info(
+        "claim index ready",
+        opened=search.opened,
+        statements=len(search),
+        seconds=round(time_module.monotonic() - started, 2),
+        directory=str(index_directory(settings) or "none"),
+    )
     signer = page_signer(settings)
     commands = CommandService(
         store,

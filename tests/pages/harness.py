@@ -88,8 +88,8 @@ def pages_app(
         return None
 
     app = create_app(store, pipeline, Metrics(), api_token=None, readiness=ready)
-    search = ClaimSearch()
-    search.add(store.all_statements())
+    search = ClaimSearch(store)
+    search.open()
     mount_pages(
         app,
         reader=PageReader(store, load_lexicons()),

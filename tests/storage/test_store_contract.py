@@ -19,6 +19,7 @@ from bot.core.domain import (
     Polarity,
     ReportId,
     Silence,
+    StatementId,
     Subscription,
     Topic,
     TopicName,
@@ -114,6 +115,43 @@ class TestReportRepository:
 
 class TestStatementRepository:
     """StatementRepository: statements and contradictions, found by name key."""
+
+    def test_statements_are_read_after_a_row_in_row_order_and_never_renumbered(
+        self, store: Store
+    ) -> None:
+        store_both_reports(store)
+        first, second = denial_then_confirmation()
+        store.save_analysis(first)
+        store.save_analysis(second)
+        rows = store.statement_texts_after(0, 10)
+        assert [r.id for r in rows] == [DENIAL.id, CONFIRMATION.id]
+        assert rows[0].row < rows[1].row
+        assert rows[0].quote == DENIAL.quote and rows[0].agency == DENIAL.agency
+        assert store.statement_texts_after(rows[0].row, 10) == rows[1:]
+        assert store.statement_texts_after(0, 1) == rows[:1]
+        assert store.count_statements(rows[0].row) == 1
+        assert store.count_statements(rows[1].row) == 2
+        # A revision deletes the uncited statements of the report; a new one never
+        # takes a row number at or below one already handed out.
+        third = replace(report(3), text="First version.")
+        store.add_report(third)
+        extra = replace(DENIAL, report_id=ReportId("r3"))
+        store.save_analysis(replace(first, report_id=ReportId("r3"), statements=(extra,)))
+        deleted_row = store.statement_texts_after(rows[1].row, 10)[0].row
+        store.add_report(replace(third, text="Second version."))
+        assert store.statement_texts_after(rows[1].row, 10) == []
+        store.save_analysis(replace(first, report_id=ReportId("r3"), statements=(extra,)))
+        (again,) = store.statement_texts_after(rows[1].row, 10)
+        assert again.id == extra.id and again.row > deleted_row
+
+    def test_statements_are_read_back_by_id_in_the_order_asked(self, store: Store) -> None:
+        store_both_reports(store)
+        first, second = denial_then_confirmation()
+        store.save_analysis(first)
+        store.save_analysis(second)
+        wanted = [CONFIRMATION.id, StatementId("gone"), DENIAL.id]
+        assert store.statements_with_ids(wanted) == [CONFIRMATION, DENIAL]
+        assert store.statements_with_ids([]) == []
 
     def test_statements_are_found_by_agency_and_topic_in_any_case(self, store: Store) -> None:
         store_both_reports(store)

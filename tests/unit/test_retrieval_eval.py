@@ -9,8 +9,10 @@ import pytest
 from bot.tools.retrieval_eval import evaluate_retrieval, load_claims, load_gold, score_rankings
 
 CHECKTHAT = Path(__file__).resolve().parents[3] / "shared" / "data" / "checkthat2020-task2-en"
-# Measured 0.8159 MAP@5 on dev (197 queries); test measures 0.8852 (199 queries).
-MIN_DEV_MAP5 = 0.80
+# Measured 0.8304 MAP@5 on dev (197 queries) and 0.9146 on test (199 queries), with the
+# parameters chosen on train + dev only (bench/RESULTS.md). Before: dev 0.8118, test 0.8991.
+MIN_DEV_MAP5 = 0.825
+MIN_TEST_MAP5 = 0.91
 
 NEEDS_DATA = "needs ../shared/data/checkthat2020-task2-en"
 
@@ -56,3 +58,11 @@ def test_dev_split_map_at_5_holds_its_floor() -> None:
     assert figures["queries"] == 197
     assert figures["map@5"] >= MIN_DEV_MAP5
     assert figures["mrr"] >= figures["p@1"]
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not CHECKTHAT.is_dir(), reason=NEEDS_DATA)
+def test_test_split_map_at_5_reaches_the_issue_target() -> None:
+    figures = evaluate_retrieval(CHECKTHAT, "test")
+    assert figures["queries"] == 199
+    assert figures["map@5"] >= MIN_TEST_MAP5

@@ -50,3 +50,10 @@ class GrowableArray:
     def nbytes(self) -> int:
         """Return the bytes this array holds, including spare capacity."""
         return int(self._data.nbytes)
+
+    @classmethod
+    def of(cls, values: npt.NDArray[Any], spare: int = 1024) -> GrowableArray:
+        """Return a growable copy of an array (a mapped file's array becomes private)."""
+        grown = cls(values.dtype, len(values) + spare)
+        grown.extend(values)
+        return grown

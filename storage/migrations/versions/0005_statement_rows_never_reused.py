@@ -1,0 +1,40 @@
+"""Statement row numbers are never reused, so the claim index can catch up by row.
+
+SQLite gives a deleted highest rowid to the next insert unless the table is
+AUTOINCREMENT; a report revision deletes statements, and the claim index, which reads
+"every row after the last it saw", would then miss the new ones. PostgreSQL's
+sequences never reuse a value: nothing to do there.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    with op.batch_alter_table(
+        "statements", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+    ):
+        pass
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    with op.batch_alter_table(
+        "statements", recreate="always", table_kwargs={"sqlite_autoincrement": False}
+    ):
+        pass

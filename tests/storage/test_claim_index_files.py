@@ -1,0 +1,172 @@
+"""The claim index kept as files: reopened as built, caught up by row, rebuilt when bad."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.app.claim_search import ClaimSearch
+from bot.core.domain import Polarity, ReportId
+from bot.core.records import AnalysisWrite
+from storage.index_files import CURRENT, IndexFiles
+from storage.sql_store import SqlStore
+from tests.storage.samples import report, statement
+
+QUERIES = ("Federal Police Clearview", "drones protest", "police denies", "spyware ministry")
+AGENCIES = ("Federal Police", "Dutch National Police", "Ministry of the Interior")
+TOPICS = ("Clearview AI", "drones", "Pegasus spyware", "protest surveillance")
+
+
+def fill(store: SqlStore, start: int, count: int) -> None:
+    for n in range(start, start + count):
+        st = statement(
+            f"r{n}",
+            Polarity.DENIES if n % 3 else Polarity.AFFIRMS,
+            date(2020, 1, 1 + n % 28),
+            agency=AGENCIES[n % len(AGENCIES)],
+            topic=TOPICS[n % len(TOPICS)],
+        )
+        st = replace(st, quote=f"{st.quote} Statement number {n} about {TOPICS[(n * 7) % 4]}.")
+        store.add_report(report(n))
+        store.save_analysis(AnalysisWrite(report_id=ReportId(f"r{n}"), statements=(st,)))
+
+
+def results(search: ClaimSearch) -> list[list[tuple[str, float]]]:
+    return [[(s.id, score) for s, score in search.search(q, 8)] for q in QUERIES]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(sql_store: SqlStore) -> SqlStore:
+    return sql_store
+
+
+def opened(
+    store: SqlStore, directory: Path, clock: Clock | None = None, settle: float = 0
+) -> ClaimSearch:
+    search = ClaimSearch(
+        store,
+        IndexFiles(directory),
+        database="test",
+        monotonic=clock or Clock(),
+        settle_seconds=settle,
+        snapshot_every=1,
+    )
+    search.open()
+    return search
+
+
+def test_a_persisted_index_reopens_with_the_results_of_a_fresh_build(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    fill(store, 0, 60)
+    first = opened(store, tmp_path / "index")
+    assert first.opened == "rebuilt"
+    assert (tmp_path / "index" / CURRENT).is_file()
+    fresh = ClaimSearch(store)
+    fresh.open()
+    again = opened(store, tmp_path / "index")
+    assert again.opened == "snapshot"
+    assert len(again) == 60
+    assert results(again) == results(fresh) == results(first)
+    assert results(fresh)[0]  # the queries do find something
+
+
+def test_a_refresh_indexes_only_what_was_stored_since_and_a_restart_keeps_it(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    fill(store, 0, 30)
+    clock = Clock()
+    search = opened(store, tmp_path / "index", clock, settle=10)
+    fill(store, 30, 5)
+    assert search.refresh() == 5
+    assert search.refresh() == 0  # the unsettled rows are read again but not re-indexed
+    assert len(search) == 35
+    clock.now += 60
+    fill(store, 35, 2)
+    assert search.refresh() == 2  # settles rows seen a minute ago; writes a snapshot
+    fill(store, 37, 3)
+    restarted = opened(store, tmp_path / "index")
+    assert restarted.opened == "snapshot"
+    assert len(restarted) == 40
+    fresh = ClaimSearch(store)
+    fresh.open()
+    assert results(restarted) == results(fresh)
+    found = restarted.search("Statement number 38", 1)
+    assert found and found[0][0].report_id == "r38"
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "garbage manifest", "bad pointer"])
+def test_a_damaged_snapshot_is_rebuilt_from_the_store(
+    store: SqlStore, tmp_path: Path, damage: str
+) -> None:
+    fill(store, 0, 40)
+    directory = tmp_path / "index"
+    expected = results(opened(store, directory))
+    generation = directory / (directory / CURRENT).read_text().strip()
+    if damage == "truncated":
+        postings = generation / "post_slots.npy"
+        postings.write_bytes(postings.read_bytes()[:-12])
+    elif damage == "deleted":
+        (generation / "texts.npy").unlink()
+    elif damage == "garbage manifest":
+        (generation / "manifest.json").write_text("{not json")
+    else:
+        (directory / CURRENT).write_text("g-nothing")
+    reopened = opened(store, directory)
+    assert reopened.opened == "rebuilt"
+    assert results(reopened) == expected
+    assert opened(store, directory).opened == "snapshot"  # and a good one was written
+
+
+def test_a_snapshot_of_another_store_or_a_stale_one_is_not_trusted(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    fill(store, 0, 20)
+    directory = tmp_path / "index"
+    opened(store, directory)
+    other = ClaimSearch(store, IndexFiles(directory), database="another")
+    assert other.open() == "rebuilt"
+    assert opened(store, directory).opened == "rebuilt"  # "another" had overwritten it
+    # r3 revised: its statement is deleted, so the store no longer holds what the
+    # snapshot counted (as after restoring an older backup under the same name).
+    revised = store.get_report(ReportId("r3"))
+    assert revised is not None
+    store.add_report(replace(revised.report, text="A corrected text."))
+    again = opened(store, directory)
+    assert again.opened == "rebuilt"
+    assert len(again) == 19
+
+
+def test_a_deleted_statement_is_never_returned(store: SqlStore, tmp_path: Path) -> None:
+    fill(store, 0, 10)
+    search = opened(store, tmp_path / "index")
+    hits = search.search("Statement number 4", 3)
+    assert hits[0][0].report_id == "r4"
+    report = store.get_report(ReportId("r4"))
+    assert report is not None
+    store.add_report(replace(report.report, text="A corrected text."))
+    assert all(s.report_id != "r4" for s, _ in search.search("Statement number 4", 3))
+
+
+def test_blocked_search_works_on_a_reopened_index(store: SqlStore, tmp_path: Path) -> None:
+    fill(store, 0, 12)
+    built = opened(store, tmp_path / "index")
+    reopened = opened(store, tmp_path / "index")
+    assert reopened.opened == "snapshot"
+    for index in (built._index, reopened._index):
+        hits = index.search("spyware", 5, agency="Ministry of the Interior")
+        assert hits
+    assert built._index.search("police", 5, agency=AGENCIES[0], topic=TOPICS[0]) == (
+        reopened._index.search("police", 5, agency=AGENCIES[0], topic=TOPICS[0])
+    )
