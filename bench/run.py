@@ -17,8 +17,8 @@ from bot.tools.startup_bench import fill, measure
 
 SCALES = ((10_000, 2_000), (100_000, 2_000), (1_000_000, 1_000))
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-CHECKTHAT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-CHECKTHAT = CHECKTHAT / "checkthat2020-task2-en"
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+CHECKTHAT = DATA / "checkthat2020-task2-en"
 STARTUP_SCALES = (100_000, 1_000_000)
 STARTUP_PG = "DENIALWATCH_BENCH_DATABASE_URL"
 """A PostgreSQL database the start-up benchmark may empty and fill; unset: SQLite only."""
@@ -64,6 +64,29 @@ def machine() -> str:
     )
 
 
+EXTRACTION_COLUMNS = (
+    "names",
+    "agencies",
+    "topics",
+    "reports",
+    "ms_per_report",
+    "ratio",
+    "first_pass_ms",
+    "statements",
+    "build_s",
+)
+THROUGHPUT_COLUMNS = (
+    "stream",
+    "reports",
+    "words",
+    "replay_reports_per_s",
+    "floor_reports_per_s",
+    "floor_over_replay",
+    "replay_s",
+    "contradictions",
+)
+
+
 def table(rows: list[dict[str, float | int | str]], columns: tuple[str, ...] = COLUMNS) -> str:
     """Render benchmark rows as a Markdown table."""
     head = "| " + " | ".join(columns) + " |\n| " + " | ".join("---" for _ in columns) + " |\n"
@@ -91,28 +114,41 @@ def startup_rows() -> list[dict[str, float | int | str]]:
     return rows
 
 
-def replay_seconds(count: int = 1_000) -> float | None:
-    """Time `replay` of `count` reports: the dev stream repeated under fresh ids."""
-    import time
-    from dataclasses import replace
-
-    from bot.core.domain import ReportId
-    from bot.entry.replay import replay
+def extraction_rows() -> list[dict[str, float | int | str]]:
+    """Extraction with 10, 200 and 1,000 watched names on the dev and dev2 reports."""
     from bot.inputs.loading import read_reports, read_watchlist
+    from bot.tools.extraction_bench import run_watchlist_bench
 
-    dev = CHECKTHAT.parent / "dev"
-    if not (dev / "reports.jsonl").is_file():
-        return None
-    stream = read_reports(dev / "reports.jsonl")
-    reports = [
-        replace(stream[i % len(stream)], id=ReportId(f"{stream[i % len(stream)].id}-{i}"))
-        for i in range(count)
+    if not all((DATA / name / "reports.jsonl").is_file() for name in ("dev", "dev2")):
+        return []
+    reports = read_reports(DATA / "dev" / "reports.jsonl")
+    reports += read_reports(DATA / "dev2" / "reports.jsonl")
+    return run_watchlist_bench(reports, read_watchlist(DATA / "dev" / "watchlist.json"))
+
+
+def throughput_rows() -> list[dict[str, float | int | str]]:
+    """Replay reports/s on wire items and on long articles, each against its floor."""
+    from bot.core.domain import Watchlist
+    from bot.inputs.loading import read_reports, read_watchlist
+    from bot.tools.extraction_bench import long_articles, repeated, run_throughput_bench
+
+    if not all((DATA / name / "reports.jsonl").is_file() for name in ("dev", "dev2")):
+        return []
+    dev = read_reports(DATA / "dev" / "reports.jsonl")
+    dev2 = read_reports(DATA / "dev2" / "reports.jsonl")
+    both = read_watchlist(DATA / "dev" / "watchlist.json")
+    extra = read_watchlist(DATA / "dev2" / "watchlist.json")
+    for agency in extra.agencies:
+        both = both.with_agency(agency)
+    for topic in extra.topics:
+        both = both.with_topic(topic)
+    watched: Watchlist = both
+    return [
+        run_throughput_bench("wire: dev stream", repeated(dev, 1_000), watched),
+        run_throughput_bench(
+            "long: 600-900 words", repeated(long_articles(dev + dev2), 200), watched
+        ),
     ]
-    watchlist = read_watchlist(dev / "watchlist.json")
-    started = time.perf_counter()
-    for _ in replay(reports, watchlist):
-        pass
-    return time.perf_counter() - started
 
 
 API_SECTION = "## Write API while analysing"
@@ -231,7 +267,12 @@ def main(argv: list[str] | None = None) -> None:
         for split in ("dev", "test"):
             retrieval[split] = evaluate_retrieval(CHECKTHAT, split)
             print(json.dumps({"split": split, **retrieval[split]}), flush=True)
-    seconds = replay_seconds()
+    extraction = extraction_rows()
+    for row in extraction:
+        print(json.dumps(row), flush=True)
+    throughput = throughput_rows()
+    for row in throughput:
+        print(json.dumps(row), flush=True)
     notes = Path(__file__).resolve().parent / "NOTES.md"
     text = (
         "# Benchmark results\n\n"
@@ -256,12 +297,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"| {split} | {figures['map@5']} | {figures['mrr']} | {figures['p@1']} "
                 f"| {figures['queries']} |\n"
             )
-    if seconds is not None:
-        text += (
-            "\n## Replay\n\n"
-            f"`denialwatch replay` of 1,000 reports (the dev stream repeated under new ids, "
-            f"so every report makes statements and many contradict): {seconds:.1f} s.\n"
-        )
+    here = Path(__file__).resolve().parent
+    if extraction:
+        text += "\n## Extraction against watchlist size\n\n" + table(extraction, EXTRACTION_COLUMNS)
+    if throughput:
+        text += "\n## Replay against its floor\n\n" + table(throughput, THROUGHPUT_COLUMNS)
+    for name in ("EXTRACTION.md", "EARLIER.md"):
+        if (here / name).is_file():
+            text += "\n" + (here / name).read_text()
     text += "\n" + api_section()
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
@@ -33,6 +33,7 @@ from bot.core.language.text import (
 )
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
+from bot.core.name_index import Postings
 from bot.core.organisations import (
     Organisation,
     base_name,
@@ -97,19 +98,22 @@ class CueIndex:
                 if first is not None:
                     index.setdefault(first, []).append(phrase)
 
-    def _candidates(self, kind: str, words: Sequence[str]) -> list[Phrase]:
-        index = self._first.get(kind, {})
-        seen: dict[int, Phrase] = {}
-        for word in set(words):
+    def _occurrences(self, kind: str, words: Sequence[str]) -> Iterator[tuple[int, int]]:
+        """Yield the spans of this kind's phrases, trying each only where its first word is."""
+        index = self._first.get(kind)
+        if not index:
+            return
+        for start, word in enumerate(words):
             for phrase in index.get(word, ()):
-                seen[id(phrase)] = phrase
-        return list(seen.values())
+                end = phrase.end_at(words, start)
+                if end is not None:
+                    yield start, end
 
     def has(self, kind: str, words: Sequence[str]) -> bool:
-        return any(phrase.find(words) for phrase in self._candidates(kind, words))
+        return any(True for _ in self._occurrences(kind, words))
 
     def spans(self, kind: str, words: Sequence[str]) -> list[tuple[int, int]]:
-        return sorted(span for p in self._candidates(kind, words) for span in p.find(words))
+        return sorted(self._occurrences(kind, words))
 
     @property
     def stopwords(self) -> frozenset[str]:
@@ -269,6 +273,10 @@ class Extractor:
                 ),
             )
             for topic in watchlist.topics
+        )
+        # Coverage is nil without a shared key: only practices sharing one are scored.
+        self._practice_keys = Postings(
+            [(p, (k for d in p.descriptions for k, _ in d.keys)) for p in self._practices]
         )
         self._stopwords = (
             frozenset(w for lexicon in lexicons.values() for w in lexicon.stopwords) | stopwords()
@@ -604,7 +612,7 @@ class Extractor:
         """Return the watched topic a proposition describes best, when it carries enough of it."""
         family = with_families(proposition, self._vocabulary.practices)
         best: tuple[float, str] | None = None
-        for practice in self._practices:
+        for practice in self._practice_keys.having(k for k, _ in family.keys):
             value = max((coverage(d, family)[0] for d in practice.descriptions), default=0.0)
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
                 best = (value, practice.name)

@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Indel
-
 from bot.core.domain import Agency, Topic, Watchlist
 from bot.core.language.text import fold, stem, word_pairs
 from bot.core.language.vocabulary import Vocabulary
+from bot.core.name_index import KeyIndex, same
 
-FUZZY_MIN = 0.86
-MIN_FUZZY = 5
-"""Shorter keys only match exactly."""
 ADJACENT = 3
 HEADS = frozenset(
     f"#{c}"
@@ -125,17 +121,6 @@ def _head_key(head: str, vocabulary: Vocabulary) -> tuple[str, ...] | None:
     return (stem(head),) if len(head) >= MIN_PART else None
 
 
-def _same(key: str, other: str) -> bool:
-    if key == other:
-        return True
-    short, long_ = sorted((len(key), len(other)))
-    if key.startswith("#") or other.startswith("#") or short < MIN_FUZZY:
-        return False
-    if 2 * short < FUZZY_MIN * (short + long_):
-        return False  # lengths too far apart for the similarity to reach FUZZY_MIN
-    return Indel.normalized_similarity(key, other) >= FUZZY_MIN
-
-
 @dataclass(frozen=True, slots=True)
 class _Form:
     """One way of naming an agency or topic, as match keys."""
@@ -148,18 +133,34 @@ class _Form:
     """True for forms with generic heads dropped: they need an adjacent country cue."""
 
 
-def _positions(key: str, keys: Sequence[Sequence[str]]) -> list[int]:
-    """Return the word positions whose keys match one required key."""
-    if key.startswith("#") or len(key) < MIN_FUZZY:
-        return [i for i, alternatives in enumerate(keys) if key in alternatives]
-    return [i for i, alternatives in enumerate(keys) if any(_same(key, a) for a in alternatives)]
+def _agency_triggers(form: _Form) -> tuple[str, ...]:
+    """Return the keys of which a text must hold one for the form to match it.
+
+    A form with distinctive keys matches only whole, so its longest distinctive key
+    will do; one of concepts alone matches with half its keys and a country, so any.
+    """
+    if form.distinctive:
+        return (max(form.distinctive, key=lambda k: (len(k), k)),)
+    return form.required
 
 
-def _best_window(
-    required: Sequence[str], keys: Sequence[Sequence[str]], width: int
-) -> tuple[int, int, int]:
-    """Return (matched, start, end) of the window holding most of the required keys."""
-    positions = [_positions(r, keys) for r in required]
+def _topic_triggers(keys: tuple[str, ...], distinctive: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the keys of which a text must hold one for a topic's name to match it.
+
+    A short name needs all its distinctive keys (all its keys when none is), so its
+    longest will do; a long one needs one distinctive key, or most of its keys.
+    """
+    needed = distinctive or keys
+    if len(keys) < 4:
+        return (max(needed, key=lambda k: (len(k), k)),)
+    return needed
+
+
+def _best_window(positions: Sequence[Sequence[int]], width: int) -> tuple[int, int, int]:
+    """Return (matched, start, end) of the window holding most of the required keys.
+
+    `positions` holds, per required key, the word positions that match it.
+    """
     best = (0, 0, 0)
     for start in sorted({p for found in positions for p in found}):
         matched = 0
@@ -183,6 +184,16 @@ class AgencyFinder:
         for agency in agencies:
             for name in (agency.name, *agency.aliases):
                 self._forms.extend((agency, form) for form in self._forms_of(name, agency))
+        # Only forms a sentence can match are tried: by acronym, or by a trigger key.
+        self._by_acronym: dict[str, list[int]] = {}
+        self._by_trigger: dict[str, list[int]] = {}
+        for slot, (_, form) in enumerate(self._forms):
+            if form.acronym:
+                self._by_acronym.setdefault(form.acronym, []).append(slot)
+            else:
+                for key in _agency_triggers(form):
+                    self._by_trigger.setdefault(key, []).append(slot)
+        self._keys = KeyIndex(key for _, form in self._forms for key in form.required)
 
     def _forms_of(self, name: str, agency: Agency) -> list[_Form]:
         vocabulary = self._vocabulary
@@ -213,9 +224,13 @@ class AgencyFinder:
 
     def find(self, words: Words, report_countries: frozenset[str]) -> list[Mention]:
         """Return the best mention per agency found in words."""
+        positions = self._keys.positions(words.keys)
+        slots = {slot for key in positions for slot in self._by_trigger.get(key, ())}
+        slots.update(slot for raw in set(words.raw) for slot in self._by_acronym.get(raw, ()))
         best: dict[str, Mention] = {}
-        for agency, form in self._forms:
-            mention = self._match(agency, form, words, report_countries)
+        for slot in sorted(slots):
+            agency, form = self._forms[slot]
+            mention = self._match(agency, form, words, report_countries, positions)
             if mention and (
                 agency.name not in best or mention.confidence > best[agency.name].confidence
             ):
@@ -236,11 +251,18 @@ class AgencyFinder:
         return False
 
     def _match(
-        self, agency: Agency, form: _Form, words: Words, report_countries: frozenset[str]
+        self,
+        agency: Agency,
+        form: _Form,
+        words: Words,
+        report_countries: frozenset[str],
+        positions: dict[str, list[int]],
     ) -> Mention | None:
         if form.acronym:
             return self._match_acronym(agency, form, words, report_countries)
-        matched, start, end = _best_window(form.required, words.keys, len(form.required) + 2)
+        matched, start, end = _best_window(
+            [positions.get(r, []) for r in form.required], len(form.required) + 2
+        )
         if not matched:
             return None
         fraction = matched / len(form.required)
@@ -293,6 +315,8 @@ class TopicFinder:
 
     def __init__(self, topics: Sequence[Topic], vocabulary: Vocabulary) -> None:
         self._forms: list[tuple[Topic, tuple[str, ...], tuple[str, ...], str]] = []
+        self._by_acronym: dict[str, list[int]] = {}
+        self._by_trigger: dict[str, list[int]] = {}
         generic = vocabulary.generic_topic_words
         for topic in topics:
             for name in (topic.name, *topic.aliases):
@@ -307,13 +331,24 @@ class TopicFinder:
                 )
                 stripped = name.strip()
                 acronym = stripped if stripped.isupper() and " " not in stripped else ""
+                slot = len(self._forms)
                 self._forms.append((topic, keys, distinctive, acronym))
+                if acronym:
+                    self._by_acronym.setdefault(acronym, []).append(slot)
+                else:
+                    for key in _topic_triggers(keys, distinctive):
+                        self._by_trigger.setdefault(key, []).append(slot)
+        self._keys = KeyIndex(key for _, keys, _, _ in self._forms for key in keys)
 
     def find(self, words: Words) -> list[Mention]:
         best: dict[str, Mention] = {}
         stems = tuple(stem(w) for w in words.folded)
-        for topic, keys, distinctive, acronym in self._forms:
-            mention = _match_topic(topic, keys, distinctive, acronym, words, stems)
+        positions = self._keys.positions([(s,) for s in stems])
+        slots = {slot for key in positions for slot in self._by_trigger.get(key, ())}
+        slots.update(slot for raw in set(words.raw) for slot in self._by_acronym.get(raw, ()))
+        for slot in sorted(slots):
+            topic, keys, distinctive, acronym = self._forms[slot]
+            mention = _match_topic(topic, keys, distinctive, acronym, words, stems, positions)
             if mention and (
                 topic.name not in best or mention.confidence > best[topic.name].confidence
             ):
@@ -328,17 +363,18 @@ def _match_topic(
     acronym: str,
     words: Words,
     stems: tuple[str, ...],
+    positions: dict[str, list[int]],
 ) -> Mention | None:
     if acronym:
         for i, raw in enumerate(words.raw):
             if raw == acronym:
                 return Mention(topic.name, i, i + 1, 1.0)
         return None
-    matched, start, end = _best_window(keys, [(s,) for s in stems], 2 * len(keys) + 3)
+    matched, start, end = _best_window([positions.get(k, []) for k in keys], 2 * len(keys) + 3)
     if not matched:
         return None
     window = stems[start:end]
-    found = sum(1 for d in distinctive if any(_same(d, w) for w in window))
+    found = sum(1 for d in distinctive if any(same(d, w) for w in window))
     fraction = matched / len(keys)
     if fraction == 1.0:
         return Mention(topic.name, start, end, 1.0)
@@ -348,7 +384,7 @@ def _match_topic(
         # Half a short name will do only when what matched is written as a name
         # ("Clearview" for "Clearview AI"), not an ordinary word that shares its stem.
         named = any(
-            _same(d, stems[i]) and words.raw[i][:1].isupper()
+            same(d, stems[i]) and words.raw[i][:1].isupper()
             for d in distinctive
             for i in range(start, end)
         )

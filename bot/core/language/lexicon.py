@@ -61,10 +61,14 @@ class Phrase:
             return found
         for start, word in enumerate(words):
             if word == self.parts[0]:
-                end = _match_from(self.parts, 1, words, start + 1)
+                end = self.end_at(words, start)
                 if end is not None:
                     found.append((start, end))
         return found
+
+    def end_at(self, words: Sequence[str], start: int) -> int | None:
+        """Return where the phrase ends when it occurs at `start`, whose word is its first."""
+        return _match_from(self.parts, 1, words, start + 1)
 
 
 def _match_from(parts: Sequence[str | None], i: int, words: Sequence[str], pos: int) -> int | None:

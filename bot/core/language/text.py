@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import Stemmer  # type: ignore[import-not-found]  # PyStemmer ships no type stubs
 
@@ -78,6 +78,7 @@ def tokens(text: str) -> list[str]:
     return [folded for folded, _ in word_pairs(text)]
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(token: str) -> str:
     """Strip one common inflectional suffix (en/nl/fr/de); keep at least four letters."""
     if len(token) <= 4 or not token.isalpha():
