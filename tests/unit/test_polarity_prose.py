@@ -74,6 +74,21 @@ CASES = [
     ("nl", "Actievoerders beschuldigden de kustwacht van het filmen van de optocht.", None),
     ("fr", "Des militants accusent la douane de filmer le rassemblement.", None),
     ("de", "Aktivisten werfen der Küstenwache vor, die Kundgebung gefilmt zu haben.", None),
+    # a court's or watchdog's finding, and an order to stop, affirm
+    ("en", "The judges noted that the coastguard had flown drones over the rally.", AFFIRMS),
+    (
+        "nl",
+        "De rechters stellen vast dat de kustwacht drones boven de optocht liet vliegen.",
+        AFFIRMS,
+    ),
+    (
+        "fr",
+        "Les juges relèvent que la douane a fait voler des drones au-dessus du cortège.",
+        AFFIRMS,
+    ),
+    ("de", "Die Richter stellen fest, dass die Küstenwache Drohnen fliegen ließ.", AFFIRMS),
+    ("fr", "Le tribunal a enjoint à la douane de cesser de recourir aux drones.", AFFIRMS),
+    ("nl", "De rechter zegt dat de kustwacht moet stoppen met het inzetten van drones.", AFFIRMS),
     # "no longer rules out" is still a hedge
     ("en", "The coastguard no longer rules out that one of its drones filmed the march.", HEDGE),
     ("nl", "De kustwacht sluit niet langer uit dat een van haar drones de optocht filmde.", HEDGE),
