@@ -371,6 +371,7 @@ class Extractor:
                     is_title,
                     self._vocabulary.city_words,
                     self._possessives,
+                    text,
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )

@@ -10,6 +10,7 @@ is an organisation too, under its own name, so companies are tracked the same wa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -93,10 +94,13 @@ def find_organisations(
     is_title: bool = False,
     cities: Mapping[str, str] | None = None,
     possessives: frozenset[str] = frozenset(),
+    text: str = "",
 ) -> list[Organisation]:
     """Return the institutions named in a sentence, each under its canonical name.
 
-    `stopwords` are words that never qualify a head (function words, months, days).
+    `stopwords` are words that never qualify a head (function words, months, days);
+    `text`, the sentence as written, shows where punctuation parts a head from the
+    word after it ("das Innenministerium, Bedenken …").
     """
     cities = cities or {}
     found: list[Organisation] = []
@@ -122,7 +126,7 @@ def find_organisations(
         if "#police" in concepts and any(words.folded[k] in DEPARTMENTS for k in range(start, end)):
             concepts.discard("#ministry")  # a police department is a police force
         country = _country_near(words, start, end)
-        proper, at = _proper_near(words, start, end, stopwords, is_title)
+        proper, at = _proper_near(words, start, end, stopwords, is_title, text)
         if at >= 0:
             start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None
@@ -220,7 +224,7 @@ _LINKS = frozenset({"of", "in", "van", "uit", "de", "du", "des", "von", "der", "
 
 
 def _proper_near(
-    words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool
+    words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool, text: str = ""
 ) -> tuple[str, int]:
     """Return the name qualifying a head: "Mainz" in "Polizei Mainz" and "Mainzer Polizei".
 
@@ -245,8 +249,22 @@ def _proper_near(
             continue
         if pos == 0 and not is_title:
             continue  # a capital at the start of a sentence is no evidence
+        if pos >= end and not raw.isupper() and _parted(text, words.raw[end - 1], raw):
+            continue  # "das Innenministerium, Bedenken von …": another clause's word
         return base_name(folded), pos
     return "", -1
+
+
+def _parted(text: str, head: str, after: str) -> bool:
+    """Say whether the sentence puts punctuation between a head and the word after it.
+
+    Brackets do not part them: "Intelligence (DSN)" gives the body its own acronym,
+    as an acronym after a comma does ("the Security Service, AIVD, …").
+    """
+    return (
+        bool(text)
+        and re.search(re.escape(head) + r"\s*[,;:\"«»„“”]\s*" + re.escape(after), text) is not None
+    )
 
 
 def base_name(folded: str) -> str:

@@ -384,3 +384,29 @@ def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
 def test_a_phrase_and_its_words_both_name_practices(pair: Pair) -> None:
     found = _replay(pair, watch_mode(WATCHLIST, "agencies"))
     assert [(n, e) for n, e, _ in found] == [("b", "a")]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a capitalised noun after a comma belongs to the next clause
+        (
+            "de",
+            "Das Innenministerium, Bedenken hin oder her, bestritt den Einsatz von Drohnen.",
+            "interior ministry",
+        ),
+        # ... but an acronym after a comma is the body's own name
+        (
+            "en",
+            "The Nordland Security Service, NSS, is still not intercepting internet traffic.",
+            "Nss security service",
+        ),
+    ],
+)
+def test_a_comma_parts_a_head_from_the_next_clause(
+    language: str, text: str, expected: str | None
+) -> None:
+    found = _agencies(text, language)
+    assert not any("Bedenken" in name for name in found), found
+    if expected is not None:
+        assert found == {expected}
