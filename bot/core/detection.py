@@ -117,7 +117,7 @@ def find_contradictions(
     publication date, not by arrival, so the result does not depend on the order in
     which reports are processed.
     """
-    found: list[Contradiction] = []
+    found: dict[tuple[str, str], Contradiction] = {}
     decisions: list[Decision] = []
     new = list(new)
     wording = stance_wording([*stored, *new])
@@ -155,17 +155,20 @@ def find_contradictions(
                 if earlier.polarity is Polarity.DENIES
                 else ContradictionKind.DENIAL_DISPUTES_RECORD
             )
-            found.append(
-                Contradiction(
-                    new=later,
-                    earlier=earlier,
-                    kind=kind,
-                    score=value,
-                    why=reason_line(shared),
-                    others=others,
-                )
+            pair = Contradiction(
+                new=later,
+                earlier=earlier,
+                kind=kind,
+                score=value,
+                why=reason_line(shared),
+                others=others,
             )
-    return found, decisions
+            # A report naming one body three ways ("the Belgian police", "the Federal
+            # Police") contradicts an earlier statement once: with its best match.
+            key = (statement.report_id, other.id)
+            if key not in found or value > found[key].score:
+                found[key] = pair
+    return list(found.values()), decisions
 
 
 def bounded(

@@ -270,3 +270,36 @@ def test_a_claim_under_an_alias_in_another_language_contradicts_the_canonical_de
         assert added.returncode == 0, added.stderr
         assert added.stdout.startswith("recorded Belgian Federal Police affirms Clearview AI")
         assert "contradicts 1 earlier statement" in added.stdout
+
+
+@pytest.mark.parametrize("mode", ["agencies", "topics"])
+@pytest.mark.parametrize(
+    ("earlier", "later"), [("dev-01", "dev-06"), ("dev-09", "dev-11")], ids=["be", "nl"]
+)
+def test_both_seed_cases_alert_with_a_reduced_watchlist(
+    data_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    earlier: str,
+    later: str,
+    mode: str,
+) -> None:
+    """A newsroom that watches only the agencies, or only the topics, still gets both."""
+    from dataclasses import asdict
+
+    from bot.core.domain import watch_mode
+
+    reduced = watch_mode(read_watchlist(data_dir / "dev" / "watchlist.json"), mode)
+    watchlist = tmp_path / "watchlist.json"
+    watchlist.write_text(
+        json.dumps(
+            {
+                "agencies": [asdict(a) for a in reduced.agencies],
+                "topics": [asdict(t) for t in reduced.topics],
+            }
+        )
+    )
+    reports = _subset(data_dir, tmp_path, [earlier, later])
+    assert main(["replay", str(reports), "--watchlist", str(watchlist), "--json"]) == 0
+    alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(a["report_id"], a["contradicts"]) for a in alerts] == [(later, earlier)]

@@ -256,3 +256,13 @@ def test_a_short_wording_that_shares_one_concept_is_no_match() -> None:
     )
     found, _ = find_contradictions([admission, headline], [denial])
     assert found == []
+
+
+def test_a_report_naming_one_body_several_ways_contradicts_a_statement_once() -> None:
+    denial = statement("a", Polarity.DENIES, 1, agency=AgencyName("BE federal police"))
+    ways = [
+        statement("b", Polarity.AFFIRMS, 2, agency=AgencyName(name), quote=name)
+        for name in ("BE police", "BE federal police")
+    ]
+    found, _ = find_contradictions(ways, [denial])
+    assert [(c.new.report_id, c.earlier.report_id) for c in found] == [("b", "a")]
