@@ -24,6 +24,8 @@ FAMILY = 0.6
 MIN_STEM = 4
 MATCH = 0.5
 MIN_OVERLAP_BASE = 2.0
+KINDS = frozenset({"software", "app", "tool", "system", "technology"})
+"""Weak concepts that name a kind of tool: a capitalised word after one is its name."""
 """The overlap of a thinner proposition is taken over at least this weight."""
 """Similarity from which two propositions are the same conduct."""
 
@@ -115,7 +117,8 @@ def propose(
     skipped = set(skip)
     keys: dict[str, float] = {}
     covered: set[int] = set()
-    for hit in practices.hits(folded, language, skipped):
+    hits = practices.hits(folded, language, skipped)
+    for hit in hits:
         covered.update(range(hit.start, hit.end))
         if hit.concept in practices.weak:
             keys.setdefault(f"~{hit.concept}", WEAK)
@@ -132,12 +135,15 @@ def propose(
             # A product keeps its name beside what it is: "Clearview" is face
             # recognition, but not every face recognition is Clearview.
             keys[folded[hit.start]] = NAME
+    tools = {h.end for h in hits if h.concept in KINDS}
     for i, word in enumerate(folded):
         if i in covered or i in skipped or word in ignored:
             continue
         if len(word) < MIN_STEM or not word.isalpha():
             continue
-        if _is_name(raw, i, language, folded, names):
+        if _is_name(raw, i, language, folded, names) or (i in tools and raw[i][:1].isupper()):
+            # "die Software Korvin", "de app Luca": a capital after the kind of tool is
+            # its name, also in German, where every noun has one.
             keys[word] = NAME
         else:
             keys.setdefault(snowball(word, language), STEM)
@@ -181,11 +187,16 @@ def similarity(a: Proposition, b: Proposition) -> tuple[float, tuple[str, ...]]:
     shared = sorted(set(weights_a) & set(weights_b))
     if not specific_shared(a, b):
         return 0.0, tuple(shared)
+    for k in shared:
+        if max(weights_a[k], weights_b[k]) >= NAME:
+            # A word written as a name on one side is that name on the other too, where
+            # the language does not show it ("Korvin" in German, at a sentence's start).
+            weights_a[k] = weights_b[k] = NAME
     common = sum(min(weights_a[k], weights_b[k]) for k in shared)
     union = sum(max(weights_a.get(k, 0.0), weights_b.get(k, 0.0)) for k in {*weights_a, *weights_b})
     jaccard = common / union
     # A proposition of one concept ("regulators") is too thin to match on its own.
-    overlap = common / max(min(a.weight, b.weight), MIN_OVERLAP_BASE)
+    overlap = common / max(min(sum(weights_a.values()), sum(weights_b.values())), MIN_OVERLAP_BASE)
     return round(min(1.0, 0.3 * jaccard + 0.7 * overlap), 3), tuple(shared)
 
 

@@ -140,6 +140,12 @@ PHRASED = {
         "telefoonverkeer onderschept.",
         True,
     ),
+    "en-de-a-name-german-does-not-show": Pair(
+        "Zeestad police deny Korvin || The Zeestad police denied that it had ever used Korvin.",
+        "Rechnungen belegen Korvin-Lizenzen || Die Polizei Zeestad hat Lizenzen der "
+        "Software Korvin gekauft, wie Rechnungen zeigen.",
+        True,
+    ),
     "nl-fr-remote-blocking": Pair(
         "Politie Zeestad ontkent blokkade || De politie van Zeestad ontkent dat zij op "
         "afstand de toegang tot computers heeft geblokkeerd.",
