@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.entry.pages.signing import agency_path, alert_path
 from tests.pages.conftest import Site, console_errors, requested_urls
@@ -115,7 +116,11 @@ def test_the_search_box_finds_the_belgian_denial(browser: Any, belgian_site: Sit
     box = browser.find_element(By.ID, "q")
     box.send_keys("federal police never used clearview")
     box.submit()
-    results = browser.find_elements(By.CSS_SELECTOR, "ol.results li.result")
+    # The form's GET loads a new page: wait for it before reading the results.
+    WebDriverWait(browser, 10).until(lambda d: "q=" in d.current_url)
+    results = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "ol.results li.result")
+    )
     assert results
     first = results[0]
     assert "denies" in first.get_attribute("class")
