@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Zero-width characters, joiners, the BOM and every bidi control: invisible, and able
 # to make two names that look identical compare different.
@@ -111,8 +112,10 @@ def clean_name(name: str) -> str:
     return _SPACES.sub(" ", normal).strip()
 
 
+@lru_cache(maxsize=1 << 16)
 def name_key(name: str) -> str:
-    """Return the key two names share when they are the same name."""
+    """Return the key two names share when they are the same name (cached: detection
+    compares every candidate's agency and topic by it)."""
     return clean_name(name).casefold()
 
 
