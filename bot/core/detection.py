@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 
 from bot.core.domain import (
     Contradiction,
@@ -58,14 +59,14 @@ def match(
     if not new.proposition or not earlier.proposition:
         return (1.0, ()) if same_topic else (0.0, ())
     value, shared = similarity(
-        Proposition.parse(new.proposition), Proposition.parse(earlier.proposition)
+        _parsed(new.proposition), _parsed(earlier.proposition)
     )
     wording = wording or {}
     for a in wording.get(new.id, ()):
         for b in wording.get(earlier.id, ()):
             if (a, b) == (new.proposition, earlier.proposition):
                 continue
-            pa, pb = Proposition.parse(a), Proposition.parse(b)
+            pa, pb = _parsed(a), _parsed(b)
             other, keys = similarity(pa, pb)
             # Another wording counts when it shares two things, not one concept alone:
             # a short headline shares "phones" with any phone tool.
@@ -78,6 +79,12 @@ def match(
         # wordings must agree more closely than two open propositions.
         return round(value * OPEN_TO_WATCHED, 3), shared
     return value, shared
+
+
+@lru_cache(maxsize=1 << 14)
+def _parsed(normal: str) -> Proposition:
+    """A stored proposition, parsed once: the same statements meet many candidates."""
+    return Proposition.parse(normal)
 
 
 def stance_wording(statements: Iterable[Statement]) -> dict[str, tuple[str, ...]]:
