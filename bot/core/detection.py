@@ -58,9 +58,7 @@ def match(
         return 0.0, ()  # two watched practices the newsroom keeps apart
     if not new.proposition or not earlier.proposition:
         return (1.0, ()) if same_topic else (0.0, ())
-    value, shared = similarity(
-        _parsed(new.proposition), _parsed(earlier.proposition)
-    )
+    value, shared = similarity(_parsed(new.proposition), _parsed(earlier.proposition))
     wording = wording or {}
     for a in wording.get(new.id, ()):
         for b in wording.get(earlier.id, ()):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.domain import Agency, Topic, Watchlist
 from bot.core.language.text import fold, stem, word_pairs
@@ -131,6 +131,8 @@ class _Form:
     acronym: str
     partial: bool = False
     """True for forms with generic heads dropped: they need an adjacent country cue."""
+    cased: bool = False
+    """A one-word name written with a capital ("Uber"): lower case is another word."""
 
 
 def _agency_triggers(form: _Form) -> tuple[str, ...]:
@@ -211,6 +213,8 @@ class AgencyFinder:
         forms: list[_Form] = []
         for required in {tuple(whole), tuple(split)} if whole else set():
             forms.extend(self._forms_from(required, agency.country))
+        if " " not in stripped and stripped[:1].isupper():
+            forms = [replace(form, cased=True) for form in forms]
         return forms
 
     def _forms_from(self, required: tuple[str, ...], country: str) -> list[_Form]:
@@ -285,6 +289,8 @@ class AgencyFinder:
         if form.partial:
             return None
         if form.distinctive:
+            if form.cased and not words.raw[start][:1].isupper():
+                return None  # "über" is a German word, "Uber" a company
             return Mention(agency.name, start, end, 0.95)
         if not form.country or form.country in report_countries:
             return Mention(agency.name, start, end, 0.85)

@@ -154,3 +154,24 @@ def test_statements_are_attributed_to_the_right_agency_and_topic(
     text: str, expected: set[tuple[str, str, Polarity]]
 ) -> None:
     assert statements(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Die Polizei wollte sich über den Einsatz nicht äußern.", set()),
+        ("Uber bestritt den Einsatz der Software.", {"Uber"}),
+        ("Le service fedpol a démenti.", {"Swiss Federal Office of Police"}),
+    ],
+)
+def test_a_capitalised_one_word_name_is_not_a_lower_case_word(text: str, found: set[str]) -> None:
+    """A watched "Uber" is not the German "über"; a name the watchlist writes in lower
+    case ("fedpol") still matches in lower case."""
+    from bot.core.domain import Agency, AgencyName
+
+    agencies = (
+        Agency(AgencyName("Uber"), "US", ()),
+        Agency(AgencyName("Swiss Federal Office of Police"), "CH", ("fedpol",)),
+    )
+    finder = AgencyFinder(agencies, VOCABULARY)
+    assert {m.name for m in finder.find(Words.of(text, VOCABULARY), frozenset())} == found
