@@ -599,54 +599,32 @@ class SqlStore:
             )
 
     def save_watchlist(self, watchlist: Watchlist) -> None:
-        agencies = _unique_by_name(watchlist.agencies)
-        topics = _unique_by_name(watchlist.topics)
+        tables = _watch_tables(watchlist)
         with self._tx() as s:
-            self._upsert_watchlist(s, agencies, topics)
-            s.exec(
-                delete(AgencyRow).where(
-                    col(AgencyRow.name_key).not_in([name_key(a.name) for a in agencies])
-                )
-            )
-            s.exec(
-                delete(TopicRow).where(
-                    col(TopicRow.name_key).not_in([name_key(t.name) for t in topics])
-                )
-            )
+            self._upsert_watchlist(s, tables)
+            for table, entries in tables:
+                kept = [name_key(values["name"]) for values in entries]
+                s.exec(delete(table).where(col(table.name_key).not_in(kept)))
 
     def merge_watchlist(
         self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
     ) -> None:
         with self._tx() as s:
-            self._upsert_watchlist(
-                s, _unique_by_name(watchlist.agencies), _unique_by_name(watchlist.topics)
-            )
+            self._upsert_watchlist(s, _watch_tables(watchlist))
             for subscription in subscriptions:
                 s.exec(self._subscription_upsert(subscription))
 
-    def _upsert_watchlist(self, s: Session, agencies: list[Agency], topics: list[Topic]) -> None:
+    def _upsert_watchlist(self, s: Session, tables: list[_WatchTable]) -> None:
         """INSERT … ON CONFLICT DO UPDATE per name, in key order (no deadlocks between replicas)."""
-        start = s.exec(select(func.coalesce(func.max(AgencyRow.position), -1))).one() + 1
-        ordered = sorted(enumerate(agencies), key=lambda item: name_key(item[1].name))
-        for offset, agency in ordered:
-            values = {
-                "name": agency.name,
-                "country": agency.country,
-                "aliases": list(agency.aliases),
-            }
-            s.exec(
-                self._insert(AgencyRow)
-                .values(name_key=name_key(agency.name), position=start + offset, **values)
-                .on_conflict_do_update(index_elements=["name_key"], set_=values)
-            )
-        start = s.exec(select(func.coalesce(func.max(TopicRow.position), -1))).one() + 1
-        for offset, topic in sorted(enumerate(topics), key=lambda item: name_key(item[1].name)):
-            values = {"name": topic.name, "aliases": list(topic.aliases)}
-            s.exec(
-                self._insert(TopicRow)
-                .values(name_key=name_key(topic.name), position=start + offset, **values)
-                .on_conflict_do_update(index_elements=["name_key"], set_=values)
-            )
+        for table, entries in tables:
+            start = s.exec(select(func.coalesce(func.max(table.position), -1))).one() + 1
+            ordered = sorted(enumerate(entries), key=lambda item: name_key(item[1]["name"]))
+            for offset, values in ordered:
+                s.exec(
+                    self._insert(table)
+                    .values(name_key=name_key(values["name"]), position=start + offset, **values)
+                    .on_conflict_do_update(index_elements=["name_key"], set_=values)
+                )
 
     def subscriptions(self) -> list[Subscription]:
         with self._read() as s:
@@ -1092,6 +1070,23 @@ def _feed(row: FeedRow) -> Feed:
     if row.id is None:
         raise ValueError("feed row without id")
     return Feed(id=row.id, **_fields(row, _FEED_FIELDS))
+
+
+_WatchTable = tuple[type[AgencyRow] | type[TopicRow], list[dict[str, Any]]]
+"""A watchlist table with the column values of its entries."""
+
+
+def _watch_tables(watchlist: Watchlist) -> list[_WatchTable]:
+    """The agencies' and the topics' rows, one per name key, agencies first."""
+    agencies = _unique_by_name(watchlist.agencies)
+    topics = _unique_by_name(watchlist.topics)
+    return [
+        (
+            AgencyRow,
+            [{"name": a.name, "country": a.country, "aliases": list(a.aliases)} for a in agencies],
+        ),
+        (TopicRow, [{"name": t.name, "aliases": list(t.aliases)} for t in topics]),
+    ]
 
 
 def _unique_by_name(items: Iterable[_Named]) -> list[_Named]:
