@@ -41,6 +41,7 @@ from nio import (
 )
 from nio.crypto import ENCRYPTION_ENABLED
 
+import bot.app.ports as ports
 from adapters.matrix.format import (
     ALERT_KEY_FIELD,
     format_alert,
@@ -54,7 +55,6 @@ from adapters.matrix.translate import (
     invite_sender,
     translate,
 )
-from bot.app import ports
 from bot.core.domain import AlertKey, Channel, ChannelId
 
 log = logging.getLogger(__name__)

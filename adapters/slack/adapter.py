@@ -31,6 +31,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+import bot.app.ports as ports
 from adapters.http import read_capped
 from adapters.slack.blocks import (
     VERDICT_BY_ACTION,
@@ -52,7 +53,6 @@ from adapters.slack.translate import (
     inbound_key,
     parse_body,
 )
-from bot.app import ports
 from bot.core.domain import Channel
 
 log = logging.getLogger("denialwatch.slack")
