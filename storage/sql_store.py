@@ -20,7 +20,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -313,31 +323,33 @@ class SqlStore:
             return [_report(row) for row in rows]
 
     def release_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
-        if not report_ids:
-            return
-        with self._tx() as s:
-            s.exec(
-                update(ReportRow)
-                .where(
-                    col(ReportRow.report_id).in_(list(report_ids)),
-                    col(ReportRow.analysed).is_(False),
-                )
-                .values(claimed_until=None)
-            )
+        self._set_claims(report_ids, None)
 
     def renew_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
+        self._set_claims(
+            report_ids,
+            self.clock.now() + self.claim_lease,
+            col(ReportRow.claimed_until).is_not(None),
+        )
+
+    def _set_claims(
+        self,
+        report_ids: Sequence[domain.ReportId],
+        until: datetime | None,
+        *only: ColumnElement[bool],
+    ) -> None:
+        """Set when the claims on these reports, where still unanalysed (and `only`), end."""
         if not report_ids:
             return
-        now = self.clock.now()
         with self._tx() as s:
             s.exec(
                 update(ReportRow)
                 .where(
                     col(ReportRow.report_id).in_(list(report_ids)),
                     col(ReportRow.analysed).is_(False),
-                    col(ReportRow.claimed_until).is_not(None),
+                    *only,
                 )
-                .values(claimed_until=now + self.claim_lease)
+                .values(claimed_until=until)
             )
 
     def backlog(self) -> Backlog:
