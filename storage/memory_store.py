@@ -9,39 +9,10 @@ from datetime import datetime, timedelta
 
 from bot.app.clock import SystemClock
 from bot.app.ports import Backlog, Clock
+from bot.core import domain, records
 from bot.core.alerts import pending_lead
 from bot.core.detection import record_order
-from bot.core.domain import (
-    AgencyName,
-    Alert,
-    AlertKey,
-    Channel,
-    Contradiction,
-    Report,
-    ReportId,
-    Silence,
-    Statement,
-    StatementId,
-    Subscription,
-    TopicName,
-    Watchlist,
-    alert_key,
-)
 from bot.core.keys import name_key, url_key
-from bot.core.records import (
-    LEGACY_CLAIM,
-    AlertRecord,
-    AnalysisWrite,
-    AuditEvent,
-    Delivery,
-    DeliveryStatus,
-    Feed,
-    FeedbackRecord,
-    ReportRevision,
-    StatementText,
-    StoredAnalysis,
-    claim_stamp,
-)
 
 
 class MemoryStore:
@@ -58,42 +29,42 @@ class MemoryStore:
         self.claim_lease = claim_lease
         """Kept for the port; a claim here lasts until analysed or released (one process)."""
         self.clock: Clock = clock or SystemClock()
-        self._stored_at: dict[ReportId, datetime] = {}
+        self._stored_at: dict[domain.ReportId, datetime] = {}
         self._delivery_claims: dict[str, datetime] = {}
         self._lock = threading.RLock()
-        self._reports: dict[ReportId, Report] = {}
+        self._reports: dict[domain.ReportId, domain.Report] = {}
         self._urls: set[str] = set()
-        self._analysed: set[ReportId] = set()
-        self._claimed: set[ReportId] = set()
-        self._skipped: dict[ReportId, str] = {}
-        self._revisions: dict[ReportId, list[ReportRevision]] = {}
+        self._analysed: set[domain.ReportId] = set()
+        self._claimed: set[domain.ReportId] = set()
+        self._skipped: dict[domain.ReportId, str] = {}
+        self._revisions: dict[domain.ReportId, list[records.ReportRevision]] = {}
         self._sequence = 0
-        self._statements: dict[str, Statement] = {}
+        self._statements: dict[str, domain.Statement] = {}
         self._rows: dict[str, int] = {}
         """Each statement's row number: insertion order, never reused (as in SQL)."""
         self._last_row = 0
-        self._by_pair: dict[tuple[str, str], list[Statement]] = {}
-        self._by_agency: dict[str, list[Statement]] = {}
-        self._contradictions: dict[str, Contradiction] = {}
-        self._alerts: dict[AlertKey, AlertRecord] = {}
-        self._deliveries: dict[str, Delivery] = {}
-        self._watchlist = Watchlist()
-        self._subscriptions: list[Subscription] = []
-        self._silences: list[Silence] = []
-        self._feedback: list[FeedbackRecord] = []
-        self._audit: list[AuditEvent] = []
-        self._feeds: dict[int, Feed] = {}
+        self._by_pair: dict[tuple[str, str], list[domain.Statement]] = {}
+        self._by_agency: dict[str, list[domain.Statement]] = {}
+        self._contradictions: dict[str, domain.Contradiction] = {}
+        self._alerts: dict[domain.AlertKey, records.AlertRecord] = {}
+        self._deliveries: dict[str, records.Delivery] = {}
+        self._watchlist = domain.Watchlist()
+        self._subscriptions: list[domain.Subscription] = []
+        self._silences: list[domain.Silence] = []
+        self._feedback: list[records.FeedbackRecord] = []
+        self._audit: list[records.AuditEvent] = []
+        self._feeds: dict[int, records.Feed] = {}
         self._state: dict[str, str] = {}
         self._claimed_at: dict[str, datetime] = {}
 
-    def add_report(self, report: Report) -> bool:
+    def add_report(self, report: domain.Report) -> bool:
         with self._lock:
             stored = self._reports.get(report.id)
             if stored is not None:
                 if (stored.title, stored.text) == (report.title, report.text):
                     return False
                 earlier = self._revisions.setdefault(report.id, [])
-                earlier.append(ReportRevision(len(earlier) + 1, stored))
+                earlier.append(records.ReportRevision(len(earlier) + 1, stored))
                 self._reports[report.id] = report
                 self._stored_at[report.id] = self.clock.now()
                 self._analysed.discard(report.id)
@@ -121,7 +92,7 @@ class MemoryStore:
                 self._urls.add(url)
             return True
 
-    def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
+    def get_report(self, report_id: domain.ReportId) -> records.StoredAnalysis | None:
         with self._lock:
             report = self._reports.get(report_id)
             if report is None:
@@ -133,7 +104,7 @@ class MemoryStore:
                 if report_id in (c.new.report_id, c.earlier.report_id)
             )
             earlier = tuple(self._revisions.get(report_id, ()))
-            return StoredAnalysis(
+            return records.StoredAnalysis(
                 report,
                 statements,
                 contradictions,
@@ -143,14 +114,14 @@ class MemoryStore:
                 earlier=earlier,
             )
 
-    def report_with_url(self, url: str) -> ReportId | None:
+    def report_with_url(self, url: str) -> domain.ReportId | None:
         with self._lock:
             for report in self._reports.values():
                 if url and report.url == url:
                     return report.id
             return None
 
-    def claim_unanalysed(self, limit: int) -> list[Report]:
+    def claim_unanalysed(self, limit: int) -> list[domain.Report]:
         with self._lock:
             waiting = [
                 r
@@ -160,11 +131,11 @@ class MemoryStore:
             self._claimed.update(r.id for r in waiting)
             return waiting
 
-    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+    def release_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
         with self._lock:
             self._claimed.difference_update(report_ids)
 
-    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+    def renew_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
         """Nothing to renew: one process holds the store, and its claims do not expire."""
 
     def backlog(self) -> Backlog:
@@ -173,7 +144,7 @@ class MemoryStore:
             stored = [self._stored_at[rid] for rid in waiting if rid in self._stored_at]
             return Backlog(len(waiting), min(stored) if stored else None)
 
-    def skip_report(self, report_id: ReportId, reason: str) -> None:
+    def skip_report(self, report_id: domain.ReportId, reason: str) -> None:
         with self._lock:
             self._analysed.add(report_id)
             self._claimed.discard(report_id)
@@ -184,11 +155,13 @@ class MemoryStore:
             self._sequence += 1
             return self._sequence
 
-    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+    def statements_about(
+        self, agency: domain.AgencyName, topic: domain.TopicName
+    ) -> list[domain.Statement]:
         with self._lock:
             return list(self._by_pair.get((name_key(agency), name_key(topic)), []))
 
-    def statements_by(self, agency: AgencyName) -> list[Statement]:
+    def statements_by(self, agency: domain.AgencyName) -> list[domain.Statement]:
         prefix = name_key(agency)
         with self._lock:
             found = [
@@ -196,15 +169,15 @@ class MemoryStore:
             ]
         return sorted(found, key=record_order)
 
-    def all_statements(self) -> list[Statement]:
+    def all_statements(self) -> list[domain.Statement]:
         with self._lock:
             return list(self._statements.values())
 
-    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+    def statement_texts_after(self, row: int, limit: int) -> list[records.StatementText]:
         with self._lock:
             # Dict order is insertion order, which is row order.
             found = [
-                StatementText(self._rows[key], key, st.agency, st.topic, st.quote)
+                records.StatementText(self._rows[key], key, st.agency, st.topic, st.quote)
                 for key, st in self._statements.items()
                 if self._rows[key] > row
             ]
@@ -214,11 +187,11 @@ class MemoryStore:
         with self._lock:
             return sum(1 for row in self._rows.values() if row <= upto_row)
 
-    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+    def statements_with_ids(self, ids: Sequence[domain.StatementId]) -> list[domain.Statement]:
         with self._lock:
             return [self._statements[i] for i in ids if i in self._statements]
 
-    def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
+    def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
         with self._lock:
             for statement in write.statements:
                 if statement.id not in self._statements:
@@ -234,7 +207,7 @@ class MemoryStore:
             at = write.at or datetime.min
             for alert in write.alerts:
                 if alert.key not in self._alerts:
-                    self._alerts[alert.key] = AlertRecord(alert=alert, opened_at=at)
+                    self._alerts[alert.key] = records.AlertRecord(alert=alert, opened_at=at)
             new_keys = {c.key for c in new}
             for delivery in write.deliveries:
                 if delivery.contradiction_key in new_keys:
@@ -243,32 +216,32 @@ class MemoryStore:
             self._claimed.discard(write.report_id)
             return new
 
-    def watchlist(self) -> Watchlist:
+    def watchlist(self) -> domain.Watchlist:
         with self._lock:
             return self._watchlist
 
-    def save_watchlist(self, watchlist: Watchlist) -> None:
+    def save_watchlist(self, watchlist: domain.Watchlist) -> None:
         with self._lock:
-            self._watchlist = Watchlist().merged(watchlist)
+            self._watchlist = domain.Watchlist().merged(watchlist)
 
     def merge_watchlist(
-        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+        self, watchlist: domain.Watchlist, subscriptions: Sequence[domain.Subscription] = ()
     ) -> None:
         with self._lock:
             self._watchlist = self._watchlist.merged(watchlist)
             for subscription in subscriptions:
                 self.add_subscription(subscription)
 
-    def subscriptions(self) -> list[Subscription]:
+    def subscriptions(self) -> list[domain.Subscription]:
         with self._lock:
             return list(self._subscriptions)
 
-    def add_subscription(self, subscription: Subscription) -> None:
+    def add_subscription(self, subscription: domain.Subscription) -> None:
         with self._lock:
             if subscription not in self._subscriptions:
                 self._subscriptions.append(subscription)
 
-    def remove_subscription(self, channel: Channel, name: str) -> bool:
+    def remove_subscription(self, channel: domain.Channel, name: str) -> bool:
         with self._lock:
             key = name_key(name)
             kept = [
@@ -280,11 +253,11 @@ class MemoryStore:
             self._subscriptions = kept
             return removed
 
-    def silences(self) -> list[Silence]:
+    def silences(self) -> list[domain.Silence]:
         with self._lock:
             return list(self._silences)
 
-    def add_silence(self, silence: Silence) -> None:
+    def add_silence(self, silence: domain.Silence) -> None:
         with self._lock:
             self._silences = [
                 s for s in self._silences if name_key(s.target) != name_key(silence.target)
@@ -298,35 +271,35 @@ class MemoryStore:
             self._silences = kept
             return removed
 
-    def add_feedback(self, feedback: FeedbackRecord) -> None:
+    def add_feedback(self, feedback: records.FeedbackRecord) -> None:
         with self._lock:
             self._feedback.append(feedback)
 
-    def feedback(self) -> list[FeedbackRecord]:
+    def feedback(self) -> list[records.FeedbackRecord]:
         with self._lock:
             return list(self._feedback)
 
-    def audit(self, event: AuditEvent) -> None:
+    def audit(self, event: records.AuditEvent) -> None:
         with self._lock:
             self._audit.append(event)
 
-    def audit_events(self) -> list[AuditEvent]:
+    def audit_events(self) -> list[records.AuditEvent]:
         with self._lock:
             return list(self._audit)
 
-    def alert(self, key: AlertKey) -> AlertRecord | None:
+    def alert(self, key: domain.AlertKey) -> records.AlertRecord | None:
         with self._lock:
             record = self._alerts.get(key)
             return self._complete(record) if record else None
 
-    def _complete(self, record: AlertRecord) -> AlertRecord:
+    def _complete(self, record: records.AlertRecord) -> records.AlertRecord:
         contradictions = tuple(
             c
             for c in self._contradictions.values()
-            if alert_key(c.agency, c.topic) == record.alert.key
+            if domain.alert_key(c.agency, c.topic) == record.alert.key
         )
         deliveries = tuple(d for d in self._deliveries.values() if d.alert_key == record.alert.key)
-        alert = Alert(
+        alert = domain.Alert(
             record.alert.key,
             record.alert.agency,
             record.alert.topic,
@@ -334,7 +307,7 @@ class MemoryStore:
         )
         return replace(record, alert=alert, deliveries=deliveries)
 
-    def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
+    def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]:
         with self._lock:
             return [
                 self._complete(r)
@@ -342,14 +315,14 @@ class MemoryStore:
                 if since is None or r.opened_at >= since
             ]
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+    def due_deliveries(self, now: datetime, limit: int) -> list[records.Delivery]:
         """Claim due rows for `delivery_lease`, leads first; follow-ups wait for their lead."""
         with self._lock:
             rows = list(self._deliveries.values())
             due = [
                 d
                 for d in rows
-                if d.status is DeliveryStatus.PENDING
+                if d.status is records.DeliveryStatus.PENDING
                 and (d.next_attempt_at is None or d.next_attempt_at <= now)
                 and self._delivery_claims.get(d.key, now) <= now
                 and pending_lead(d, rows) is None
@@ -359,26 +332,28 @@ class MemoryStore:
                 self._delivery_claims[delivery.key] = now + self.delivery_lease
             return due[:limit]
 
-    def undelivered(self, limit: int) -> list[Delivery]:
+    def undelivered(self, limit: int) -> list[records.Delivery]:
         """Pending deliveries, oldest first, without claiming them (for the gauges)."""
         with self._lock:
-            pending = [d for d in self._deliveries.values() if d.status is DeliveryStatus.PENDING]
+            pending = [
+                d for d in self._deliveries.values() if d.status is records.DeliveryStatus.PENDING
+            ]
             pending.sort(key=lambda d: (d.created_at is not None, d.created_at, d.key))
             return pending[:limit]
 
-    def update_delivery(self, delivery: Delivery) -> None:
+    def update_delivery(self, delivery: records.Delivery) -> None:
         """Record a delivery's outcome and release its claim."""
         with self._lock:
             self._deliveries[delivery.key] = delivery
             self._delivery_claims.pop(delivery.key, None)
 
-    def deliveries(self) -> list[Delivery]:
+    def deliveries(self) -> list[records.Delivery]:
         with self._lock:
             return list(self._deliveries.values())
 
-    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
+    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> records.Feed:
         with self._lock:
-            feed = Feed(
+            feed = records.Feed(
                 id=max(self._feeds, default=0) + 1,
                 url=url,
                 every_minutes=every_minutes,
@@ -387,11 +362,11 @@ class MemoryStore:
             self._feeds[feed.id] = feed
             return feed
 
-    def feeds(self) -> list[Feed]:
+    def feeds(self) -> list[records.Feed]:
         with self._lock:
             return list(self._feeds.values())
 
-    def update_feed(self, feed: Feed) -> None:
+    def update_feed(self, feed: records.Feed) -> None:
         with self._lock:
             if feed.id in self._feeds:
                 self._feeds[feed.id] = feed
@@ -412,16 +387,16 @@ class MemoryStore:
         with self._lock:
             if key in self._state:
                 return False
-            self._state[key] = claim_stamp(at)
+            self._state[key] = records.claim_stamp(at)
             return True
 
     def prune_claims(self, prefix: str, before: datetime) -> int:
-        cutoff = claim_stamp(before)
+        cutoff = records.claim_stamp(before)
         with self._lock:
             old = [
                 k
                 for k, v in self._state.items()
-                if k.startswith(prefix) and (v < cutoff or v == LEGACY_CLAIM)
+                if k.startswith(prefix) and (v < cutoff or v == records.LEGACY_CLAIM)
             ]
             for key in old:
                 del self._state[key]

@@ -20,7 +20,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -30,44 +40,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from bot.app.clock import SystemClock
 from bot.app.ports import Backlog, Clock
-from bot.core.domain import (
-    Agency,
-    AgencyName,
-    Alert,
-    AlertKey,
-    Channel,
-    ChannelId,
-    Contradiction,
-    ContradictionKind,
-    Polarity,
-    Report,
-    ReportId,
-    Silence,
-    Statement,
-    StatementId,
-    StatementRole,
-    Subscription,
-    Topic,
-    TopicName,
-    Watchlist,
-    alert_key,
-)
+from bot.core import domain, records
 from bot.core.keys import name_key, url_key
-from bot.core.records import (
-    LEGACY_CLAIM,
-    AlertRecord,
-    AnalysisWrite,
-    AuditEvent,
-    Delivery,
-    DeliveryStatus,
-    Feed,
-    FeedbackRecord,
-    ReportRevision,
-    StatementText,
-    StoredAnalysis,
-    Verdict,
-    claim_stamp,
-)
 from storage.migrate import upgrade_engine
 from storage.tables import (
     AdapterStateRow,
@@ -96,7 +70,7 @@ CLAIM_LEASE = timedelta(seconds=30)
 """How long a claimed report stays off other workers: a crashed replica's claims come
 back after this. A failed analysis gives its claim back at once (`release_claims`)."""
 
-_Named = TypeVar("_Named", Agency, Topic)
+_Named = TypeVar("_Named", domain.Agency, domain.Topic)
 
 
 def is_sqlite(url: str) -> bool:
@@ -152,7 +126,7 @@ def _use_wal(cursor: Any, attempts: int = 50) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
-def content_hash(report: Report) -> str:
+def content_hash(report: domain.Report) -> str:
     """A hash of the report's words, blind to case and spacing."""
     words = " ".join(f"{report.title}\n{report.text}".casefold().split())
     return hashlib.sha256(words.encode()).hexdigest()
@@ -201,7 +175,7 @@ class SqlStore:
 
     # reports
 
-    def add_report(self, report: Report) -> bool:
+    def add_report(self, report: domain.Report) -> bool:
         digest = content_hash(report)
         now = self.clock.now()
         with self._tx() as s:
@@ -229,7 +203,7 @@ class SqlStore:
             return True
 
     def _revise(
-        self, s: Session, row: ReportRow, report: Report, digest: str, now: datetime
+        self, s: Session, row: ReportRow, report: domain.Report, digest: str, now: datetime
     ) -> None:
         """Keep the stored version as a revision and put the correction in its place."""
         s.add(
@@ -270,7 +244,7 @@ class SqlStore:
             )
         )
 
-    def get_report(self, report_id: ReportId) -> StoredAnalysis | None:
+    def get_report(self, report_id: domain.ReportId) -> records.StoredAnalysis | None:
         with self._read() as s:
             row = s.exec(select(ReportRow).where(ReportRow.report_id == report_id)).first()
             if row is None:
@@ -295,7 +269,7 @@ class SqlStore:
                 .where(ReportRevisionRow.report_id == report_id)
                 .order_by(col(ReportRevisionRow.revision))
             ).all()
-            return StoredAnalysis(
+            return records.StoredAnalysis(
                 report=_report(row),
                 statements=tuple(_statement(r) for r in statements),
                 contradictions=tuple(_contradictions(s, contradictions)),
@@ -303,24 +277,26 @@ class SqlStore:
                 skip_reason=row.skip_reason,
                 revision=row.revision,
                 earlier=tuple(
-                    ReportRevision(
+                    records.ReportRevision(
                         r.revision,
-                        Report(id=ReportId(r.report_id), **_fields(r, _REVISION_FIELDS)),
+                        domain.Report(
+                            id=domain.ReportId(r.report_id), **_fields(r, _REVISION_FIELDS)
+                        ),
                         r.stored_at,
                     )
                     for r in revisions
                 ),
             )
 
-    def report_with_url(self, url: str) -> ReportId | None:
+    def report_with_url(self, url: str) -> domain.ReportId | None:
         key = url_key(url)
         if key is None:
             return None
         with self._read() as s:
             found = s.exec(select(ReportRow.report_id).where(ReportRow.url_key == key)).first()
-            return None if found is None else ReportId(found)
+            return None if found is None else domain.ReportId(found)
 
-    def claim_unanalysed(self, limit: int) -> list[Report]:
+    def claim_unanalysed(self, limit: int) -> list[domain.Report]:
         """Claim up to `limit` unanalysed reports in arrival order, for `claim_lease`.
 
         On PostgreSQL rows another worker is claiming are skipped, and the lease keeps
@@ -346,32 +322,34 @@ class SqlStore:
                 row.claimed_until = now + self.claim_lease
             return [_report(row) for row in rows]
 
-    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
-        if not report_ids:
-            return
-        with self._tx() as s:
-            s.exec(
-                update(ReportRow)
-                .where(
-                    col(ReportRow.report_id).in_(list(report_ids)),
-                    col(ReportRow.analysed).is_(False),
-                )
-                .values(claimed_until=None)
-            )
+    def release_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
+        self._set_claims(report_ids, None)
 
-    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+    def renew_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
+        self._set_claims(
+            report_ids,
+            self.clock.now() + self.claim_lease,
+            col(ReportRow.claimed_until).is_not(None),
+        )
+
+    def _set_claims(
+        self,
+        report_ids: Sequence[domain.ReportId],
+        until: datetime | None,
+        *only: ColumnElement[bool],
+    ) -> None:
+        """Set when the claims on these reports, where still unanalysed (and `only`), end."""
         if not report_ids:
             return
-        now = self.clock.now()
         with self._tx() as s:
             s.exec(
                 update(ReportRow)
                 .where(
                     col(ReportRow.report_id).in_(list(report_ids)),
                     col(ReportRow.analysed).is_(False),
-                    col(ReportRow.claimed_until).is_not(None),
+                    *only,
                 )
-                .values(claimed_until=now + self.claim_lease)
+                .values(claimed_until=until)
             )
 
     def backlog(self) -> Backlog:
@@ -383,7 +361,7 @@ class SqlStore:
             ).one()
             return Backlog(int(count), _aware(oldest) if oldest is not None else None)
 
-    def skip_report(self, report_id: ReportId, reason: str) -> None:
+    def skip_report(self, report_id: domain.ReportId, reason: str) -> None:
         with self._tx() as s:
             s.exec(
                 update(ReportRow)
@@ -405,7 +383,9 @@ class SqlStore:
 
     # statements and contradictions
 
-    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+    def statements_about(
+        self, agency: domain.AgencyName, topic: domain.TopicName
+    ) -> list[domain.Statement]:
         with self._read() as s:
             rows = s.exec(
                 select(StatementRow)
@@ -417,7 +397,7 @@ class SqlStore:
             ).all()
             return [_statement(r) for r in rows]
 
-    def statements_by(self, agency: AgencyName) -> list[Statement]:
+    def statements_by(self, agency: domain.AgencyName) -> list[domain.Statement]:
         with self._read() as s:
             rows = s.exec(
                 select(StatementRow)
@@ -426,13 +406,13 @@ class SqlStore:
             ).all()
             return [_statement(r) for r in rows]
 
-    def all_statements(self) -> list[Statement]:
+    def all_statements(self) -> list[domain.Statement]:
         with self._read() as s:
             return [
                 _statement(r) for r in s.exec(select(StatementRow).order_by(*_statement_order()))
             ]
 
-    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+    def statement_texts_after(self, row: int, limit: int) -> list[records.StatementText]:
         table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
         query = (
             sa_select(table.id, table.key, table.agency, table.topic, table.quote)
@@ -442,7 +422,7 @@ class SqlStore:
         )
         with self._tx() as s:
             rows = s.connection().execute(query).all()
-            return [StatementText(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+            return [records.StatementText(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
 
     def count_statements(self, upto_row: int) -> int:
         with self._tx() as s:
@@ -453,7 +433,7 @@ class SqlStore:
             ).one()
             return int(found)
 
-    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+    def statements_with_ids(self, ids: Sequence[domain.StatementId]) -> list[domain.Statement]:
         if not ids:
             return []
         with self._tx() as s:
@@ -461,7 +441,7 @@ class SqlStore:
             found = {r.key: _statement(r) for r in rows}
         return [found[i] for i in ids if i in found]
 
-    def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
+    def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
         """Commit statements, contradictions, alerts and outbox rows at once; mark the report.
 
         Returns the contradictions that were not stored before; outbox rows are
@@ -478,7 +458,7 @@ class SqlStore:
                 c
                 for c in write.contradictions
                 if self._insert_contradiction(
-                    s, c, alert_of.get(c.key, alert_key(c.agency, c.topic)), now
+                    s, c, alert_of.get(c.key, domain.alert_key(c.agency, c.topic)), now
                 )
             ]
             for alert in write.alerts:
@@ -500,7 +480,7 @@ class SqlStore:
             )
             return new
 
-    def _insert_statements(self, s: Session, statements: Iterable[Statement]) -> None:
+    def _insert_statements(self, s: Session, statements: Iterable[domain.Statement]) -> None:
         for st in statements:
             s.exec(
                 self._insert(StatementRow)
@@ -518,7 +498,9 @@ class SqlStore:
                 .on_conflict_do_nothing()
             )
 
-    def _insert_contradiction(self, s: Session, c: Contradiction, key: str, now: datetime) -> bool:
+    def _insert_contradiction(
+        self, s: Session, c: domain.Contradiction, key: str, now: datetime
+    ) -> bool:
         stmt = (
             self._insert(ContradictionRow)
             .values(
@@ -547,7 +529,7 @@ class SqlStore:
             .on_conflict_do_nothing()
         )
 
-    def _insert_delivery(self, s: Session, d: Delivery, now: datetime) -> None:
+    def _insert_delivery(self, s: Session, d: records.Delivery, now: datetime) -> None:
         values = {
             "alert_key": d.alert_key,
             "is_update": d.update,
@@ -580,7 +562,7 @@ class SqlStore:
 
     # watchlist and subscriptions
 
-    def watchlist(self) -> Watchlist:
+    def watchlist(self) -> domain.Watchlist:
         with self._read() as s:
             agencies = s.exec(
                 select(AgencyRow).order_by(col(AgencyRow.position), col(AgencyRow.id))
@@ -588,71 +570,52 @@ class SqlStore:
             topics = s.exec(
                 select(TopicRow).order_by(col(TopicRow.position), col(TopicRow.id))
             ).all()
-            return Watchlist(
+            return domain.Watchlist(
                 agencies=tuple(
-                    Agency(name=AgencyName(a.name), country=a.country, aliases=tuple(a.aliases))
+                    domain.Agency(
+                        name=domain.AgencyName(a.name), country=a.country, aliases=tuple(a.aliases)
+                    )
                     for a in agencies
                 ),
                 topics=tuple(
-                    Topic(name=TopicName(t.name), aliases=tuple(t.aliases)) for t in topics
+                    domain.Topic(name=domain.TopicName(t.name), aliases=tuple(t.aliases))
+                    for t in topics
                 ),
             )
 
-    def save_watchlist(self, watchlist: Watchlist) -> None:
-        agencies = _unique_by_name(watchlist.agencies)
-        topics = _unique_by_name(watchlist.topics)
+    def save_watchlist(self, watchlist: domain.Watchlist) -> None:
+        tables = _watch_tables(watchlist)
         with self._tx() as s:
-            self._upsert_watchlist(s, agencies, topics)
-            s.exec(
-                delete(AgencyRow).where(
-                    col(AgencyRow.name_key).not_in([name_key(a.name) for a in agencies])
-                )
-            )
-            s.exec(
-                delete(TopicRow).where(
-                    col(TopicRow.name_key).not_in([name_key(t.name) for t in topics])
-                )
-            )
+            self._upsert_watchlist(s, tables)
+            for table, entries in tables:
+                kept = [name_key(values["name"]) for values in entries]
+                s.exec(delete(table).where(col(table.name_key).not_in(kept)))
 
     def merge_watchlist(
-        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+        self, watchlist: domain.Watchlist, subscriptions: Sequence[domain.Subscription] = ()
     ) -> None:
         with self._tx() as s:
-            self._upsert_watchlist(
-                s, _unique_by_name(watchlist.agencies), _unique_by_name(watchlist.topics)
-            )
+            self._upsert_watchlist(s, _watch_tables(watchlist))
             for subscription in subscriptions:
                 s.exec(self._subscription_upsert(subscription))
 
-    def _upsert_watchlist(self, s: Session, agencies: list[Agency], topics: list[Topic]) -> None:
+    def _upsert_watchlist(self, s: Session, tables: list[_WatchTable]) -> None:
         """INSERT … ON CONFLICT DO UPDATE per name, in key order (no deadlocks between replicas)."""
-        start = s.exec(select(func.coalesce(func.max(AgencyRow.position), -1))).one() + 1
-        ordered = sorted(enumerate(agencies), key=lambda item: name_key(item[1].name))
-        for offset, agency in ordered:
-            values = {
-                "name": agency.name,
-                "country": agency.country,
-                "aliases": list(agency.aliases),
-            }
-            s.exec(
-                self._insert(AgencyRow)
-                .values(name_key=name_key(agency.name), position=start + offset, **values)
-                .on_conflict_do_update(index_elements=["name_key"], set_=values)
-            )
-        start = s.exec(select(func.coalesce(func.max(TopicRow.position), -1))).one() + 1
-        for offset, topic in sorted(enumerate(topics), key=lambda item: name_key(item[1].name)):
-            values = {"name": topic.name, "aliases": list(topic.aliases)}
-            s.exec(
-                self._insert(TopicRow)
-                .values(name_key=name_key(topic.name), position=start + offset, **values)
-                .on_conflict_do_update(index_elements=["name_key"], set_=values)
-            )
+        for table, entries in tables:
+            start = s.exec(select(func.coalesce(func.max(table.position), -1))).one() + 1
+            ordered = sorted(enumerate(entries), key=lambda item: name_key(item[1]["name"]))
+            for offset, values in ordered:
+                s.exec(
+                    self._insert(table)
+                    .values(name_key=name_key(values["name"]), position=start + offset, **values)
+                    .on_conflict_do_update(index_elements=["name_key"], set_=values)
+                )
 
-    def subscriptions(self) -> list[Subscription]:
+    def subscriptions(self) -> list[domain.Subscription]:
         with self._read() as s:
             rows = s.exec(select(SubscriptionRow).order_by(col(SubscriptionRow.id))).all()
             return [
-                Subscription(
+                domain.Subscription(
                     channel=_channel(r),
                     agency=r.agency,
                     topic=r.topic,
@@ -661,12 +624,12 @@ class SqlStore:
                 for r in rows
             ]
 
-    def add_subscription(self, subscription: Subscription) -> None:
+    def add_subscription(self, subscription: domain.Subscription) -> None:
         """Subscribe; the same channel and scope again only updates `min_score`."""
         with self._tx() as s:
             s.exec(self._subscription_upsert(subscription))
 
-    def _subscription_upsert(self, subscription: Subscription) -> Any:
+    def _subscription_upsert(self, subscription: domain.Subscription) -> Any:
         return (
             self._insert(SubscriptionRow)
             .values(
@@ -683,7 +646,7 @@ class SqlStore:
             )
         )
 
-    def remove_subscription(self, channel: Channel, name: str) -> bool:
+    def remove_subscription(self, channel: domain.Channel, name: str) -> bool:
         """Drop this channel's subscriptions to the agency or topic `name`."""
         key = name_key(name)
         with self._tx() as s:
@@ -701,15 +664,15 @@ class SqlStore:
 
     # silences, feedback, audit
 
-    def silences(self) -> list[Silence]:
+    def silences(self) -> list[domain.Silence]:
         with self._read() as s:
             rows = s.exec(select(SilenceRow).order_by(col(SilenceRow.id))).all()
             return [
-                Silence(target=r.target, until=_aware(r.until), created_by=r.created_by)
+                domain.Silence(target=r.target, until=_aware(r.until), created_by=r.created_by)
                 for r in rows
             ]
 
-    def add_silence(self, silence: Silence) -> None:
+    def add_silence(self, silence: domain.Silence) -> None:
         """Mute a target; muting it again replaces the earlier silence."""
         with self._tx() as s:
             s.exec(
@@ -737,7 +700,7 @@ class SqlStore:
             )
             return bool(result.rowcount)
 
-    def add_feedback(self, feedback: FeedbackRecord) -> None:
+    def add_feedback(self, feedback: records.FeedbackRecord) -> None:
         with self._tx() as s:
             s.add(
                 FeedbackRow(
@@ -749,21 +712,21 @@ class SqlStore:
                 )
             )
 
-    def feedback(self) -> list[FeedbackRecord]:
+    def feedback(self) -> list[records.FeedbackRecord]:
         with self._tx() as s:
             rows = s.exec(select(FeedbackRow).order_by(col(FeedbackRow.id))).all()
             return [
-                FeedbackRecord(
-                    alert_key=AlertKey(r.alert_key),
+                records.FeedbackRecord(
+                    alert_key=domain.AlertKey(r.alert_key),
                     channel=_channel(r),
                     user=r.user,
-                    verdict=Verdict(r.verdict),
+                    verdict=records.Verdict(r.verdict),
                     at=_aware(r.at),
                 )
                 for r in rows
             ]
 
-    def audit(self, event: AuditEvent) -> None:
+    def audit(self, event: records.AuditEvent) -> None:
         with self._tx() as s:
             s.add(
                 AuditEventRow(
@@ -771,22 +734,22 @@ class SqlStore:
                 )
             )
 
-    def audit_events(self) -> list[AuditEvent]:
+    def audit_events(self) -> list[records.AuditEvent]:
         with self._tx() as s:
             rows = s.exec(select(AuditEventRow).order_by(col(AuditEventRow.id))).all()
             return [
-                AuditEvent(actor=r.actor, action=r.action, detail=r.detail, at=_aware(r.at))
+                records.AuditEvent(actor=r.actor, action=r.action, detail=r.detail, at=_aware(r.at))
                 for r in rows
             ]
 
     # alerts and the outbox
 
-    def alert(self, key: AlertKey) -> AlertRecord | None:
+    def alert(self, key: domain.AlertKey) -> records.AlertRecord | None:
         with self._read() as s:
             row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
             return None if row is None else _alert_record(s, row)
 
-    def alerts_since(self, since: datetime | None) -> list[AlertRecord]:
+    def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]:
         """Alerts opened at or after `since` (all when None), in the order they opened."""
         with self._read() as s:
             query = select(AlertRow).order_by(col(AlertRow.id))
@@ -794,7 +757,7 @@ class SqlStore:
                 query = query.where(col(AlertRow.opened_at) >= since)
             return [_alert_record(s, row) for row in s.exec(query).all()]
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+    def due_deliveries(self, now: datetime, limit: int) -> list[records.Delivery]:
         """Claim the `pending` deliveries due at `now` for `delivery_lease`: leads first.
 
         A follow-up or source-list update waits while its lead (same alert and
@@ -803,7 +766,7 @@ class SqlStore:
         worker), no other caller gets the row; on PostgreSQL concurrent callers
         skip the rows being claimed.
         """
-        pending = DeliveryStatus.PENDING.value
+        pending = records.DeliveryStatus.PENDING.value
         lead = aliased(DeliveryRow)
         lead_pending = exists().where(
             col(lead.alert_key) == col(DeliveryRow.alert_key),
@@ -841,18 +804,18 @@ class SqlStore:
                 row.claimed_until = now + self.delivery_lease
             return [_delivery(r) for r in rows]
 
-    def undelivered(self, limit: int) -> list[Delivery]:
+    def undelivered(self, limit: int) -> list[records.Delivery]:
         """Pending deliveries, oldest first, without claiming them (for the gauges)."""
         with self._read() as s:
             rows = s.exec(
                 select(DeliveryRow)
-                .where(col(DeliveryRow.status) == DeliveryStatus.PENDING.value)
+                .where(col(DeliveryRow.status) == records.DeliveryStatus.PENDING.value)
                 .order_by(col(DeliveryRow.created_at), col(DeliveryRow.id))
                 .limit(limit)
             ).all()
             return [_delivery(r) for r in rows]
 
-    def update_delivery(self, delivery: Delivery) -> None:
+    def update_delivery(self, delivery: records.Delivery) -> None:
         """Record a delivery's outcome (by `key`) and release its claim."""
         with self._tx() as s:
             s.exec(
@@ -867,7 +830,7 @@ class SqlStore:
 
     # feeds
 
-    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed:
+    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> records.Feed:
         """Add a feed; the same URL for the same channel again only changes its interval."""
         with self._tx() as s:
             feed_id = s.exec(
@@ -881,11 +844,11 @@ class SqlStore:
             row = s.get_one(FeedRow, feed_id)
             return _feed(row)
 
-    def feeds(self) -> list[Feed]:
+    def feeds(self) -> list[records.Feed]:
         with self._tx() as s:
             return [_feed(r) for r in s.exec(select(FeedRow).order_by(col(FeedRow.id))).all()]
 
-    def update_feed(self, feed: Feed) -> None:
+    def update_feed(self, feed: records.Feed) -> None:
         with self._tx() as s:
             s.exec(
                 update(FeedRow)
@@ -918,7 +881,7 @@ class SqlStore:
         with self._tx() as s:
             insert = (
                 self._insert(AdapterStateRow)
-                .values(key=key, value=claim_stamp(at))
+                .values(key=key, value=records.claim_stamp(at))
                 .on_conflict_do_nothing()
                 .returning(col(AdapterStateRow.key))
             )
@@ -931,8 +894,8 @@ class SqlStore:
                 delete(AdapterStateRow).where(
                     col(AdapterStateRow.key).startswith(prefix, autoescape=True),
                     or_(
-                        col(AdapterStateRow.value) < claim_stamp(before),
-                        col(AdapterStateRow.value) == LEGACY_CLAIM,
+                        col(AdapterStateRow.value) < records.claim_stamp(before),
+                        col(AdapterStateRow.value) == records.LEGACY_CLAIM,
                     ),
                 )
             )
@@ -986,11 +949,11 @@ def _fields(source: object, names: Iterable[str]) -> dict[str, Any]:
     return {name: getattr(source, name) for name in names}
 
 
-def _channel(row: DeliveryRow | FeedbackRow | SubscriptionRow) -> Channel:
-    return Channel(row.platform, ChannelId(row.channel_id))
+def _channel(row: DeliveryRow | FeedbackRow | SubscriptionRow) -> domain.Channel:
+    return domain.Channel(row.platform, domain.ChannelId(row.channel_id))
 
 
-def _channel_columns(channel: Channel) -> dict[str, Any]:
+def _channel_columns(channel: domain.Channel) -> dict[str, Any]:
     return {"platform": channel.platform, "channel_id": channel.id}
 
 
@@ -1005,8 +968,8 @@ def _aware(value: datetime | None) -> datetime:
     return value
 
 
-def _report(row: ReportRow) -> Report:
-    return Report(id=ReportId(row.report_id), **_fields(row, _REPORT_FIELDS))
+def _report(row: ReportRow) -> domain.Report:
+    return domain.Report(id=domain.ReportId(row.report_id), **_fields(row, _REPORT_FIELDS))
 
 
 def _statement_order() -> tuple[Any, ...]:
@@ -1014,28 +977,28 @@ def _statement_order() -> tuple[Any, ...]:
     return (col(StatementRow.id),)
 
 
-def _statement(row: StatementRow) -> Statement:
-    return Statement(
-        report_id=ReportId(row.report_id),
-        agency=AgencyName(row.agency),
-        topic=TopicName(row.topic),
-        polarity=Polarity(row.polarity),
-        role=StatementRole(row.role),
+def _statement(row: StatementRow) -> domain.Statement:
+    return domain.Statement(
+        report_id=domain.ReportId(row.report_id),
+        agency=domain.AgencyName(row.agency),
+        topic=domain.TopicName(row.topic),
+        polarity=domain.Polarity(row.polarity),
+        role=domain.StatementRole(row.role),
         **_fields(row, _STATEMENT_FIELDS),
     )
 
 
 def _with_contradiction_statements(
-    statements: Sequence[Statement], contradictions: Sequence[Contradiction]
-) -> list[Statement]:
+    statements: Sequence[domain.Statement], contradictions: Sequence[domain.Contradiction]
+) -> list[domain.Statement]:
     """The statements plus both sides of each contradiction, each once, in order."""
-    seen: dict[str, Statement] = {}
+    seen: dict[str, domain.Statement] = {}
     for st in (*statements, *(x for c in contradictions for x in (c.earlier, c.new))):
         seen.setdefault(st.id, st)
     return list(seen.values())
 
 
-def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contradiction]:
+def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[domain.Contradiction]:
     keys = {k for r in rows for k in (r.new_statement, r.earlier_statement)}
     if not keys:
         return []
@@ -1044,10 +1007,10 @@ def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contra
         for r in s.exec(select(StatementRow).where(col(StatementRow.key).in_(keys))).all()
     }
     return [
-        Contradiction(
+        domain.Contradiction(
             new=statements[r.new_statement],
             earlier=statements[r.earlier_statement],
-            kind=ContradictionKind(r.kind),
+            kind=domain.ContradictionKind(r.kind),
             score=r.score,
             why=r.why,
             others=r.others,
@@ -1056,18 +1019,18 @@ def _contradictions(s: Session, rows: Sequence[ContradictionRow]) -> list[Contra
     ]
 
 
-def _delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(
-        alert_key=AlertKey(row.alert_key),
+def _delivery(row: DeliveryRow) -> records.Delivery:
+    return records.Delivery(
+        alert_key=domain.AlertKey(row.alert_key),
         channel=_channel(row),
         update=row.is_update,
         created_at=row.created_at,
-        status=DeliveryStatus(row.status),
+        status=records.DeliveryStatus(row.status),
         **_fields(row, _DELIVERY_FIELDS),
     )
 
 
-def _alert_record(s: Session, row: AlertRow) -> AlertRecord:
+def _alert_record(s: Session, row: AlertRow) -> records.AlertRecord:
     contradictions = s.exec(
         select(ContradictionRow)
         .where(ContradictionRow.alert_key == row.key)
@@ -1076,11 +1039,11 @@ def _alert_record(s: Session, row: AlertRow) -> AlertRecord:
     deliveries = s.exec(
         select(DeliveryRow).where(DeliveryRow.alert_key == row.key).order_by(col(DeliveryRow.id))
     ).all()
-    return AlertRecord(
-        alert=Alert(
-            key=AlertKey(row.key),
-            agency=AgencyName(row.agency),
-            topic=TopicName(row.topic),
+    return records.AlertRecord(
+        alert=domain.Alert(
+            key=domain.AlertKey(row.key),
+            agency=domain.AgencyName(row.agency),
+            topic=domain.TopicName(row.topic),
             contradictions=tuple(_contradictions(s, contradictions)),
         ),
         opened_at=_aware(row.opened_at),
@@ -1088,10 +1051,27 @@ def _alert_record(s: Session, row: AlertRow) -> AlertRecord:
     )
 
 
-def _feed(row: FeedRow) -> Feed:
+def _feed(row: FeedRow) -> records.Feed:
     if row.id is None:
         raise ValueError("feed row without id")
-    return Feed(id=row.id, **_fields(row, _FEED_FIELDS))
+    return records.Feed(id=row.id, **_fields(row, _FEED_FIELDS))
+
+
+_WatchTable = tuple[type[AgencyRow] | type[TopicRow], list[dict[str, Any]]]
+"""A watchlist table with the column values of its entries."""
+
+
+def _watch_tables(watchlist: domain.Watchlist) -> list[_WatchTable]:
+    """The agencies' and the topics' rows, one per name key, agencies first."""
+    agencies = _unique_by_name(watchlist.agencies)
+    topics = _unique_by_name(watchlist.topics)
+    return [
+        (
+            AgencyRow,
+            [{"name": a.name, "country": a.country, "aliases": list(a.aliases)} for a in agencies],
+        ),
+        (TopicRow, [{"name": t.name, "aliases": list(t.aliases)} for t in topics]),
+    ]
 
 
 def _unique_by_name(items: Iterable[_Named]) -> list[_Named]:

@@ -41,6 +41,7 @@ from nio import (
 )
 from nio.crypto import ENCRYPTION_ENABLED
 
+import bot.app.ports as ports
 from adapters.matrix.format import (
     ALERT_KEY_FIELD,
     format_alert,
@@ -53,16 +54,6 @@ from adapters.matrix.translate import (
     ReactionMessage,
     invite_sender,
     translate,
-)
-from bot.app.ports import (
-    AlertView,
-    CommandHandler,
-    CommandReply,
-    CommandRequest,
-    DeliveryError,
-    FeedbackHandler,
-    Posted,
-    Refused,
 )
 from bot.core.domain import AlertKey, Channel, ChannelId
 
@@ -114,18 +105,18 @@ def transaction_id(delivery_key: str) -> str:
     return "dw-" + hashlib.sha256(delivery_key.encode()).hexdigest()[:40]
 
 
-def delivery_error(response: ErrorResponse) -> DeliveryError:
+def delivery_error(response: ErrorResponse) -> ports.DeliveryError:
     """Map a homeserver error onto a retryable or permanent DeliveryError."""
     status = getattr(getattr(response, "transport_response", None), "status", 0) or 0
     errcode = response.status_code or ""
     message = f"matrix: {errcode or status} {response.message}".strip()
     if errcode == "M_LIMIT_EXCEEDED" or status == 429:
-        return DeliveryError(message, retry_after=_retry_after(response))
+        return ports.DeliveryError(message, retry_after=_retry_after(response))
     if status >= 500 or errcode in ("", "M_UNKNOWN_TOKEN"):
-        return DeliveryError(message)
+        return ports.DeliveryError(message)
     if errcode in _PERMANENT_ERRCODES or 400 <= status < 500:
-        return DeliveryError(message, permanent=True)
-    return DeliveryError(message)
+        return ports.DeliveryError(message, permanent=True)
+    return ports.DeliveryError(message)
 
 
 def _retry_after(response: ErrorResponse) -> float:
@@ -154,7 +145,7 @@ class MatrixAdapter:
         store_path: Path,
         admins: frozenset[str] = frozenset(),
         state: StateStore | None = None,
-        on_feedback: FeedbackHandler | None = None,
+        on_feedback: ports.FeedbackHandler | None = None,
         encryption: bool | None = None,
         allowed_rooms: frozenset[str] = frozenset(),
         ignore_users: frozenset[str] = frozenset(),
@@ -186,7 +177,7 @@ class MatrixAdapter:
         self._grace_ms = int(history_grace.total_seconds() * 1000)
         self._ready_timeout = ready_timeout.total_seconds()
         self._client: AsyncClient | None = None
-        self._on_command: CommandHandler | None = None
+        self._on_command: ports.CommandHandler | None = None
         self._task: asyncio.Task[None] | None = None
         self._jobs: set[asyncio.Task[None]] = set()
         self._ready = asyncio.Event()
@@ -199,7 +190,7 @@ class MatrixAdapter:
 
     # -- the ChatAdapter port ------------------------------------------------------
 
-    async def start(self, on_command: CommandHandler) -> None:
+    async def start(self, on_command: ports.CommandHandler) -> None:
         """Start logging in and syncing in the background; return at once."""
         if self._task is not None:
             return
@@ -239,8 +230,8 @@ class MatrixAdapter:
         return self._connected
 
     async def post_alert(
-        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
-    ) -> Posted:
+        self, channel: Channel, view: ports.AlertView, delivery_key: str, thread_id: str = ""
+    ) -> ports.Posted:
         """Post a lead alert or, with thread_id, a follow-up in the alert's thread."""
         content = format_alert(view, thread_root=thread_id)
         event_id = await self._send(channel, content, transaction_id(delivery_key))
@@ -249,9 +240,9 @@ class MatrixAdapter:
             "alert delivered",
             extra={"channel": str(channel), "event_id": event_id, "alert_key": view.alert.key},
         )
-        return Posted(message_id=event_id, thread_id=thread_id or event_id)
+        return ports.Posted(message_id=event_id, thread_id=thread_id or event_id)
 
-    async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
+    async def update_alert(self, channel: Channel, message_id: str, view: ports.AlertView) -> None:
         """Edit an alert in place (`m.replace`), e.g. for a longer list of sources."""
         content = format_edit(view, message_id)
         digest = json.dumps(content["m.new_content"], sort_keys=True)
@@ -263,7 +254,7 @@ class MatrixAdapter:
         if not self._ready.is_set():
             await self.wait_ready(self._ready_timeout)
         if self._client is None or not self._ready.is_set():
-            raise DeliveryError(f"matrix: not connected ({self.last_error})")
+            raise ports.DeliveryError(f"matrix: not connected ({self.last_error})")
         return self._client
 
     async def post_text(self, channel: Channel, text: str, key: str) -> None:
@@ -273,7 +264,7 @@ class MatrixAdapter:
 
     async def _send(self, channel: Channel, content: dict[str, Any], txn_id: str) -> str:
         if channel.platform != PLATFORM:
-            raise DeliveryError(f"matrix: cannot post to {channel}", permanent=True)
+            raise ports.DeliveryError(f"matrix: cannot post to {channel}", permanent=True)
         client = await self._client_ready()
         if client.olm is not None and channel.id not in client.rooms:
             await self._await_room(client, channel.id)
@@ -288,11 +279,13 @@ class MatrixAdapter:
         except LocalProtocolError as error:
             # nio raises this for an encrypted send to a room the bot is not in.
             if channel.id not in client.rooms:
-                raise DeliveryError(f"matrix: not in room {channel.id}", permanent=True) from error
-            raise DeliveryError(f"matrix: {error}") from error
+                raise ports.DeliveryError(
+                    f"matrix: not in room {channel.id}", permanent=True
+                ) from error
+            raise ports.DeliveryError(f"matrix: {error}") from error
         except _TRANSPORT_ERRORS as error:
             reason = f"matrix: homeserver unreachable ({type(error).__name__})"
-            raise DeliveryError(reason) from error
+            raise ports.DeliveryError(reason) from error
         if isinstance(response, RoomSendError):
             raise delivery_error(response)
         event_id: str = response.event_id
@@ -303,27 +296,27 @@ class MatrixAdapter:
         try:
             joined = await client.joined_rooms()
         except _TRANSPORT_ERRORS as error:
-            raise DeliveryError("matrix: homeserver unreachable") from error
+            raise ports.DeliveryError("matrix: homeserver unreachable") from error
         if isinstance(joined, JoinedRoomsError):
             raise delivery_error(joined)
         if room_id not in joined.rooms:
-            raise DeliveryError(f"matrix: not in room {room_id}", permanent=True)
+            raise ports.DeliveryError(f"matrix: not in room {room_id}", permanent=True)
         deadline = time.monotonic() + self._sync_timeout_ms / 1000 + 10
         while room_id not in client.rooms:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise DeliveryError(f"matrix: room {room_id} not synced yet")
+                raise ports.DeliveryError(f"matrix: room {room_id} not synced yet")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._synced.wait(), remaining)
 
-    async def _reply(self, command: CommandMessage, reply: CommandReply) -> None:
+    async def _reply(self, command: CommandMessage, reply: ports.CommandReply) -> None:
         content = format_command_reply(reply, command.event_id, command.thread_root)
         channel = Channel(PLATFORM, ChannelId(command.room_id))
         for _attempt in range(4):
             try:
                 await self._send(channel, content, transaction_id(f"reply|{command.event_id}"))
                 return
-            except DeliveryError as error:
+            except ports.DeliveryError as error:
                 if error.permanent:
                     raise
                 await asyncio.sleep(error.retry_after if error.retry_after is not None else 1.0)
@@ -628,14 +621,14 @@ class MatrixAdapter:
             "matrix command received",
             extra={"event_id": command.event_id, "room_id": command.room_id},
         )
-        request = CommandRequest(
+        request = ports.CommandRequest(
             PLATFORM, Channel(PLATFORM, ChannelId(command.room_id)), command.sender, command.text
         )
         try:
             reply = await self._on_command(request)
         except Exception:  # the user still gets an answer
             log.exception("matrix command failed", extra={"event_id": command.event_id})
-            reply = CommandReply("Sorry, that command failed. Try `!dw help`.", ok=False)
+            reply = ports.CommandReply("Sorry, that command failed. Try `!dw help`.", ok=False)
         await self._reply(command, reply)
 
     async def _run_feedback(self, client: AsyncClient, reaction: ReactionMessage) -> None:
@@ -652,9 +645,9 @@ class MatrixAdapter:
             view = await self._on_feedback(
                 AlertKey(alert_key), channel, reaction.sender, reaction.verdict
             )
-        except Refused as refusal:
+        except ports.Refused as refusal:
             # Refused and audited by the one permission gate: say so under the alert.
-            reply = CommandReply(str(refusal), ok=False)
+            reply = ports.CommandReply(str(refusal), ok=False)
             content = format_command_reply(reply, reaction.target_event_id)
             await self._send(channel, content, transaction_id(f"refusal|{reaction.event_id}"))
             return
@@ -759,7 +752,7 @@ class MatrixAdapter:
             await self._send(
                 channel, format_notice(ENCRYPTION_NOTICE), transaction_id(f"e2ee-notice|{room_id}")
             )
-        except DeliveryError as error:
+        except ports.DeliveryError as error:
             log.warning(
                 "matrix encryption notice not delivered",
                 extra={"room_id": room_id, "reason": str(error)},

@@ -19,7 +19,7 @@ import nh3
 from bot.app.ports import AlertView, CommandReply
 from bot.core import untrusted as policy
 from bot.core.detection import why_line
-from bot.core.domain import Contradiction, ContradictionKind, Statement
+from bot.core.domain import Contradiction, Statement, kind_wording
 from bot.core.records import Verdict
 
 ALERT_KEY_FIELD = "denialwatch.alert_key"
@@ -42,11 +42,6 @@ REACTION_VERDICTS = {
     "\u2705": Verdict.CONFIRMED,  # ✅
     "\u274c": Verdict.FALSE_ALARM,  # ❌
     "\U0001f507": Verdict.MUTED,  # 🔇
-}
-
-_KIND_LABELS = {
-    ContradictionKind.DENIAL_CONTRADICTED: "Denial contradicted by the record",
-    ContradictionKind.DENIAL_DISPUTES_RECORD: "Denial disputes the record",
 }
 
 _FEEDBACK_HINT = "React ✅ confirmed · ❌ not a contradiction · 🔇 mute 7 days"
@@ -109,8 +104,8 @@ def _statement_lines(label: str, statement: Statement) -> tuple[str, str]:
 
 
 def _kind_line(contradiction: Contradiction) -> str:
-    label = _KIND_LABELS.get(contradiction.kind, str(contradiction.kind))
-    return f"{label} · score {contradiction.score:.2f}"
+    label, explanation = kind_wording(contradiction.kind)
+    return f"{label}: {explanation} · score {contradiction.score:.2f}"
 
 
 def _render(view: AlertView) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+import bot.app.ports as ports
 from adapters.http import read_capped
 from adapters.slack.blocks import (
     VERDICT_BY_ACTION,
@@ -51,16 +52,6 @@ from adapters.slack.translate import (
     feedback_action,
     inbound_key,
     parse_body,
-)
-from bot.app.ports import (
-    AlertView,
-    CommandHandler,
-    CommandReply,
-    CommandRequest,
-    DeliveryError,
-    FeedbackHandler,
-    Posted,
-    Refused,
 )
 from bot.core.domain import Channel
 
@@ -111,7 +102,7 @@ class SlackStartError(RuntimeError):
     """Slack refused the configured credentials; start-up cannot continue."""
 
 
-class SlackDeliveryError(DeliveryError):
+class SlackDeliveryError(ports.DeliveryError):
     """A DeliveryError that keeps Slack's error code (`ratelimited`, `invalid_auth`, …)."""
 
     def __init__(
@@ -222,7 +213,7 @@ class SlackAdapter:
         app_token: str | None = None,
         admins: frozenset[str] = frozenset(),
         *,
-        on_feedback: FeedbackHandler | None = None,
+        on_feedback: ports.FeedbackHandler | None = None,
         claim_inbound: InboundClaim | None = None,
         clock: Callable[[], float] = time.time,
         inline_reply_seconds: float = 1.0,
@@ -247,7 +238,7 @@ class SlackAdapter:
         self._timeout = timeout
         self._reconnect_seconds = reconnect_seconds
 
-        self._on_command: CommandHandler | None = None
+        self._on_command: ports.CommandHandler | None = None
         self._identity: BotIdentity | None = None
         self._revoked = False
         self._started = False
@@ -296,7 +287,7 @@ class SlackAdapter:
     def identity(self) -> BotIdentity | None:
         return self._identity
 
-    async def start(self, on_command: CommandHandler) -> None:
+    async def start(self, on_command: ports.CommandHandler) -> None:
         """Check the token (auth.test) and, with an app token, open Socket Mode.
 
         Raises SlackStartError when Slack rejects a token. When Slack cannot be
@@ -477,17 +468,19 @@ class SlackAdapter:
         await ack(text="Working on it…", response_type="ephemeral")
         self._spawn(self._reply_later(body, task))
 
-    async def _run_command(self, request: CommandRequest) -> CommandReply:
+    async def _run_command(self, request: ports.CommandRequest) -> ports.CommandReply:
         assert self._on_command is not None
         try:
             return await self._on_command(request)
         except Exception:
             log.exception("slack command failed")
-            return CommandReply(
+            return ports.CommandReply(
                 "Sorry, that command failed on our side. Nothing was changed.", ok=False
             )
 
-    async def _reply_later(self, body: Mapping[str, Any], task: asyncio.Task[CommandReply]) -> None:
+    async def _reply_later(
+        self, body: Mapping[str, Any], task: asyncio.Task[ports.CommandReply]
+    ) -> None:
         reply = await task
         await self._tell(body, _reply_text(reply))
 
@@ -528,7 +521,7 @@ class SlackAdapter:
             view = await self._on_feedback(
                 action.alert_key, action.channel, action.user, action.verdict
             )
-        except Refused as refusal:
+        except ports.Refused as refusal:
             # Refused and audited by the one permission gate; the message stays as it is.
             await self._tell(body, str(refusal))
             return
@@ -559,8 +552,8 @@ class SlackAdapter:
     # ------------------------------------------------------------------ delivery
 
     async def post_alert(
-        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
-    ) -> Posted:
+        self, channel: Channel, view: ports.AlertView, delivery_key: str, thread_id: str = ""
+    ) -> ports.Posted:
         """chat.postMessage one alert (a thread reply with thread_id); raise DeliveryError."""
         message = format_alert(view)
         arguments: dict[str, Any] = {
@@ -586,7 +579,7 @@ class SlackAdapter:
             raise mapped from None
         ts = str(response.get("ts", ""))
         log.info("slack alert delivered: %s ts %s", delivery_key, ts)
-        return Posted(message_id=ts, thread_id=thread_id)
+        return ports.Posted(message_id=ts, thread_id=thread_id)
 
     async def post_text(self, channel: Channel, text: str, key: str) -> None:
         """Post the bot's own plain text (a digest), escaped, unfurling nothing."""
@@ -602,7 +595,7 @@ class SlackAdapter:
         except Exception as error:
             raise delivery_error(error) from None
 
-    async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None:
+    async def update_alert(self, channel: Channel, message_id: str, view: ports.AlertView) -> None:
         """chat.update an alert already posted (new sources, or a verdict)."""
         message = format_alert(view)
         try:
@@ -614,7 +607,7 @@ class SlackAdapter:
 
     async def find_posted(
         self, channel: Channel, delivery_key: str, thread_id: str = ""
-    ) -> Posted | None:
+    ) -> ports.Posted | None:
         """Look for a message this delivery already posted (after a crash).
 
         Top-level alerts are searched in conversations.history, follow-ups in the
@@ -650,7 +643,7 @@ class SlackAdapter:
                     metadata.get("event_type") == ALERT_EVENT_TYPE
                     and payload.get("delivery_key") == delivery_key
                 ):
-                    return Posted(message_id=str(message.get("ts", "")), thread_id=thread_id)
+                    return ports.Posted(message_id=str(message.get("ts", "")), thread_id=thread_id)
             seen += len(messages)
             cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
             if not cursor or not messages:
@@ -658,13 +651,13 @@ class SlackAdapter:
         return None
 
 
-def _with_verdict(view: AlertView, verdict: str) -> AlertView:
+def _with_verdict(view: ports.AlertView, verdict: str) -> ports.AlertView:
     if view.verdict:
         return view
     return replace(view, verdict=verdict)
 
 
-def _reply_text(reply: CommandReply) -> str:
+def _reply_text(reply: ports.CommandReply) -> str:
     """Command replies are plain text: escape them so nothing in them can ping or link."""
     return clip(escape(clean(reply.text, single_line=False)), MAX_REPLY_CHARS) or "Done."
 

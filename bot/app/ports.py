@@ -11,33 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-from bot.core.domain import (
-    AgencyName,
-    Alert,
-    AlertKey,
-    Channel,
-    Contradiction,
-    Report,
-    ReportId,
-    Silence,
-    Statement,
-    StatementId,
-    Subscription,
-    TopicName,
-    Watchlist,
-)
+from bot.core import domain, records
 from bot.core.matching import IndexArrays
-from bot.core.records import (
-    AlertRecord,
-    AnalysisWrite,
-    AuditEvent,
-    Delivery,
-    Feed,
-    FeedbackRecord,
-    StatementText,
-    StoredAnalysis,
-    Verdict,
-)
 
 
 class Clock(Protocol):
@@ -59,7 +34,7 @@ class ReportRepository(Protocol):
     claim_lease: timedelta
     """How long a claim keeps a report off other workers unless renewed."""
 
-    def add_report(self, report: Report) -> bool:
+    def add_report(self, report: domain.Report) -> bool:
         """Store a report; False when it is already stored as it is.
 
         The same id with new content is a correction: the stored version is kept as a
@@ -67,21 +42,21 @@ class ReportRepository(Protocol):
         """
         ...
 
-    def get_report(self, report_id: ReportId) -> StoredAnalysis | None: ...
+    def get_report(self, report_id: domain.ReportId) -> records.StoredAnalysis | None: ...
 
-    def report_with_url(self, url: str) -> ReportId | None:
+    def report_with_url(self, url: str) -> domain.ReportId | None:
         """The id under which a report with this URL is stored, if any."""
         ...
 
-    def claim_unanalysed(self, limit: int) -> list[Report]:
+    def claim_unanalysed(self, limit: int) -> list[domain.Report]:
         """Reports not yet analysed, locked for this worker where the database can."""
         ...
 
-    def release_claims(self, report_ids: Sequence[ReportId]) -> None:
+    def release_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
         """Give claimed reports back at once, so the next attempt need not wait out the lease."""
         ...
 
-    def renew_claims(self, report_ids: Sequence[ReportId]) -> None:
+    def renew_claims(self, report_ids: Sequence[domain.ReportId]) -> None:
         """Extend the claims on reports still being analysed by another lease from now.
 
         A worker that is alive keeps its reports; one that died stops renewing, and its
@@ -93,7 +68,7 @@ class ReportRepository(Protocol):
         """How many reports await analysis, and since when the oldest."""
         ...
 
-    def skip_report(self, report_id: ReportId, reason: str) -> None:
+    def skip_report(self, report_id: domain.ReportId, reason: str) -> None:
         """Mark a report done without analysis, keeping the reason (`too_costly: …`)."""
         ...
 
@@ -103,17 +78,19 @@ class ReportRepository(Protocol):
 class StatementRepository(Protocol):
     """Statements and contradictions; one analysis is committed in one transaction."""
 
-    def statements_about(self, agency: AgencyName, topic: TopicName) -> list[Statement]:
+    def statements_about(
+        self, agency: domain.AgencyName, topic: domain.TopicName
+    ) -> list[domain.Statement]:
         """Statements about an agency and topic, matched by `bot.core.keys.name_key`."""
         ...
 
-    def statements_by(self, agency: AgencyName) -> list[Statement]:
+    def statements_by(self, agency: domain.AgencyName) -> list[domain.Statement]:
         """Every statement whose agency key starts with a block (`agency_block`), in order."""
         ...
 
-    def all_statements(self) -> list[Statement]: ...
+    def all_statements(self) -> list[domain.Statement]: ...
 
-    def statement_texts_after(self, row: int, limit: int) -> list[StatementText]:
+    def statement_texts_after(self, row: int, limit: int) -> list[records.StatementText]:
         """Up to `limit` statements stored after row `row`, by row (the index's catch-up)."""
         ...
 
@@ -121,11 +98,11 @@ class StatementRepository(Protocol):
         """How many stored statements have a row number up to `upto_row`."""
         ...
 
-    def statements_with_ids(self, ids: Sequence[StatementId]) -> list[Statement]:
+    def statements_with_ids(self, ids: Sequence[domain.StatementId]) -> list[domain.Statement]:
         """The stored statements among these ids, in the order given; missing ones left out."""
         ...
 
-    def save_analysis(self, write: AnalysisWrite) -> list[Contradiction]:
+    def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
         """Commit an analysis; returns the contradictions that were new."""
         ...
 
@@ -133,28 +110,28 @@ class StatementRepository(Protocol):
 class OutboxRepository(Protocol):
     """Alerts and their deliveries: the notification log."""
 
-    def alert(self, key: AlertKey) -> AlertRecord | None: ...
+    def alert(self, key: domain.AlertKey) -> records.AlertRecord | None: ...
 
-    def alerts_since(self, since: datetime | None) -> list[AlertRecord]: ...
+    def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]: ...
 
-    def due_deliveries(self, now: datetime, limit: int) -> list[Delivery]:
+    def due_deliveries(self, now: datetime, limit: int) -> list[records.Delivery]:
         """Claim due rows for a lease, leads first; a follow-up waits for its lead."""
         ...
 
-    def update_delivery(self, delivery: Delivery) -> None: ...
+    def update_delivery(self, delivery: records.Delivery) -> None: ...
 
 
 class WatchRepository(Protocol):
     """The watchlist and what each channel subscribes to."""
 
-    def watchlist(self) -> Watchlist: ...
+    def watchlist(self) -> domain.Watchlist: ...
 
-    def save_watchlist(self, watchlist: Watchlist) -> None:
+    def save_watchlist(self, watchlist: domain.Watchlist) -> None:
         """Make the watchlist exactly this one, row by row, in one transaction."""
         ...
 
     def merge_watchlist(
-        self, watchlist: Watchlist, subscriptions: Sequence[Subscription] = ()
+        self, watchlist: domain.Watchlist, subscriptions: Sequence[domain.Subscription] = ()
     ) -> None:
         """Add or update these agencies and topics (and subscriptions) in one transaction.
 
@@ -162,19 +139,19 @@ class WatchRepository(Protocol):
         """
         ...
 
-    def subscriptions(self) -> list[Subscription]: ...
+    def subscriptions(self) -> list[domain.Subscription]: ...
 
-    def add_subscription(self, subscription: Subscription) -> None: ...
+    def add_subscription(self, subscription: domain.Subscription) -> None: ...
 
-    def remove_subscription(self, channel: Channel, name: str) -> bool: ...
+    def remove_subscription(self, channel: domain.Channel, name: str) -> bool: ...
 
 
 class SilenceRepository(Protocol):
     """Mutes of an agency or topic."""
 
-    def silences(self) -> list[Silence]: ...
+    def silences(self) -> list[domain.Silence]: ...
 
-    def add_silence(self, silence: Silence) -> None: ...
+    def add_silence(self, silence: domain.Silence) -> None: ...
 
     def remove_silence(self, target: str) -> bool: ...
 
@@ -182,23 +159,23 @@ class SilenceRepository(Protocol):
 class AuditRepository(Protocol):
     """Editors' feedback and the audit log."""
 
-    def add_feedback(self, feedback: FeedbackRecord) -> None: ...
+    def add_feedback(self, feedback: records.FeedbackRecord) -> None: ...
 
-    def feedback(self) -> list[FeedbackRecord]: ...
+    def feedback(self) -> list[records.FeedbackRecord]: ...
 
-    def audit(self, event: AuditEvent) -> None: ...
+    def audit(self, event: records.AuditEvent) -> None: ...
 
-    def audit_events(self) -> list[AuditEvent]: ...
+    def audit_events(self) -> list[records.AuditEvent]: ...
 
 
 class FeedRepository(Protocol):
     """The feeds the service polls."""
 
-    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> Feed: ...
+    def add_feed(self, url: str, every_minutes: int, channel: str = "") -> records.Feed: ...
 
-    def feeds(self) -> list[Feed]: ...
+    def feeds(self) -> list[records.Feed]: ...
 
-    def update_feed(self, feed: Feed) -> None: ...
+    def update_feed(self, feed: records.Feed) -> None: ...
 
     def remove_feed(self, feed_id: int) -> bool: ...
 
@@ -247,7 +224,7 @@ class CommandRequest:
     """A chat command as any platform delivers it."""
 
     platform: str
-    channel: Channel
+    channel: domain.Channel
     user: str
     text: str
 
@@ -261,7 +238,9 @@ class CommandReply:
 CommandHandler = Callable[[CommandRequest], Awaitable[CommandReply]]
 
 
-FeedbackHandler = Callable[[AlertKey, Channel, str, Verdict], Awaitable["AlertView | None"]]
+FeedbackHandler = Callable[
+    [domain.AlertKey, domain.Channel, str, records.Verdict], Awaitable["AlertView | None"]
+]
 """(alert key, channel, user, verdict) for a Slack button or a Matrix reaction: the
 alert re-rendered with its verdict, or None to leave it as posted. Raises `Refused`
 when the user may not give that verdict (a mute by a non-admin)."""
@@ -275,8 +254,8 @@ class Refused(Exception):
 class AlertView:
     """What an adapter renders for one delivery."""
 
-    alert: Alert
-    contradiction: Contradiction
+    alert: domain.Alert
+    contradiction: domain.Contradiction
     is_lead: bool
     sources: tuple[str, ...] = ()
     verdict: str = ""
@@ -322,12 +301,14 @@ class ChatAdapter(Protocol):
     def connected(self) -> bool: ...
 
     async def post_alert(
-        self, channel: Channel, view: AlertView, delivery_key: str, thread_id: str = ""
+        self, channel: domain.Channel, view: AlertView, delivery_key: str, thread_id: str = ""
     ) -> Posted:
         """Post a lead alert or, with thread_id, a follow-up; raise DeliveryError."""
         ...
 
-    async def update_alert(self, channel: Channel, message_id: str, view: AlertView) -> None: ...
+    async def update_alert(
+        self, channel: domain.Channel, message_id: str, view: AlertView
+    ) -> None: ...
 
 
 # Optional adapter capabilities. The composition root and the delivery worker check
@@ -339,7 +320,7 @@ class MessageFinder(Protocol):
     """Finds a message an earlier, unrecorded attempt may have posted (Slack)."""
 
     async def find_posted(
-        self, channel: Channel, delivery_key: str, thread_id: str = ""
+        self, channel: domain.Channel, delivery_key: str, thread_id: str = ""
     ) -> Posted | None: ...
 
 
@@ -347,14 +328,14 @@ class MessageFinder(Protocol):
 class TextPoster(Protocol):
     """Posts the bot's own plain text (the daily digest), deduplicated by key."""
 
-    async def post_text(self, channel: Channel, text: str, key: str) -> None: ...
+    async def post_text(self, channel: domain.Channel, text: str, key: str) -> None: ...
 
 
 @runtime_checkable
 class PendingDeliveries(Protocol):
     """A store that can list pending deliveries without claiming them (for gauges)."""
 
-    def undelivered(self, limit: int) -> list[Delivery]: ...
+    def undelivered(self, limit: int) -> list[records.Delivery]: ...
 
 
 @dataclass(frozen=True)

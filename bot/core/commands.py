@@ -266,16 +266,19 @@ def parse_claim(rest: str) -> Command:
     return Claim(parts[0], parts[1], Polarity(polarity), parts[3], url)
 
 
-def parse_check(rest: str) -> Command:
-    if not rest:
-        raise ValueError("give a text or a URL to check")
-    return Check(rest)
+def rest_of_line(command: Callable[[str], Command], missing: str) -> Parser:
+    """Parse a command whose one argument is the rest of the line; `missing` if there is none."""
+
+    def parse(rest: str) -> Command:
+        if not rest:
+            raise ValueError(missing)
+        return command(rest)
+
+    return parse
 
 
-def parse_search(rest: str) -> Command:
-    if not rest:
-        raise ValueError("give some words to search for")
-    return Search(rest)
+parse_check = rest_of_line(Check, "give a text or a URL to check")
+parse_search = rest_of_line(Search, "give some words to search for")
 
 
 def parse_feeds(rest: str) -> Command:

@@ -20,6 +20,7 @@ from adapters.matrix.format import (
     verdict_for_reaction,
 )
 from bot.app.ports import CommandReply
+from bot.core.domain import kind_wording
 from tests.matrix.samples import alert_view
 
 HOSTILE = [
@@ -134,6 +135,16 @@ def test_only_plain_http_links_are_kept(url: str) -> None:
 
     assert safe_url(url) == ""
     assert parse(content["formatted_body"]).attributes.count(("a", "href", url)) == 0
+
+
+def test_alert_names_its_kind_in_the_wording_every_channel_uses() -> None:
+    view = alert_view()
+    label, explanation = kind_wording(view.contradiction.kind)
+
+    content = format_alert(view)
+
+    assert f"{label}: {explanation} · score 0.91" in content["body"]
+    assert f"<em>{label}: {explanation} · score 0.91</em>" in content["formatted_body"]
 
 
 def test_alert_shows_both_quotes_dates_sources_and_score() -> None:

@@ -23,18 +23,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    with op.batch_alter_table(
-        "statements", recreate="always", table_kwargs={"sqlite_autoincrement": True}
-    ):
-        pass
+    _recreate_statements(autoincrement=True)
 
 
 def downgrade() -> None:
+    _recreate_statements(autoincrement=False)
+
+
+def _recreate_statements(*, autoincrement: bool) -> None:
+    """Rebuild the SQLite statements table with or without AUTOINCREMENT."""
     if op.get_bind().dialect.name != "sqlite":
         return
     with op.batch_alter_table(
-        "statements", recreate="always", table_kwargs={"sqlite_autoincrement": False}
+        "statements", recreate="always", table_kwargs={"sqlite_autoincrement": autoincrement}
     ):
         pass
