@@ -201,6 +201,8 @@ class _Practice:
 
 
 TOPIC_COVERAGE = 0.5
+TOPIC_CONTINUITY = 0.1
+"""How much better another watched topic must fit to take over from the report's own."""
 """Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
 """Confidence of an agency recognised by its form rather than by the watchlist."""
@@ -609,14 +611,24 @@ class Extractor:
                 return Mention(same_head[0], chosen.start, chosen.end, OPEN_CONFIDENCE)
         return self._resolve_open(chosen, report_words).mention(OPEN_CONFIDENCE)
 
-    def _watched_practice(self, proposition: Proposition) -> str | None:
-        """Return the watched topic a proposition describes best, when it carries enough of it."""
+    def _watched_practice(self, proposition: Proposition, current: str = "") -> str | None:
+        """Return the watched topic a proposition describes best, when it carries enough of it.
+
+        The topic the report is about (`current`) stays when it fits about as well as
+        another: a sentence on drones over parks in a story about the lockdown does not
+        turn to drones over protests for want of the word "lockdown".
+        """
         family = with_families(proposition, self._vocabulary.practices)
         best: tuple[float, str] | None = None
+        kept = 0.0
         for practice in self._practice_keys.having(k for k, _ in family.keys):
             value = max((coverage(d, family)[0] for d in practice.descriptions), default=0.0)
+            if practice.name == current:
+                kept = value
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
                 best = (value, practice.name)
+        if best is not None and kept >= TOPIC_COVERAGE and kept >= best[0] - TOPIC_CONTINUITY:
+            return current
         return best[1] if best is not None else None
 
     def _resolve_open(
@@ -709,7 +721,8 @@ class Extractor:
             return last_topic[0], proposition.union(last_topic[1]), last_topic[2]
         if named is not None:
             return named.name, proposition, True
-        practice = self._watched_practice(proposition)
+        current = last_topic[0] if last_topic is not None and last_topic[2] else ""
+        practice = self._watched_practice(proposition, current)
         if practice is not None:
             return practice, proposition, True
         refers = lexicon.has("topic_anaphora", unit.words.folded)

@@ -416,3 +416,16 @@ def test_a_comma_parts_a_head_from_the_next_clause(
     assert not any("Bedenken" in name for name in found), found
     if expected is not None:
         assert found == {expected}
+
+
+def test_a_sentence_keeps_the_report_topic_it_fits_about_as_well() -> None:
+    """A story about drones in the lockdown: its sentence on camera drones over streets
+    spotting gatherings does not become drones over protests for want of "lockdown"."""
+    extractor = Extractor(WATCHLIST, load_lexicons(), load_vocabulary())
+    text = (
+        "The Zeestad police confirmed that officers flew drones over parks to check that "
+        "residents respected the lockdown. A court found that the force had flown "
+        "camera drones over streets to spot gatherings and film the people there."
+    )
+    report = Report(ReportId("x"), date(2024, 1, 1), language="en", text=text)
+    assert {s.topic for s in extractor.extract(report).statements} == {LOCKDOWN}
