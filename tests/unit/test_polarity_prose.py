@@ -197,3 +197,35 @@ def test_a_time_frame_before_the_statement_is_retold(language: str, sentence: st
     judged = [j for j in judge_sentence(sentence, LEXICONS[language]) if j.verdict.polarity]
     own = {j.verdict.polarity for j in judged if not j.retold}
     assert own == {DENIES}
+
+
+COORDINATED = [
+    (
+        "en",
+        "The drones were used to monitor traffic, the office said, and no images of "
+        "demonstrators were taken.",
+    ),
+    (
+        "nl",
+        "De drones werden gebruikt om het verkeer te volgen en geen beelden van "
+        "betogers werden gemaakt.",
+    ),
+    (
+        "fr",
+        "Les drones ont servi à surveiller la circulation et aucune image des "
+        "manifestants n'a été prise.",
+    ),
+    (
+        "de",
+        "Die Drohnen wurden zur Verkehrsüberwachung genutzt und keine Bilder von "
+        "Demonstranten wurden aufgenommen.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "sentence"), COORDINATED, ids=[c[0] for c in COORDINATED])
+def test_a_negated_clause_after_and_is_judged_on_its_own(language: str, sentence: str) -> None:
+    """ "… used to monitor traffic, and no images of demonstrators were taken": the
+    second clause denies by itself, it does not join the first one's admission."""
+    judged = judge_sentence(sentence, LEXICONS[language])
+    assert DENIES in {j.verdict.polarity for j in judged}
