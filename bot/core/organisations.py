@@ -119,10 +119,19 @@ def find_organisations(
             end = j + 1
             j += 1
         j = i - 1
-        while j >= 0 and NAME_PARTS.intersection(words.keys[j]):
-            concepts.update(_concepts(words.keys[j]))
-            start = j
-            j -= 1
+        while j >= 0:
+            if NAME_PARTS.intersection(words.keys[j]):
+                concepts.update(_concepts(words.keys[j]))
+                start = j
+                j -= 1
+                continue
+            # "Bundesamt für Polizei", "Office fédéral de la police": a linking word
+            # (and its article) between two parts of one name.
+            k = j - 1 if words.folded[j] in _ARTICLES and j > 0 else j
+            if words.folded[k] in _LINKS and k > 0 and NAME_PARTS.intersection(words.keys[k - 1]):
+                j = k - 1
+                continue
+            break
         if "#police" in concepts and any(words.folded[k] in DEPARTMENTS for k in range(start, end)):
             concepts.discard("#ministry")  # a police department is a police force
         country = _country_near(words, start, end)
@@ -219,7 +228,9 @@ def _country_near(words: Words, start: int, end: int) -> str:
 
 
 _ARTICLES = frozenset({"the", "la", "le", "l", "de", "het", "die", "der", "des"})
-_LINKS = frozenset({"of", "in", "van", "uit", "de", "du", "des", "von", "der", "aus"})
+_LINKS = frozenset(
+    {"of", "in", "van", "uit", "voor", "de", "du", "des", "von", "der", "aus", "fur", "for"}
+)
 """Words that may stand between a head and the place that qualifies it."""
 
 

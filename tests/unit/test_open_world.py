@@ -429,3 +429,17 @@ def test_a_sentence_keeps_the_report_topic_it_fits_about_as_well() -> None:
     )
     report = Report(ReportId("x"), date(2024, 1, 1), language="en", text=text)
     assert {s.topic for s in extractor.extract(report).statements} == {LOCKDOWN}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Swiss Federal Office of Police denied that it used drones."),
+        ("fr", "L'Office fédéral de la police suisse a démenti avoir utilisé des drones."),
+        ("nl", "Het Zwitserse Federaal Bureau voor Politie ontkent dat het drones gebruikte."),
+    ],
+)
+def test_a_name_joined_by_a_linking_word_is_one_name(language: str, text: str) -> None:
+    """ "Office fédéral de la police": the parts on both sides of "de la" name one body,
+    not a bare "Swiss police" that any Swiss force would match."""
+    assert _agencies(text, language) == {"CH federal office police"}
