@@ -223,39 +223,38 @@ def test_a_new_statement_pairs_with_at_most_the_earliest_latest_and_best_of_its_
     assert f"{len(history) - len(found)} more statement(s)" in why_line(found[0])
 
 
-def test_a_stance_said_twice_matches_on_its_closest_wording() -> None:
-    """The headline says it short, the article's sentence says much more besides.
-
-    The earlier denial matches the later report's headline, not its long sentence;
-    the report's stance is one, so the pair is found through the headline.
-    """
-    denial = statement("a", Polarity.DENIES, 1, topic="zephyr", proposition="zephyr^ #drone")
-    long_sentence = "#drone #protest #footage #journalist #lockdown #budget council evening"
-    admission = statement(
-        "b", Polarity.AFFIRMS, 2, topic="zephyr drones protest", proposition=long_sentence
-    )
-    headline = replace(
-        admission, role=StatementRole.MINOR, proposition="zephyr^ #drone ~use", quote="title"
-    )
+@pytest.mark.parametrize(
+    ("earlier", "sentence", "headline", "pairs"),
+    [
+        # The earlier denial matches the later headline, not its long sentence: the
+        # report's stance is one, so the pair is found through the headline.
+        (
+            "zephyr^ #drone",
+            "#drone #protest #footage #journalist #lockdown #budget council evening",
+            "zephyr^ #drone ~use",
+            [("b", "a")],
+        ),
+        # A headline "Ferrox unlocks phones" shares "phones" with any phone tool: another
+        # wording counts only when it shares two concepts or names.
+        (
+            "kestrel #phone ~use",
+            "ferrox^ #device_extraction #phone #investigation #tax_evasion ~use societ",
+            "ferrox^ #phone ~use",
+            [],
+        ),
+    ],
+    ids=["headline-matches", "one-shared-concept"],
+)
+def test_a_stance_said_twice_matches_on_its_closest_wording(
+    earlier: str, sentence: str, headline: str, pairs: list[tuple[str, str]]
+) -> None:
+    denial = statement("a", Polarity.DENIES, 1, topic="x", proposition=earlier)
+    admission = statement("b", Polarity.AFFIRMS, 2, topic="y", proposition=sentence)
+    title = replace(admission, role=StatementRole.MINOR, proposition=headline, quote="title")
     alone, _ = find_contradictions([admission], [denial])
     assert alone == []
-    found, _ = find_contradictions([admission, headline], [denial])
-    assert [(c.new.report_id, c.earlier.report_id) for c in found] == [("b", "a")]
-
-
-def test_a_short_wording_that_shares_one_concept_is_no_match() -> None:
-    """A headline "Ferrox unlocks phones" shares "phones" with any phone tool: another
-    wording of a stance counts only when it shares two concepts or names."""
-    denial = statement("a", Polarity.DENIES, 1, topic="kestrel", proposition="kestrel #phone ~use")
-    long_sentence = "ferrox^ #device_extraction #phone #investigation #tax_evasion ~use societ"
-    admission = statement(
-        "b", Polarity.AFFIRMS, 2, topic="ferrox phones", proposition=long_sentence
-    )
-    headline = replace(
-        admission, role=StatementRole.MINOR, proposition="ferrox^ #phone ~use", quote="title"
-    )
-    found, _ = find_contradictions([admission, headline], [denial])
-    assert found == []
+    found, _ = find_contradictions([admission, title], [denial])
+    assert [(c.new.report_id, c.earlier.report_id) for c in found] == pairs
 
 
 def test_a_report_naming_one_body_several_ways_contradicts_a_statement_once() -> None:
