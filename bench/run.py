@@ -151,6 +151,28 @@ def throughput_rows() -> list[dict[str, float | int | str]]:
     ]
 
 
+ONE_PAIR_COLUMNS = (
+    "stream",
+    "reports",
+    "replay_s",
+    "replay_reports_per_s",
+    "contradictions",
+    "max_per_report",
+    "max_others_in_an_alert",
+)
+
+
+def one_pair_rows() -> list[dict[str, float | int | str]]:
+    """The Belgian denial and its contradiction (dev-01, dev-06) re-sent 3,000 times."""
+    from bot.inputs.loading import read_reports, read_watchlist
+    from bot.tools.extraction_bench import run_one_pair_bench
+
+    if not (DATA / "dev" / "reports.jsonl").is_file():
+        return []
+    pair = [r for r in read_reports(DATA / "dev" / "reports.jsonl") if r.id in ("dev-01", "dev-06")]
+    return [run_one_pair_bench(pair, read_watchlist(DATA / "dev" / "watchlist.json"))]
+
+
 API_SECTION = "## Write API while analysing"
 API_COLUMNS = (
     "database",
@@ -273,6 +295,9 @@ def main(argv: list[str] | None = None) -> None:
     throughput = throughput_rows()
     for row in throughput:
         print(json.dumps(row), flush=True)
+    one_pair = one_pair_rows()
+    for row in one_pair:
+        print(json.dumps(row), flush=True)
     notes = Path(__file__).resolve().parent / "NOTES.md"
     text = (
         "# Benchmark results\n\n"
@@ -302,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
         text += "\n## Extraction against watchlist size\n\n" + table(extraction, EXTRACTION_COLUMNS)
     if throughput:
         text += "\n## Replay against its floor\n\n" + table(throughput, THROUGHPUT_COLUMNS)
+    if one_pair:
+        text += "\n## One pair re-sent 3,000 times\n\n" + table(one_pair, ONE_PAIR_COLUMNS)
     for name in ("EXTRACTION.md", "EARLIER.md"):
         if (here / name).is_file():
             text += "\n" + (here / name).read_text()

@@ -249,6 +249,8 @@ class Pipeline:
     def _stored_for(self, statements: tuple[Statement, ...]) -> list[Statement]:
         """Candidates: every stored statement of each agency speaking here (blocked by agency)."""
         blocks = sorted({agency_block(s.agency) for s in statements})
+        if len(blocks) == 1:
+            return self._store.statements_by(AgencyName(blocks[0]))
         stored: dict[str, Statement] = {}
         for block in blocks:
             stored.update((s.id, s) for s in self._store.statements_by(AgencyName(block)))

@@ -43,32 +43,31 @@ def match(
     new: Statement,
     earlier: Statement,
     watched: frozenset[str] = frozenset(),
-    wording: Mapping[str, Sequence[str]] | None = None,
+    wording: Mapping[Stance, Sequence[str]] | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """Return how well two statements' propositions match, and the keys they share.
 
     The same watched topic matches outright; otherwise the propositions must be the
     same conduct (`bot.core.proposition.similarity`), so "used X" and "used Y" by one
-    agency stay apart. `wording` gives, by statement id, every proposition its report
-    states the same stance in (`stance_wording`): a report says it in a headline and
-    again in a long sentence, and the closest pair of wordings decides.
+    agency stay apart. `wording` gives, by stance (`stance_of`), every proposition its
+    report states the same stance in (`stance_wording`): a report says it in a headline
+    and again in a long sentence, and the closest pair of wordings decides.
     """
     same_topic = name_key(new.topic) == name_key(earlier.topic)
     if not same_topic and {name_key(new.topic), name_key(earlier.topic)} <= watched:
         return 0.0, ()  # two watched practices the newsroom keeps apart
     if not new.proposition or not earlier.proposition:
         return (1.0, ()) if same_topic else (0.0, ())
-    value, shared = similarity(_parsed(new.proposition), _parsed(earlier.proposition))
+    value, shared = _similar(new.proposition, earlier.proposition)
     wording = wording or {}
-    for a in wording.get(new.id, ()):
-        for b in wording.get(earlier.id, ()):
+    for a in wording.get(stance_of(new), ()):
+        for b in wording.get(stance_of(earlier), ()):
             if (a, b) == (new.proposition, earlier.proposition):
                 continue
-            pa, pb = _parsed(a), _parsed(b)
-            other, keys = similarity(pa, pb)
+            other, keys = _similar(a, b)
             # Another wording counts when it shares two things, not one concept alone:
             # a short headline shares "phones" with any phone tool.
-            if other > value and len(specific_shared(pa, pb)) >= 2:
+            if other > value and len(specific_shared(_parsed(a), _parsed(b))) >= 2:
                 value, shared = other, keys
     if same_topic:
         return max(value, TOPIC_MATCH), shared
@@ -79,29 +78,43 @@ def match(
     return value, shared
 
 
+@lru_cache(maxsize=1 << 16)
+def _similar(a: str, b: str) -> tuple[float, tuple[str, ...]]:
+    """The similarity of two stored propositions, once per pair of wordings: a story
+    retold a thousand times meets the same wordings again and again."""
+    return similarity(_parsed(a), _parsed(b))
+
+
 @lru_cache(maxsize=1 << 14)
 def _parsed(normal: str) -> Proposition:
     """A stored proposition, parsed once: the same statements meet many candidates."""
     return Proposition.parse(normal)
 
 
-def stance_wording(statements: Iterable[Statement]) -> dict[str, tuple[str, ...]]:
-    """Map each primary statement's id to the propositions of its report's same stance.
+Stance = tuple[str, str, str, Polarity]
+"""A report's stance on one agency and topic: (report, agency key, topic key, polarity)."""
+
+
+def stance_of(statement: Statement) -> Stance:
+    return (
+        statement.report_id,
+        name_key(statement.agency),
+        name_key(statement.topic),
+        statement.polarity,
+    )
+
+
+def stance_wording(statements: Iterable[Statement]) -> dict[Stance, tuple[str, ...]]:
+    """Map each stance to the propositions its report states it in.
 
     A report's primary statement and its minor ones of the same agency, topic and
     polarity say one thing in several sentences.
     """
-    grouped: dict[tuple[str, str, str, Polarity], list[Statement]] = {}
+    grouped: dict[Stance, dict[str, None]] = {}
     for s in statements:
-        if s.role is not StatementRole.RETOLD:
-            key = (s.report_id, name_key(s.agency), name_key(s.topic), s.polarity)
-            grouped.setdefault(key, []).append(s)
-    return {
-        s.id: tuple(dict.fromkeys(o.proposition for o in group if o.proposition))
-        for group in grouped.values()
-        for s in group
-        if s.role is StatementRole.PRIMARY
-    }
+        if s.role is not StatementRole.RETOLD and s.proposition:
+            grouped.setdefault(stance_of(s), {})[s.proposition] = None
+    return {stance: tuple(wordings) for stance, wordings in grouped.items()}
 
 
 def score(new: Statement, earlier: Statement, matched: float = 1.0) -> float:
@@ -125,6 +138,12 @@ def find_contradictions(
     found: dict[tuple[str, str], Contradiction] = {}
     decisions: list[Decision] = []
     new = list(new)
+    speaking = {s.agency for s in new if s.role is StatementRole.PRIMARY}
+    stored = [
+        s
+        for s in stored
+        if s.role is not StatementRole.RETOLD and any(same_agency(s.agency, a) for a in speaking)
+    ]
     wording = stance_wording([*stored, *new])
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
@@ -136,15 +155,32 @@ def find_contradictions(
             and same_agency(s.agency, statement.agency)
             and s.report_id != statement.report_id
         ]
-        matched = [(s, *match(statement, s, watched_topics, wording)) for s in candidates]
-        same_pair = [(s, value, shared) for s, value, shared in matched if value >= MATCH]
-        opposite = [entry for entry in same_pair if entry[0].polarity is not statement.polarity]
+        # Statements alike in agency, topic, polarity and wording match alike: a story
+        # retold a thousand times is matched once per wording, not once per copy.
+        alike: dict[tuple[object, ...], list[Statement]] = {}
+        for s in candidates:
+            kind_of = (s.agency, s.topic, s.polarity, s.proposition, wording.get(stance_of(s)))
+            alike.setdefault(kind_of, []).append(s)
+        same_pair: list[tuple[Statement, float, tuple[str, ...]]] = []
+        opposite: list[tuple[Statement, float, tuple[str, ...]]] = []
+        total = 0
+        for group in alike.values():
+            value, shared = match(statement, group[0], watched_topics, wording)
+            if value < MATCH:
+                continue
+            same_pair.append((group[0], value, shared))
+            if group[0].polarity is not statement.polarity:
+                total += len(group)
+                ends = {
+                    id(s): s for s in (min(group, key=record_order), max(group, key=record_order))
+                }
+                opposite.extend((s, value, shared) for s in ends.values())
         if not opposite:
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER
             decisions.append(Decision(reason, "", statement.agency, statement.topic))
             continue
         chosen = bounded(opposite)
-        others = len(opposite) - len(chosen)
+        others = total - len(chosen)
         for other, matched_value, shared in chosen:
             later, earlier = (
                 (statement, other) if comes_before(other, statement) else (other, statement)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.core.keys import name_key
 from bot.core.mentions import Mention, Words
@@ -318,6 +319,7 @@ def agency_block(name: str) -> str:
     return f"{parts[0]} " if parts else name
 
 
+@lru_cache(maxsize=1 << 16)
 def same_agency(a: str, b: str) -> bool:
     """Say whether two agency names denote one organisation.
 

@@ -359,3 +359,31 @@ def long_articles(reports: Sequence[Report], low: int = 600, high: int = 900) ->
                 )
                 break
     return found
+
+
+def run_one_pair_bench(
+    pair: Sequence[Report], watchlist: Watchlist, count: int = 3_000
+) -> dict[str, float | int | str]:
+    """Replay one denial and its contradiction re-sent `count` times under new ids.
+
+    A scandal draws hundreds of reports retelling the same denial: work and stored
+    pairs per report must stay bounded (at most the earliest, the latest and the best
+    match), and each alert says how many earlier statements it also contradicts.
+    """
+    reports = repeated(pair, count)
+    started = time.perf_counter()
+    per_report: dict[str, int] = {}
+    others = 0
+    for contradiction in replay(reports, watchlist):
+        per_report[contradiction.new.report_id] = per_report.get(contradiction.new.report_id, 0) + 1
+        others = max(others, contradiction.others)
+    seconds = time.perf_counter() - started
+    return {
+        "stream": f"one pair x {count}",
+        "reports": count,
+        "replay_s": round(seconds, 2),
+        "replay_reports_per_s": round(count / seconds, 1),
+        "contradictions": sum(per_report.values()),
+        "max_per_report": max(per_report.values(), default=0),
+        "max_others_in_an_alert": others,
+    }
