@@ -145,35 +145,35 @@ def find_contradictions(
         if s.role is not StatementRole.RETOLD and any(same_agency(s.agency, a) for a in speaking)
     ]
     wording = stance_wording([*stored, *new])
+    # Statements alike in agency, topic, polarity and wording match alike: a story
+    # retold a thousand times is grouped once and matched once per wording.
+    alike: dict[tuple[object, ...], list[Statement]] = {}
+    for s in sorted(stored, key=record_order):
+        if s.role is StatementRole.PRIMARY:
+            sort = (s.agency, s.topic, s.polarity, s.proposition, wording.get(stance_of(s)))
+            alike.setdefault(sort, []).append(s)
+    reports_of = {sort: {s.report_id for s in group} for sort, group in alike.items()}
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
-        candidates = [
-            s
-            for s in stored
-            if s.role is StatementRole.PRIMARY
-            and same_agency(s.agency, statement.agency)
-            and s.report_id != statement.report_id
-        ]
-        # Statements alike in agency, topic, polarity and wording match alike: a story
-        # retold a thousand times is matched once per wording, not once per copy.
-        alike: dict[tuple[object, ...], list[Statement]] = {}
-        for s in candidates:
-            kind_of = (s.agency, s.topic, s.polarity, s.proposition, wording.get(stance_of(s)))
-            alike.setdefault(kind_of, []).append(s)
         same_pair: list[tuple[Statement, float, tuple[str, ...]]] = []
         opposite: list[tuple[Statement, float, tuple[str, ...]]] = []
         total = 0
-        for group in alike.values():
+        for kind_of, everyone in alike.items():
+            if not same_agency(everyone[0].agency, statement.agency):
+                continue
+            group = everyone
+            if statement.report_id in reports_of[kind_of]:
+                group = [s for s in everyone if s.report_id != statement.report_id]
+                if not group:
+                    continue
             value, shared = match(statement, group[0], watched_topics, wording)
             if value < MATCH:
                 continue
             same_pair.append((group[0], value, shared))
             if group[0].polarity is not statement.polarity:
                 total += len(group)
-                ends = {
-                    id(s): s for s in (min(group, key=record_order), max(group, key=record_order))
-                }
+                ends = {id(s): s for s in (group[0], group[-1])}  # in record order
                 opposite.extend((s, value, shared) for s in ends.values())
         if not opposite:
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER
