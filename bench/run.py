@@ -239,6 +239,80 @@ def _database(server: str | None) -> Iterator[str | None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+LOAD_SECTION = "## The service at 1M statements under load"
+LOAD_COLUMNS = (
+    "database",
+    "statements",
+    "first_readyz_s",
+    "readyz_s",
+    "rate_per_s",
+    "seconds",
+    "posts",
+    "status_5xx",
+    "accepted_p50_ms",
+    "accepted_p99_ms",
+    "alerted_reports",
+    "alert_p50_ms",
+    "alert_p99_ms",
+    "healthz_p50_ms",
+    "healthz_p99_ms",
+    "healthz_max_ms",
+    "backlog_drained_after_s",
+    "service_peak_mb",
+)
+LOAD_STATEMENTS = 1_000_000
+LOAD_SECONDS = 300.0
+
+
+def load_section(
+    statements: int = LOAD_STATEMENTS,
+    seconds: float = LOAD_SECONDS,
+    pg_statements: int | None = None,
+) -> str:
+    """Fill N statements, start `denialwatch run`, post at 20/s; return the Markdown section.
+
+    SQLite always; PostgreSQL too when DENIALWATCH_BENCH_DATABASE_URL names a server
+    (a fresh database, dropped after), at `pg_statements` (default: `statements`).
+    """
+    from bot.tools.load_bench import run_load_bench
+
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return f"{LOAD_SECTION}\n\nNot run: {dev} is missing.\n"
+    runs: list[tuple[str | None, int]] = [(None, statements)]
+    if os.environ.get(STARTUP_PG):
+        runs.append((os.environ[STARTUP_PG], pg_statements or statements))
+    rows: list[dict[str, float | int | str]] = []
+    for server, size in runs:
+        with _database(server) as url:
+            row = run_load_bench(dev, size, database_url=url, seconds=seconds)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    notes = Path(__file__).resolve().parent / "LOAD_NOTES.md"
+    return (
+        f"{LOAD_SECTION}\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n\n"
+        + table(rows, LOAD_COLUMNS)
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+
+
+def _load_args(args: list[str]) -> dict[str, float | int]:
+    """`load [--seconds S] [--statements N] [--pg-statements N]` → load_section's options."""
+    options: dict[str, float | int] = {}
+    names = {
+        "--seconds": "seconds",
+        "--statements": "statements",
+        "--pg-statements": "pg_statements",
+    }
+    for flag, value in zip(args[1::2], args[2::2], strict=False):
+        if flag not in names:
+            raise SystemExit(f"unknown option {flag}; use {', '.join(names)}")
+        options[names[flag]] = float(value) if flag == "--seconds" else int(value)
+    return options
+
+
 def replace_section(text: str, heading: str, section: str) -> str:
     """`text` with the section under `heading` (up to the next `## `) replaced or appended."""
     start = text.find(heading)
@@ -249,11 +323,21 @@ def replace_section(text: str, heading: str, section: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run every benchmark and write RESULTS.md; `api` runs only the write-API section."""
+    """Run every benchmark and write RESULTS.md.
+
+    `api` runs only the write-API section, `load [--seconds S] [--statements N]
+    [--pg-statements N]` only the service under load at 1M statements.
+    """
     args = sys.argv[1:] if argv is None else argv
     if args == ["api"]:
         old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
         RESULTS.write_text(replace_section(old, API_SECTION, api_section()))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
+    if args[:1] == ["load"]:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        section = load_section(**_load_args(args))  # type: ignore[arg-type]
+        RESULTS.write_text(replace_section(old, LOAD_SECTION, section))
         print(f"wrote {RESULTS}", file=sys.stderr)
         return
     rows = []
@@ -306,6 +390,7 @@ def main(argv: list[str] | None = None) -> None:
         if (here / name).is_file():
             text += "\n" + (here / name).read_text()
     text += "\n" + api_section()
+    text += "\n" + load_section()
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)
 
