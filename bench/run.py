@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -214,6 +215,87 @@ def api_section(reports: int = 600) -> str:
     )
 
 
+COMPARE_SECTION = "## Write API: the 202 path before and after"
+COMPARE_COLUMNS = (
+    "database",
+    "clients",
+    "reports",
+    "mode",
+    "tree",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "posted_s",
+    "all_analysed_s",
+    "p50_after_over_before",
+    "p99_after_over_before",
+    "max_after_over_before",
+)
+COMPARE_RUNS = (20, 50)
+"""Client counts compared, each with the default DENIALWATCH_WORKERS=1."""
+
+
+def compare_section(commit: str, reports: int = 600) -> str:
+    """The write-API bench on `commit` (a `git archive` of it) and on this tree, in turns."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return f"{COMPARE_SECTION}\n\nNot run: {dev} is missing.\n"
+    root = Path(__file__).resolve().parents[1]
+    servers: list[str | None] = [None]
+    if os.environ.get("DENIALWATCH_BENCH_DATABASE_URL"):
+        servers.append(os.environ["DENIALWATCH_BENCH_DATABASE_URL"])
+    rows: list[dict[str, float | int | str]] = []
+    with tempfile.TemporaryDirectory(prefix="dw-before-") as before:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", commit], check=True, capture_output=True
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(f"{before}/tree", filter="data")
+        # The tree before ran on uvicorn's pure-Python HTTP parser: hide httptools from
+        # it, or uvicorn would pick the one installed now.
+        hidden = Path(before) / "without-httptools" / "httptools"
+        hidden.mkdir(parents=True)
+        (hidden / "__init__.py").write_text('raise ImportError("hidden by the bench")\n')
+        old_tree = (Path(before) / "tree", hidden.parent)
+        for server in servers:
+            for clients in COMPARE_RUNS:
+                pair: dict[str, dict[str, float | int | str]] = {}
+                trees: tuple[tuple[str, tuple[Path, ...]], ...] = (
+                    ("before", old_tree),
+                    ("after", ()),
+                )
+                for tree, source in trees:
+                    with _database(server) as url:
+                        row = run_api_bench(
+                            dev,
+                            reports=reports,
+                            clients=clients,
+                            workers=1,
+                            database_url=url,
+                            source=source,
+                        )
+                    row["tree"] = f"{tree} ({commit[:7]})" if source else tree
+                    pair[tree] = row
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+                for figure in ("p50_ms", "p99_ms", "max_ms"):
+                    name = figure.removesuffix("_ms") + "_after_over_before"
+                    pair["after"][name] = _ratio(pair["after"][figure], pair["before"][figure])
+    notes = Path(__file__).resolve().parent / "COMPARE_NOTES.md"
+    return (
+        f"{COMPARE_SECTION}\n\n"
+        f'Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench BENCH="api-before '
+        f'{commit[:7]}"` on: {machine()}.\n\n'
+        + table(rows, COMPARE_COLUMNS)
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+
+
 def _ratio(value: float | int | str, baseline: float | int | str) -> float | str:
     return round(float(value) / float(baseline), 3) if float(baseline) else ""
 
@@ -245,6 +327,7 @@ LOAD_COLUMNS = (
     "statements",
     "first_readyz_s",
     "readyz_s",
+    "restart_readyz_s",
     "rate_per_s",
     "seconds",
     "posts",
@@ -325,13 +408,19 @@ def replace_section(text: str, heading: str, section: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run every benchmark and write RESULTS.md.
 
-    `api` runs only the write-API section, `load [--seconds S] [--statements N]
+    `api` runs only the write-API section, `api-before COMMIT` that bench on COMMIT
+    and on this tree in turns (its own section), `load [--seconds S] [--statements N]
     [--pg-statements N]` only the service under load at 1M statements.
     """
     args = sys.argv[1:] if argv is None else argv
     if args == ["api"]:
         old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
         RESULTS.write_text(replace_section(old, API_SECTION, api_section()))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
+    if args[:1] == ["api-before"] and len(args) == 2:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        RESULTS.write_text(replace_section(old, COMPARE_SECTION, compare_section(args[1])))
         print(f"wrote {RESULTS}", file=sys.stderr)
         return
     if args[:1] == ["load"]:
