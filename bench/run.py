@@ -332,6 +332,7 @@ LOAD_COLUMNS = (
     "seconds",
     "posts",
     "status_5xx",
+    "status_other",
     "accepted_p50_ms",
     "accepted_p99_ms",
     "alerted_reports",
