@@ -481,6 +481,13 @@ def main(argv: list[str] | None = None) -> None:
             text += "\n" + (here / name).read_text()
     text += "\n" + api_section()
     text += "\n" + load_section()
+    # The before-and-after comparison needs a commit to compare with: kept from the last
+    # `make bench BENCH="api-before COMMIT"`, not re-run here.
+    old = RESULTS.read_text() if RESULTS.is_file() else ""
+    if COMPARE_SECTION in old:
+        start = old.index(COMPARE_SECTION)
+        end = old.find("\n## ", start + len(COMPARE_SECTION))
+        text += "\n" + (old[start:end] if end >= 0 else old[start:]).rstrip("\n") + "\n"
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)
 
