@@ -44,7 +44,9 @@ lint: $(VENV)/.test-extras
 screenshots: $(VENV)/.test-extras
 	$(BIN)/python -m tests.pages.screenshots docs
 
-# BENCH=api runs only the write-API benchmark (issue 16) and updates its section.
+# BENCH=api runs only the write-API benchmark (issue 16) and updates its section;
+# BENCH="api-before COMMIT" the write API on COMMIT and on this tree, in turns;
+# BENCH=load (or "load --seconds 60 --statements 100000") only the service at 1M statements.
 BENCH ?=
 bench: install
 	$(BIN)/python -m bench.run $(BENCH)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -236,6 +237,87 @@ def api_section(reports: int = 600) -> str:
     )
 
 
+COMPARE_SECTION = "## Write API: the 202 path before and after"
+COMPARE_COLUMNS = (
+    "database",
+    "clients",
+    "reports",
+    "mode",
+    "tree",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "posted_s",
+    "all_analysed_s",
+    "p50_after_over_before",
+    "p99_after_over_before",
+    "max_after_over_before",
+)
+COMPARE_RUNS = (20, 50)
+"""Client counts compared, each with the default DENIALWATCH_WORKERS=1."""
+
+
+def compare_section(commit: str, reports: int = 600) -> str:
+    """The write-API bench on `commit` (a `git archive` of it) and on this tree, in turns."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return f"{COMPARE_SECTION}\n\nNot run: {dev} is missing.\n"
+    root = Path(__file__).resolve().parents[1]
+    servers: list[str | None] = [None]
+    if os.environ.get("DENIALWATCH_BENCH_DATABASE_URL"):
+        servers.append(os.environ["DENIALWATCH_BENCH_DATABASE_URL"])
+    rows: list[dict[str, float | int | str]] = []
+    with tempfile.TemporaryDirectory(prefix="dw-before-") as before:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", commit], check=True, capture_output=True
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(f"{before}/tree", filter="data")
+        # The tree before ran on uvicorn's pure-Python HTTP parser: hide httptools from
+        # it, or uvicorn would pick the one installed now.
+        hidden = Path(before) / "without-httptools" / "httptools"
+        hidden.mkdir(parents=True)
+        (hidden / "__init__.py").write_text('raise ImportError("hidden by the bench")\n')
+        old_tree = (Path(before) / "tree", hidden.parent)
+        for server in servers:
+            for clients in COMPARE_RUNS:
+                pair: dict[str, dict[str, float | int | str]] = {}
+                trees: tuple[tuple[str, tuple[Path, ...]], ...] = (
+                    ("before", old_tree),
+                    ("after", ()),
+                )
+                for tree, source in trees:
+                    with _database(server) as url:
+                        row = run_api_bench(
+                            dev,
+                            reports=reports,
+                            clients=clients,
+                            workers=1,
+                            database_url=url,
+                            source=source,
+                        )
+                    row["tree"] = f"{tree} ({commit[:7]})" if source else tree
+                    pair[tree] = row
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+                for figure in ("p50_ms", "p99_ms", "max_ms"):
+                    name = figure.removesuffix("_ms") + "_after_over_before"
+                    pair["after"][name] = _ratio(pair["after"][figure], pair["before"][figure])
+    notes = Path(__file__).resolve().parent / "COMPARE_NOTES.md"
+    return (
+        f"{COMPARE_SECTION}\n\n"
+        f'Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench BENCH="api-before '
+        f'{commit[:7]}"` on: {machine()}.\n\n'
+        + table(rows, COMPARE_COLUMNS)
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+
+
 def _ratio(value: float | int | str, baseline: float | int | str) -> float | str:
     return round(float(value) / float(baseline), 3) if float(baseline) else ""
 
@@ -261,6 +343,82 @@ def _database(server: str | None) -> Iterator[str | None]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+LOAD_SECTION = "## The service at 1M statements under load"
+LOAD_COLUMNS = (
+    "database",
+    "statements",
+    "first_readyz_s",
+    "readyz_s",
+    "restart_readyz_s",
+    "rate_per_s",
+    "seconds",
+    "posts",
+    "status_5xx",
+    "status_other",
+    "accepted_p50_ms",
+    "accepted_p99_ms",
+    "alerted_reports",
+    "alert_p50_ms",
+    "alert_p99_ms",
+    "healthz_p50_ms",
+    "healthz_p99_ms",
+    "healthz_max_ms",
+    "backlog_drained_after_s",
+    "service_peak_mb",
+)
+LOAD_STATEMENTS = 1_000_000
+LOAD_SECONDS = 300.0
+
+
+def load_section(
+    statements: int = LOAD_STATEMENTS,
+    seconds: float = LOAD_SECONDS,
+    pg_statements: int | None = None,
+) -> str:
+    """Fill N statements, start `denialwatch run`, post at 20/s; return the Markdown section.
+
+    SQLite always; PostgreSQL too when DENIALWATCH_BENCH_DATABASE_URL names a server
+    (a fresh database, dropped after), at `pg_statements` (default: `statements`).
+    """
+    from bot.tools.load_bench import run_load_bench
+
+    dev = CHECKTHAT.parent / "dev"
+    if not (dev / "reports.jsonl").is_file():
+        return f"{LOAD_SECTION}\n\nNot run: {dev} is missing.\n"
+    runs: list[tuple[str | None, int]] = [(None, statements)]
+    if os.environ.get(STARTUP_PG):
+        runs.append((os.environ[STARTUP_PG], pg_statements or statements))
+    rows: list[dict[str, float | int | str]] = []
+    for server, size in runs:
+        with _database(server) as url:
+            row = run_load_bench(dev, size, database_url=url, seconds=seconds)
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    notes = Path(__file__).resolve().parent / "LOAD_NOTES.md"
+    return (
+        f"{LOAD_SECTION}\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n\n"
+        + table(rows, LOAD_COLUMNS)
+        + "\n"
+        + (notes.read_text() if notes.is_file() else "")
+    )
+
+
+def _load_args(args: list[str]) -> dict[str, float | int]:
+    """`load [--seconds S] [--statements N] [--pg-statements N]` → load_section's options."""
+    options: dict[str, float | int] = {}
+    names = {
+        "--seconds": "seconds",
+        "--statements": "statements",
+        "--pg-statements": "pg_statements",
+    }
+    for flag, value in zip(args[1::2], args[2::2], strict=False):
+        if flag not in names:
+            raise SystemExit(f"unknown option {flag}; use {', '.join(names)}")
+        options[names[flag]] = float(value) if flag == "--seconds" else int(value)
+    return options
+
+
 def replace_section(text: str, heading: str, section: str) -> str:
     """`text` with the section under `heading` (up to the next `## `) replaced or appended."""
     start = text.find(heading)
@@ -271,11 +429,27 @@ def replace_section(text: str, heading: str, section: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run every benchmark and write RESULTS.md; `api` runs only the write-API section."""
+    """Run every benchmark and write RESULTS.md.
+
+    `api` runs only the write-API section, `api-before COMMIT` that bench on COMMIT
+    and on this tree in turns (its own section), `load [--seconds S] [--statements N]
+    [--pg-statements N]` only the service under load at 1M statements.
+    """
     args = sys.argv[1:] if argv is None else argv
     if args == ["api"]:
         old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
         RESULTS.write_text(replace_section(old, API_SECTION, api_section()))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
+    if args[:1] == ["api-before"] and len(args) == 2:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        RESULTS.write_text(replace_section(old, COMPARE_SECTION, compare_section(args[1])))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
+    if args[:1] == ["load"]:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        section = load_section(**_load_args(args))  # type: ignore[arg-type]
+        RESULTS.write_text(replace_section(old, LOAD_SECTION, section))
         print(f"wrote {RESULTS}", file=sys.stderr)
         return
     rows = []
@@ -333,6 +507,14 @@ def main(argv: list[str] | None = None) -> None:
         if (here / name).is_file():
             text += "\n" + (here / name).read_text()
     text += "\n" + api_section()
+    text += "\n" + load_section()
+    # The before-and-after comparison needs a commit to compare with: kept from the last
+    # `make bench BENCH="api-before COMMIT"`, not re-run here.
+    old = RESULTS.read_text() if RESULTS.is_file() else ""
+    if COMPARE_SECTION in old:
+        start = old.index(COMPARE_SECTION)
+        end = old.find("\n## ", start + len(COMPARE_SECTION))
+        text += "\n" + (old[start:end] if end >= 0 else old[start:]).rstrip("\n") + "\n"
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}", file=sys.stderr)
 

@@ -98,9 +98,15 @@ class ClaimSearch:
             with self._lock:
                 self._index = index
                 self._settled = snapshot.settled
+                self._saved_upto = snapshot.settled
                 self._rebuild = False
             self.opened = "snapshot"
             self.refresh()
+            # Rows past the snapshot's settled one were read again (a snapshot written
+            # soon after they were stored, e.g. by a first start that stopped at once):
+            # once they settle, a refresh writes a snapshot that no start reads again.
+            with self._lock:
+                self._rebuilt_upto = max((row for _, row in self._seen), default=0)
         else:
             self.rebuild()
             self.opened = "rebuilt"

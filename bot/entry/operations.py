@@ -80,6 +80,16 @@ def _analysing() -> tuple[Store, Pipeline, Ingestion]:
     return store, build_pipeline(settings, store, clock), build_ingestion(settings, store, clock)
 
 
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (a dependency): the HTTP app answers
+    with less CPU per request; else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_format)
@@ -88,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     structlog.get_logger("denialwatch").info("settings", **settings.described())
     try:
         service = build_service(settings)
-        asyncio.run(service.run())
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            runner.run(service.run())
     except (RuntimeError, ValueError) as error:
         # A chat platform refused our credentials at start: one line, not a traceback.
         raise InputError(

@@ -324,6 +324,10 @@ class Service:
             port=self.settings.http_port,
             log_config=None,
             lifespan="off",
+            # httptools parses HTTP where installed (a dependency); no access log (the
+            # service logs what matters per report).
+            http="auto",
+            access_log=False,
         )
         server = uvicorn.Server(config)
         loop = asyncio.get_running_loop()

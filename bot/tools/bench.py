@@ -270,8 +270,12 @@ def run_api_bench(
     workers: int = 0,
     database_url: str | None = None,
     timeout_s: float = 600.0,
+    source: tuple[Path, ...] = (),
 ) -> dict[str, float | int | str]:
     """Post `reports` dev reports from `clients` concurrent clients to `denialwatch run`.
+
+    `source`: folders put first on the service's PYTHONPATH, e.g. another tree of this
+    project (an earlier commit's `git archive`), to compare it with this one in one run.
 
     Measures each 202's latency and the time from the first post until the backlog is
     empty (every report analysed). `workers` is DENIALWATCH_WORKERS (0: in-process).
@@ -299,6 +303,8 @@ def run_api_bench(
                 "DENIALWATCH_MATRIX_STORE": f"{home}/matrix-store",
             }
         )
+        if source:
+            env["PYTHONPATH"] = os.pathsep.join(str(path.resolve()) for path in source)
         base = f"http://127.0.0.1:{port}"
         with open(f"{home}/service.log", "w") as log_file:
             service = subprocess.Popen(

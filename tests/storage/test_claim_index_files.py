@@ -170,3 +170,31 @@ def test_blocked_search_works_on_a_reopened_index(store: SqlStore, tmp_path: Pat
     assert built._index.search("police", 5, agency=AGENCIES[0], topic=TOPICS[0]) == (
         reopened._index.search("police", 5, agency=AGENCIES[0], topic=TOPICS[0])
     )
+
+
+def test_a_snapshot_written_before_its_rows_settled_is_rewritten_once_they_have(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """A first start stopped at once leaves such a snapshot: only the first restart pays."""
+    fill(store, 0, 20)
+    directory = tmp_path / "index"
+
+    def started(clock: Clock) -> ClaimSearch:
+        search = ClaimSearch(
+            store, IndexFiles(directory), database="test", monotonic=clock, settle_seconds=10
+        )
+        search.open()
+        return search
+
+    started(Clock())  # rebuilt; its rows were read just now, so none is settled yet
+    first = IndexFiles(directory).load()
+    assert first is not None and first.settled == 0
+    clock = Clock()
+    restarted = started(clock)
+    assert restarted.opened == "snapshot"
+    clock.now += 60
+    assert restarted.refresh() == 0  # nothing new to index, but the rows have settled
+    rewritten = IndexFiles(directory).load()
+    assert rewritten is not None
+    assert rewritten.settled == max(s.row for s in store.statement_texts_after(0, 100))
+    assert len(started(Clock())) == 20

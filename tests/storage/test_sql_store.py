@@ -292,3 +292,48 @@ def test_an_in_memory_database_is_migrated_through_the_store() -> None:
         assert [r.id for r in store.claim_unanalysed(5)] == ["r1"]
     finally:
         store.close()
+
+
+def test_reports_stored_from_many_threads_at_once_are_each_stored_once(sql_url: str) -> None:
+    """SQLite writes them in shared transactions (group commit); PostgreSQL one each."""
+    store = SqlStore(sql_url)
+    try:
+        sent = [report(n % 30) for n in range(60)]  # every report twice
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            stored = list(pool.map(store.add_report, sent))
+        assert sum(stored) == 30  # the second copy of each is a duplicate
+        assert all(store.get_report(ReportId(f"r{n}")) is not None for n in range(30))
+    finally:
+        store.close()
+
+
+def test_a_report_that_fails_in_a_shared_transaction_fails_alone(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SqlStore(sqlite_url)
+    original = SqlStore._add_report
+
+    def failing(self: SqlStore, s: object, sent: object) -> bool:
+        if getattr(sent, "id", "") == "r7":
+            raise ValueError("this one cannot be stored")
+        return original(self, s, sent)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqlStore, "_add_report", failing)
+    barrier = threading.Barrier(12)
+
+    def add(n: int) -> bool | str:
+        barrier.wait()
+        try:
+            return store.add_report(report(n))
+        except ValueError as error:
+            return str(error)
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            outcomes = dict(zip(range(12), pool.map(add, range(12)), strict=True))
+        assert outcomes.pop(7) == "this one cannot be stored"
+        assert set(outcomes.values()) == {True}
+        assert store.get_report(ReportId("r7")) is None
+        assert all(store.get_report(ReportId(f"r{n}")) is not None for n in outcomes)
+    finally:
+        store.close()
