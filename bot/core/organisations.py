@@ -305,6 +305,8 @@ def _open_parts(name: str) -> tuple[str, frozenset[str]] | None:
         cut -= 1
     if cut == len(words) or f"#{words[-1].casefold()}" not in INSTITUTIONS:
         return None
+    if all(f"#{w.casefold()}" in NAME_PARTS for w in words[:cut]):
+        return None  # "National Security Agency", "federal police": no qualifier at all
     qualifier = " ".join(words[:cut]).casefold()
     return qualifier, frozenset(f"#{w.casefold()}" for w in words[cut:])
 

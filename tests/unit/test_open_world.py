@@ -443,3 +443,22 @@ def test_a_name_joined_by_a_linking_word_is_one_name(language: str, text: str) -
     """ "Office fédéral de la police": the parts on both sides of "de la" name one body,
     not a bare "Swiss police" that any Swiss force would match."""
     assert _agencies(text, language) == {"CH federal office police"}
+
+
+@pytest.mark.parametrize(
+    ("name", "block"),
+    [
+        ("SI police", "SI "),
+        ("New York city police", "new york "),
+        # a name made only of institution words has no qualifier to block by: the
+        # store is asked for that name, not for every "national …" body
+        ("National Security Agency", "National Security Agency"),
+        ("federal police", "federal police"),
+    ],
+)
+def test_the_store_is_asked_for_an_agency_by_its_qualifier_only_when_it_has_one(
+    name: str, block: str
+) -> None:
+    from bot.core.organisations import agency_block
+
+    assert agency_block(name).casefold() == block.casefold()
