@@ -262,6 +262,55 @@ def api_stream(dev_dir: Path, count: int) -> list[dict[str, object]]:
     return stream
 
 
+def service_env(home: str, url: str, dev_dir: Path, workers: int | None) -> dict[str, str]:
+    """The environment of a benchmarked `denialwatch run`: this one's, less any
+    DENIALWATCH_/SLACK_/MATRIX_ setting, plus a database, the dev watchlist and a token."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DENIALWATCH_", "SLACK_", "MATRIX_"))
+    }
+    env.update(
+        {
+            "DENIALWATCH_DATABASE_URL": url,
+            "DENIALWATCH_API_TOKEN": API_TOKEN,
+            "DENIALWATCH_WATCHLIST": str(dev_dir / "watchlist.json"),
+            "DENIALWATCH_LOG_FORMAT": "json",
+            "DENIALWATCH_MATRIX_STORE": f"{home}/matrix-store",
+        }
+    )
+    if workers is not None:
+        env["DENIALWATCH_WORKERS"] = str(workers)
+    return env
+
+
+def spawn_service(env: dict[str, str], home: str, name: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `denialwatch run` on a free loopback port, its log in `home/name.log`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = dict(env, DENIALWATCH_HTTP_PORT=str(port))
+    with open(f"{home}/{name}.log", "w") as log_file:
+        service = subprocess.Popen(
+            [sys.executable, "-m", "bot.entry.cli", "run"],
+            env=env,
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+    return service, f"http://127.0.0.1:{port}"
+
+
+def stop_service(service: subprocess.Popen[bytes]) -> None:
+    """Stop a benchmarked service: SIGTERM, then SIGKILL after 30 s."""
+    service.terminate()
+    try:
+        service.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        service.kill()
+        service.wait()
+
+
 def run_api_bench(
     dev_dir: Path,
     *,
@@ -284,48 +333,18 @@ def run_api_bench(
     dev_dir = dev_dir.resolve()  # the service runs in a folder of its own
     documents = api_stream(dev_dir, reports)
     with tempfile.TemporaryDirectory(prefix="dw-api-bench-") as home:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("DENIALWATCH_", "SLACK_", "MATRIX_"))
-        }
-        env.update(
-            {
-                "DENIALWATCH_DATABASE_URL": database_url or f"sqlite:///{home}/dw.db",
-                "DENIALWATCH_API_TOKEN": API_TOKEN,
-                "DENIALWATCH_HTTP_PORT": str(port),
-                "DENIALWATCH_WATCHLIST": str(dev_dir / "watchlist.json"),
-                "DENIALWATCH_WORKERS": str(workers),
-                "DENIALWATCH_LOG_FORMAT": "json",
-                "DENIALWATCH_MATRIX_STORE": f"{home}/matrix-store",
-            }
-        )
+        url = database_url or f"sqlite:///{home}/dw.db"
+        env = service_env(home, url, dev_dir, workers)
         if source:
             env["PYTHONPATH"] = os.pathsep.join(str(path.resolve()) for path in source)
-        base = f"http://127.0.0.1:{port}"
-        with open(f"{home}/service.log", "w") as log_file:
-            service = subprocess.Popen(
-                [sys.executable, "-m", "bot.entry.cli", "run"],
-                env=env,
-                cwd=home,
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-            )
+        service, base = spawn_service(env, home, "service")
         try:
             figures = asyncio.run(_drive_api(base, documents, clients, workers, service, timeout_s))
         except Exception:
             tail = Path(f"{home}/service.log").read_text()[-2000:]
             raise RuntimeError(f"API bench failed; service log tail:\n{tail}") from None
         finally:
-            service.terminate()
-            try:
-                service.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                service.kill()
-                service.wait()
+            stop_service(service)
     return {
         "mode": f"workers={workers}" if workers else "in-process",
         "database": "postgresql" if database_url else "sqlite",

@@ -18,10 +18,7 @@ report→alert latency. Nothing here is asserted; the figures are returned.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -31,7 +28,14 @@ import httpx
 import numpy as np
 from sqlalchemy import create_engine, text
 
-from bot.tools.bench import API_TOKEN, _gauge, api_stream
+from bot.tools.bench import (
+    API_TOKEN,
+    _gauge,
+    api_stream,
+    service_env,
+    spawn_service,
+    stop_service,
+)
 
 HEALTH_EVERY_S = 0.1
 WATCH_EVERY_S = 0.05
@@ -65,7 +69,8 @@ def run_load_bench(
             began = time.perf_counter()
             fill(url, statements)
             filled_s = time.perf_counter() - began
-        env = _service_env(home, url, dev_dir, workers)
+        env = service_env(home, url, dev_dir, workers)
+        env["DENIALWATCH_INDEX_DIR"] = f"{home}/index"
         cold_s = _start(env, home, "cold")  # no snapshot yet: builds and writes one
         figures = asyncio.run(_drive(env, home, dev_dir, url, rate, seconds))
         figures["restart_readyz_s"] = round(_start(env, home, "restart"), 2)
@@ -80,47 +85,6 @@ def run_load_bench(
         "seconds": seconds,
         **figures,
     }
-
-
-def _service_env(home: str, url: str, dev_dir: Path, workers: int | None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DENIALWATCH_", "SLACK_", "MATRIX_"))
-    }
-    env.update(
-        {
-            "DENIALWATCH_DATABASE_URL": url,
-            "DENIALWATCH_API_TOKEN": API_TOKEN,
-            "DENIALWATCH_WATCHLIST": str(dev_dir / "watchlist.json"),
-            "DENIALWATCH_LOG_FORMAT": "json",
-            "DENIALWATCH_MATRIX_STORE": f"{home}/matrix-store",
-            "DENIALWATCH_INDEX_DIR": f"{home}/index",
-        }
-    )
-    if workers is not None:
-        env["DENIALWATCH_WORKERS"] = str(workers)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _spawn(env: dict[str, str], home: str, name: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = dict(env, DENIALWATCH_HTTP_PORT=str(port))
-    with open(f"{home}/{name}.log", "w") as log_file:
-        service = subprocess.Popen(
-            [sys.executable, "-m", "bot.entry.cli", "run"],
-            env=env,
-            cwd=home,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    return service, f"http://127.0.0.1:{port}"
 
 
 def _ready_after(
@@ -141,26 +105,17 @@ def _ready_after(
             time.sleep(0.05)
 
 
-def _stop(service: subprocess.Popen[bytes]) -> None:
-    service.terminate()
-    try:
-        service.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        service.kill()
-        service.wait()
-
-
 def _start(env: dict[str, str], home: str, name: str) -> float:
     """Start, time to ready, stop."""
     started = time.perf_counter()
-    service, base = _spawn(env, home, name)
+    service, base = spawn_service(env, home, name)
     try:
         return _ready_after(service, base, started)
     except Exception:
         tail = Path(f"{home}/{name}.log").read_text()[-2000:]
         raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
     finally:
-        _stop(service)
+        stop_service(service)
 
 
 class _AlertWatch(threading.Thread):
@@ -198,7 +153,7 @@ async def _drive(
     count = int(rate * seconds)
     documents = api_stream(dev_dir, count)
     started = time.perf_counter()
-    service, base = _spawn(env, home, "warm")
+    service, base = spawn_service(env, home, "warm")
     try:
         ready_s = await asyncio.to_thread(_ready_after, service, base, started)
         figures = await _load(base, documents, url, rate, service)
@@ -209,7 +164,7 @@ async def _drive(
         tail = Path(f"{home}/warm.log").read_text()[-2000:]
         raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
     finally:
-        _stop(service)
+        stop_service(service)
 
 
 async def _load(
