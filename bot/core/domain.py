@@ -79,7 +79,6 @@ class Reason(StrEnum):
     ALLEGATION = "allegation"
     QUESTION = "question"
     RETOLD = "retold"
-    OUTVOTED = "outvoted"
     NO_EARLIER = "no_earlier_statement"
     SAME_POLARITY = "same_polarity"
     SAME_REPORT = "same_report"
