@@ -40,6 +40,7 @@ from bot.core.organisations import (
     expand_acronyms,
     find_organisations,
     names_in,
+    narrower,
     subject_before,
 )
 from bot.core.proposition import (
@@ -62,6 +63,8 @@ _LOCAL = frozenset({"#city", "#local"})
 NEAR_NEGATION = 3
 NEAR_PRACTICE = 2
 """How far after a negation a named practice is still what it negates."""
+SOURCE_REACH = 6
+"""How far from "say" or "according to" the third party it names may stand."""
 SPELLED_BEFORE = 2
 """Capitalised words before an institution's head that may open its name ("New York")."""
 
@@ -448,7 +451,7 @@ class Extractor:
                         watched_topic,
                     )
                 )
-        candidates = _spelled_out(candidates, units, self._stopwords)
+        candidates = _one_name_per_body(_spelled_out(candidates, units, self._stopwords))
         statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
 
@@ -1021,6 +1024,8 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
         # A third party's accusation ("activists accused the force of ...") is no
         # statement by the agency, whatever its complement says.
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
+    if _third_party_says(sentence_words, lexicon):
+        return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
     if _is_question(text) and not lexicon.has("answer_no", sentence_words):
         return [Judged(Verdict(None, Reason.QUESTION), False, 0, len(sentence_words))]
     results: list[Judged] = []
@@ -1032,6 +1037,25 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
     return results or [Judged(Verdict(None, Reason.NO_CUE), False)]
 
 
+def _third_party_says(words: Sequence[str], lexicon: Cues) -> bool:
+    """Say whether the sentence is a third party's account ("activists say the police
+    filmed …", "volgens privacyorganisaties …", "Pour plusieurs associations, …").
+
+    What an NGO, a critic, a lawyer or an unnamed source says an agency did is no
+    statement of the agency, unless the sentence also reports the agency's own denial
+    or admission, or a finding.
+    """
+    parties = [start for start, _ in lexicon.spans("third_party", words)]
+    if not parties or any(lexicon.has(k, words) for k in ("deny", "affirm", "finding")):
+        return False
+    for start, _ in lexicon.spans("source_verb", words):
+        if any(start - SOURCE_REACH <= p < start for p in parties):
+            return True  # "critics say", "Kritikern zufolge"
+    sources = lexicon.spans("source_preposition", words)
+    sources += [(s, e) for s, e in lexicon.spans("source_opening", words) if s == 0]
+    return any(end <= p <= end + SOURCE_REACH for _, end in sources for p in parties)
+
+
 def _is_question(text: str) -> bool:
     return text.rstrip().rstrip("\"'\u201c\u201d\u00bb").rstrip().endswith("?")
 
@@ -1039,6 +1063,10 @@ def _is_question(text: str) -> bool:
 def judge_words(words: Sequence[str], lexicon: Cues) -> Verdict:
     """Decide whether a span of words denies, affirms, or says nothing firm."""
     words = list(words)
+    for start, end in lexicon.spans("certainty", words)[:1]:
+        # "il ne fait guère de doute que …", "there is no doubt that …": the negated
+        # doubt asserts what follows; it does not deny it.
+        words = words[:start] + words[end:]
     reversed_ = False
     for start, end in lexicon.spans("reversal", words):
         reversed_ = True
@@ -1143,6 +1171,25 @@ def _speaker(text: str, lexicon: Cues) -> str:
     del lexicon
     match = _speaker_pattern().search(text)
     return match.group(1).strip()[:80] if match else ""
+
+
+def _one_name_per_body(candidates: list[_Candidate]) -> list[_Candidate]:
+    """Give a body the report names several ways its most precise name.
+
+    "Politie ontkent" in the headline and "de Nationale Politie" in the lead are one
+    force, as "the Dutch police" and "the Dutch National Police" are; a bare "police"
+    is left alone where the report names two forces it could be.
+    """
+    names = list(dict.fromkeys(c.agency for c in candidates))
+    renamed: dict[str, str] = {}
+    for name in names:
+        wider = [other for other in names if narrower(name, other)]
+        precise = [w for w in wider if not any(narrower(w, x) for x in wider)]
+        if len(precise) == 1:
+            renamed[name] = precise[0]
+    if not renamed:
+        return candidates
+    return [replace(c, agency=renamed.get(c.agency, c.agency)) for c in candidates]
 
 
 def _cluster(candidates: Sequence[_Candidate]) -> list[_Candidate]:

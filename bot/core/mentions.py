@@ -43,6 +43,8 @@ class Words:
     countries: tuple[tuple[int, str], ...]
     cities: tuple[tuple[int, str], ...] = ()
     """City cues: they point to a country but are never stripped from a name."""
+    bodies: tuple[tuple[int, int, str], ...] = ()
+    """National bodies named by their own name, (start, end, country): "federale politie"."""
 
     @property
     def places(self) -> tuple[tuple[int, str], ...]:
@@ -61,6 +63,7 @@ class Words:
             keys,
             tuple(vocabulary.countries_in(folded, raw)),
             tuple(vocabulary.cities_in(folded)),
+            tuple(vocabulary.bodies_in(folded)),
         )
 
 

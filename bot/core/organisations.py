@@ -154,6 +154,10 @@ def find_organisations(
             # or a place owned by someone, to name a body; "the service" and "the
             # department" (of a police force as often as of a government) refer back.
             continue
+        if not (proper or country):
+            # "de federale politie", "die Bundespolizei": a national body's own name
+            # says its country where the text names none.
+            country = next((c for s, e, c in words.bodies if s < end and start < e), "")
         qualifier = proper or country
         if not qualifier and report_country:
             qualifier, country = report_country, report_country
@@ -309,6 +313,29 @@ def _open_parts(name: str) -> tuple[str, frozenset[str]] | None:
         return None  # "National Security Agency", "federal police": no qualifier at all
     qualifier = " ".join(words[:cut]).casefold()
     return qualifier, frozenset(f"#{w.casefold()}" for w in words[cut:])
+
+
+def narrower(general: str, specific: str) -> bool:
+    """Say whether `specific` names the body `general` names, more precisely.
+
+    "NL national police" narrows "NL police"; both narrow a bare "police" or "national
+    police", which names no country at all.
+    """
+    parts = _open_parts(specific)
+    if parts is None or name_key(general) == name_key(specific):
+        return False
+    general_parts = _open_parts(general)
+    if general_parts is None:
+        words = name_key(general).split()
+        if not all(f"#{w}" in NAME_PARTS for w in words):
+            return False
+        concepts = frozenset(f"#{w}" for w in words)
+        return bool(concepts & INSTITUTIONS) and concepts <= parts[1]
+    return (
+        general_parts[0] == parts[0]
+        and bool(general_parts[1] & INSTITUTIONS)
+        and general_parts[1] < parts[1]
+    )
 
 
 def agency_block(name: str) -> str:

@@ -386,6 +386,61 @@ def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
     assert found == ({watched[expected]} if expected else {"federal police"})
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("nl", "De Nationale Politie ontkent dat zij drones boven de optocht inzette.", "NL"),
+        ("nl", "De federale politie ontkent dat zij drones boven de betoging inzette.", "BE"),
+        ("fr", "La gendarmerie nationale dément avoir utilisé des drones.", "FR"),
+        ("de", "Die Bundespolizei bestreitet, Drohnen über der Demo eingesetzt zu haben.", "DE"),
+        # inflected: the genitive names the body too
+        (
+            "de",
+            "Der Präsident des Bundesnachrichtendienstes bestreitet, Telefone abgehört zu haben.",
+            "DE",
+        ),
+        # a country the text names beside the body wins over the body's own name
+        ("nl", "De Duitse federale politie ontkent dat zij drones inzette.", "DE"),
+    ],
+)
+def test_a_national_body_written_in_its_own_words_is_placed_without_a_watchlist(
+    language: str, text: str, expected: str
+) -> None:
+    found = _agencies(text, language)
+    assert len(found) == 1 and next(iter(found)).startswith(f"{expected} "), found
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        # a bare headline name and the lead's precise one are one force
+        (
+            "nl",
+            "Politie ontkent gebruik van drones. De Nationale Politie ontkent dat zij drones "
+            "boven de optocht heeft ingezet.",
+            {"NL national police"},
+        ),
+        (
+            "en",
+            "Police deny flying drones. The Dutch National Police denied that it flew drones "
+            "over the march, and the Dutch police said no footage was kept.",
+            {"NL national police"},
+        ),
+        # two forces: a bare "police" could be either, so it is left as written
+        (
+            "en",
+            "Police deny flying drones. The Dutch police denied flying drones over the march. "
+            "The German police denied flying drones over the rally.",
+            {"police", "NL police", "DE police"},
+        ),
+    ],
+)
+def test_a_report_names_one_body_by_its_most_precise_name(
+    language: str, text: str, expected: set[str]
+) -> None:
+    assert _agencies(text, language) == expected
+
+
 @pytest.mark.parametrize("pair", list(PHRASED.values()), ids=list(PHRASED))
 def test_a_phrase_and_its_words_both_name_practices(pair: Pair) -> None:
     found = _replay(pair, watch_mode(WATCHLIST, "agencies"))

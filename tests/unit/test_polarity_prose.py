@@ -74,6 +74,21 @@ CASES = [
     ("nl", "Actievoerders beschuldigden de kustwacht van het filmen van de optocht.", None),
     ("fr", "Des militants accusent la douane de filmer le rassemblement.", None),
     ("de", "Aktivisten werfen der Küstenwache vor, die Kundgebung gefilmt zu haben.", None),
+    # a third party's account of what an agency did is no statement of the agency
+    ("en", "According to privacy campaigners, the coastguard filmed the rally.", ALLEGATION),
+    ("en", "Critics say the coastguard flew drones over the march.", ALLEGATION),
+    ("nl", "Volgens privacyorganisaties heeft de kustwacht de optocht gefilmd.", ALLEGATION),
+    ("fr", "Pour plusieurs associations, la douane a filmé le rassemblement.", ALLEGATION),
+    ("de", "Nach Ansicht von Bürgerrechtlern hat der Zoll die Kundgebung gefilmt.", ALLEGATION),
+    ("de", "Kritikern zufolge hat die Küstenwache Drohnen eingesetzt.", ALLEGATION),
+    # ... but the agency speaking about a third party still does
+    ("en", "The coastguard said protesters had not been filmed with drones.", DENIES),
+    ("nl", "De kustwacht zegt dat actievoerders niet met drones zijn gefilmd.", DENIES),
+    # negated doubt asserts what follows: "there is no doubt that … used"
+    ("en", "There is no doubt that the coastguard filmed the rally, the minister said.", AFFIRMS),
+    ("nl", "Er bestaat geen twijfel dat de kustwacht de optocht heeft gefilmd.", AFFIRMS),
+    ("fr", "Il ne fait aucun doute que la douane a filmé le rassemblement.", AFFIRMS),
+    ("de", "Es besteht kein Zweifel, dass die Küstenwache die Kundgebung gefilmt hat.", AFFIRMS),
     # a court's or watchdog's finding, and an order to stop, affirm
     ("en", "The judges noted that the coastguard had flown drones over the rally.", AFFIRMS),
     (

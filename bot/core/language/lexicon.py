@@ -35,6 +35,11 @@ CUE_KINDS = (
     "nominal",
     "person_role",
     "possessive",
+    "third_party",
+    "source_verb",
+    "source_preposition",
+    "source_opening",
+    "certainty",
 )
 
 

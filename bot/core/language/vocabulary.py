@@ -27,6 +27,8 @@ class Vocabulary:
     """Folded city name -> ISO country code: a cue for the country, never part of a name."""
     practices: PracticeLexicon = field(default_factory=lambda: PracticeLexicon.from_mapping({}))
     """Practice concepts across languages, for propositions."""
+    bodies: tuple[tuple[Phrase, str], ...] = ()
+    """National bodies whose own name says their country ("federale politie": BE)."""
 
     @classmethod
     def from_mappings(
@@ -67,6 +69,7 @@ class Vocabulary:
             news_agencies=frozenset(_strings(concepts, "news_agencies")),
             city_words=_cities(countries),
             practices=PracticeLexicon.from_mapping(practices or {}),
+            bodies=_bodies(countries),
         )
 
     def concept(self, word: str) -> str | None:
@@ -84,6 +87,12 @@ class Vocabulary:
         found.extend((i, acronyms[w]) for i, w in enumerate(raw_words) if w in acronyms)
         return sorted(found)
 
+    def bodies_in(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
+        """Return (start, end, code) for each national body named by its own name."""
+        return sorted(
+            (start, end, code) for phrase, code in self.bodies for start, end in phrase.find(words)
+        )
+
     def cities_in(self, words: Sequence[str]) -> list[tuple[int, str]]:
         """Return (position, code) for each city that points to a country."""
         return [(i, self.city_words[w]) for i, w in enumerate(words) if w in self.city_words]
@@ -93,6 +102,18 @@ def _cities(countries: Mapping[str, object]) -> dict[str, str]:
     table = countries.get("cities", {})
     assert isinstance(table, dict)
     return {fold(city): str(code) for code, cities in table.items() for city in cities}
+
+
+def _bodies(countries: Mapping[str, object]) -> tuple[tuple[Phrase, str], ...]:
+    table = countries.get("bodies", {})
+    assert isinstance(table, dict)
+    # A name's last word inflected ("des Bundesnachrichtendienstes") names the body too.
+    return tuple(
+        (Phrase.parse(form), str(code))
+        for code, names in table.items()
+        for name in names
+        for form in (name, f"{name}s", f"{name}es")
+    )
 
 
 def _strings(data: Mapping[str, object], key: str) -> list[str]:
