@@ -64,7 +64,7 @@ NEAR_NEGATION = 3
 NEAR_PRACTICE = 2
 """How far after a negation a named practice is still what it negates."""
 SOURCE_REACH = 6
-"""How far from "say" or "according to" the third party it names may stand."""
+"""How far after "according to" the third party it names may stand."""
 SPELLED_BEFORE = 2
 """Capitalised words before an institution's head that may open its name ("New York")."""
 
@@ -981,6 +981,19 @@ def _merge(clauses: list[_Clause], lexicon: Cues) -> list[_Span]:
             continue
         if (
             spans
+            and retold_cue
+            and not own_content
+            and not starts_break
+            and not framing_cue
+            and lexicon.has("attribution", words)
+        ):
+            # "…, sagte damals ein Sprecher", "…, said a spokesperson at the time": an
+            # attribution set in the past retells the clause it closes.
+            spans[-1].extend(words)
+            spans[-1].retold = True
+            continue
+        if (
+            spans
             and not after_frame
             and not starts_break
             and not retold_cue
@@ -1020,7 +1033,7 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
         lexicon.has("deny", span.words) and not lexicon.has("hedge", span.words) for span in spans
     ):
         return [Judged(Verdict(None, Reason.HEDGE), False, 0, len(sentence_words))]
-    if lexicon.has("accusation", sentence_words) and not lexicon.has("deny", sentence_words):
+    if _accused(sentence_words, lexicon) and not lexicon.has("deny", sentence_words):
         # A third party's accusation ("activists accused the force of ...") is no
         # statement by the agency, whatever its complement says.
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
@@ -1037,6 +1050,17 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
     return results or [Judged(Verdict(None, Reason.NO_CUE), False)]
 
 
+def _accused(words: Sequence[str], lexicon: Cues) -> bool:
+    """Say whether an accusation governs the sentence's act ("activists accused the
+    force of filming …"), not a relative clause after it ("… people who are accused of
+    offences", "denen Verstöße vorgeworfen werden")."""
+    accusations = lexicon.spans("accusation", words)
+    if not accusations:
+        return False
+    acts = [start for start, _ in lexicon.spans("action", words)]
+    return not acts or accusations[0][0] < min(acts)
+
+
 def _third_party_says(words: Sequence[str], lexicon: Cues) -> bool:
     """Say whether the sentence is a third party's account ("activists say the police
     filmed …", "volgens privacyorganisaties …", "Pour plusieurs associations, …").
@@ -1045,15 +1069,28 @@ def _third_party_says(words: Sequence[str], lexicon: Cues) -> bool:
     statement of the agency, unless the sentence also reports the agency's own denial
     or admission, or a finding.
     """
-    parties = [start for start, _ in lexicon.spans("third_party", words)]
-    if not parties or any(lexicon.has(k, words) for k in ("deny", "affirm", "finding")):
+    spans = lexicon.spans("third_party", words)
+    if not spans or any(lexicon.has(k, words) for k in ("deny", "affirm", "finding")):
         return False
-    for start, _ in lexicon.spans("source_verb", words):
-        if any(start - SOURCE_REACH <= p < start for p in parties):
-            return True  # "critics say", "Kritikern zufolge"
+    party = {i for start, end in spans for i in range(start, end)}
+    for verb, _ in lexicon.spans("source_verb", words):
+        # The party is the verb's subject: "critics say", "NGOs and lawyers argue",
+        # "Kritikern zufolge", not "protesters …, a spokesperson said".
+        subject = verb
+        while subject > 0 and (subject - 1 in party or words[subject - 1] in lexicon.stopwords):
+            subject -= 1
+        if party.intersection(range(subject, verb)):
+            return True
     sources = lexicon.spans("source_preposition", words)
     sources += [(s, e) for s, e in lexicon.spans("source_opening", words) if s == 0]
-    return any(end <= p <= end + SOURCE_REACH for _, end in sources for p in parties)
+    # The party follows its preposition, one word at most between them besides function
+    # words: "selon plusieurs associations", not "laut der Antwort … von Demonstranten".
+    return any(
+        end <= p <= end + SOURCE_REACH
+        and sum(w not in lexicon.stopwords for w in words[end:p]) <= 1
+        for _, end in sources
+        for p, _ in spans
+    )
 
 
 def _is_question(text: str) -> bool:

@@ -81,6 +81,8 @@ def _key(word: str, vocabulary: Vocabulary) -> str:
 
 
 MIN_PART = 4
+SHORT_TAIL = 3
+"""A three-letter tail ends a compound only after concepts ("Bundes|kriminal|amt")."""
 LINKS = ("s", "es", "en", "n", "e")
 MAX_COMPOUND = 64
 """Longer "words" are no compound anyone writes (the longest German law name has 63
@@ -98,7 +100,7 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
         return ()
     if vocabulary.concept(word):
         return ()
-    for cut in range(MIN_PART - 1, len(word) - MIN_PART + 1):
+    for cut in range(MIN_PART - 1, len(word) - SHORT_TAIL + 1):
         head, tail = word[:cut], word[cut:]
         concept = vocabulary.concept(tail)
         if concept is None:
@@ -106,6 +108,8 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
         head_key = _head_key(head, vocabulary)
         if head_key is None:
             continue
+        if len(tail) < MIN_PART and not all(k.startswith("#") for k in head_key):
+            continue  # "Bundeskriminalamt", but not "insgesamt": a short tail needs concepts
         return (*head_key, f"#{concept}")
     return ()
 

@@ -155,12 +155,13 @@ def find_organisations(
             # department" (of a police force as often as of a government) refer back.
             continue
         if not (proper or country):
-            # "de federale politie", "die Bundespolizei": a national body's own name
-            # says its country where the text names none.
-            country = next((c for s, e, c in words.bodies if s < end and start < e), "")
+            # The report's one country, else a national body's own name ("de federale
+            # politie", "die Bundespolizei"), says where a body is that the text places
+            # nowhere.
+            country = report_country or next(
+                (c for s, e, c in words.bodies if s < end and start < e), ""
+            )
         qualifier = proper or country
-        if not qualifier and report_country:
-            qualifier, country = report_country, report_country
         if proper and not country:
             country = next(
                 (c for p, c in words.cities if p in range(start - REACH, end + REACH)), ""

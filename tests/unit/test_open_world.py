@@ -399,6 +399,8 @@ def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
             "Der Präsident des Bundesnachrichtendienstes bestreitet, Telefone abgehört zu haben.",
             "DE",
         ),
+        # a compound ending in a three-letter head after concepts: "Bundes|kriminal|amt"
+        ("de", "Das österreichische Bundeskriminalamt bestreitet, Drohnen einzusetzen.", "AT"),
         # a country the text names beside the body wins over the body's own name
         ("nl", "De Duitse federale politie ontkent dat zij drones inzette.", "DE"),
     ],

@@ -74,6 +74,18 @@ CASES = [
     ("nl", "Actievoerders beschuldigden de kustwacht van het filmen van de optocht.", None),
     ("fr", "Des militants accusent la douane de filmer le rassemblement.", None),
     ("de", "Aktivisten werfen der Küstenwache vor, die Kundgebung gefilmt zu haben.", None),
+    # an accusation in a relative clause after the act does not govern it
+    (
+        "de",
+        "Laut der Antwort wurden Bilder von Demonstranten abgeglichen, denen Straftaten "
+        "vorgeworfen werden.",
+        AFFIRMS,
+    ),
+    (
+        "en",
+        "Records show the coastguard filmed protesters who were accused of blocking the port.",
+        AFFIRMS,
+    ),
     # a third party's account of what an agency did is no statement of the agency
     ("en", "According to privacy campaigners, the coastguard filmed the rally.", ALLEGATION),
     ("en", "Critics say the coastguard flew drones over the march.", ALLEGATION),
@@ -167,6 +179,12 @@ RETOLD = [
     ("nl", "De politie had toen verklaard dat er geen drones werden ingezet.", True),
     ("fr", "La préfecture avait alors fait valoir que ses drones ne filmaient pas.", True),
     ("de", "Die Polizei hatte damals erklärt, keine Drohnen einzusetzen.", True),
+    # ... and so is a statement whose closing attribution is set in the past
+    ("en", "No drone was flown over the march, a spokesperson said at the time.", True),
+    ("nl", "Er werden geen drones ingezet, zei een woordvoerder destijds.", True),
+    ("fr", "Aucun drone n'a été utilisé, avait alors assuré un porte-parole.", True),
+    ("de", "Drohnen würden nicht eingesetzt, sagte damals ein Sprecher.", True),
+    ("en", "No drone was flown over the march, a spokesperson said on Monday.", False),
     # "for the first time" is news, not a retelling
     ("nl", "Voor het eerst heeft de dienst bevestigd dat zij de kabel aftapt.", False),
 ]
