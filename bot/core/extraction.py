@@ -377,6 +377,11 @@ class Extractor:
                     self._vocabulary.city_words,
                     self._possessives,
                     text,
+                    frozenset(
+                        i
+                        for hit in self._vocabulary.practices.hits(words.folded, language)
+                        for i in range(hit.start, hit.end)
+                    ),
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )
@@ -523,6 +528,11 @@ class Extractor:
             for a, b in lexicon.spans(kind, folded):
                 skip.update(range(a, b))
         skip.update(pos - start for pos, _ in words.places if start <= pos < end)
+        # The town that places a force ("the city of Mainz") is where, not what, it did.
+        towns = {o.name.split()[0].casefold() for o in unit.organisations if o.qualified}
+        skip.update(
+            i for i, w in enumerate(folded) if len(w) > 2 and (w in towns or base_name(w) in towns)
+        )
         for a, _ in lexicon.spans("calendar_capitalised", folded):
             if words.raw[start + a][:1].isupper():
                 skip.add(a)  # "in March" is a month, "the march" a protest

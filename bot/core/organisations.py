@@ -96,12 +96,14 @@ def find_organisations(
     cities: Mapping[str, str] | None = None,
     possessives: frozenset[str] = frozenset(),
     text: str = "",
+    practices: frozenset[int] = frozenset(),
 ) -> list[Organisation]:
     """Return the institutions named in a sentence, each under its canonical name.
 
     `stopwords` are words that never qualify a head (function words, months, days);
     `text`, the sentence as written, shows where punctuation parts a head from the
-    word after it ("das Innenministerium, Bedenken …").
+    word after it ("das Innenministerium, Bedenken …"); `practices`, the positions of
+    words naming a practice, never a name ("hat die Polizei Drohnen eingesetzt").
     """
     cities = cities or {}
     found: list[Organisation] = []
@@ -136,7 +138,7 @@ def find_organisations(
         if "#police" in concepts and any(words.folded[k] in DEPARTMENTS for k in range(start, end)):
             concepts.discard("#ministry")  # a police department is a police force
         country = _country_near(words, start, end)
-        proper, at = _proper_near(words, start, end, stopwords, is_title, text)
+        proper, at = _proper_near(words, start, end, stopwords, is_title, text, practices)
         if at >= 0:
             start, end = min(start, at), max(end, at + 1)
         city = cities.get(proper) or cities.get(proper + "s") if proper else None
@@ -154,6 +156,10 @@ def find_organisations(
             # or a place owned by someone, to name a body; "the service" and "the
             # department" (of a police force as often as of a government) refer back.
             continue
+        if not proper:
+            # "In de Duitse stad Mainz heeft de politie …", "police in the German city
+            # of Mainz": the town the sentence names is where its force is.
+            proper = _town_named(words, start, end, stopwords)
         if not (proper or country):
             # The report's one country, else a national body's own name ("de federale
             # politie", "die Bundespolizei"), says where a body is that the text places
@@ -241,7 +247,13 @@ _LINKS = frozenset(
 
 
 def _proper_near(
-    words: Words, start: int, end: int, stopwords: frozenset[str], is_title: bool, text: str = ""
+    words: Words,
+    start: int,
+    end: int,
+    stopwords: frozenset[str],
+    is_title: bool,
+    text: str = "",
+    practices: frozenset[int] = frozenset(),
 ) -> tuple[str, int]:
     """Return the name qualifying a head: "Mainz" in "Polizei Mainz" and "Mainzer Polizei".
 
@@ -260,7 +272,7 @@ def _proper_near(
             continue
         raw = words.raw[pos]
         folded = words.folded[pos]
-        if pos in places or folded in stopwords or not _is_name(raw):
+        if pos in places or pos in practices or folded in stopwords or not _is_name(raw):
             continue
         if any(k.startswith("#") for k in words.keys[pos]):
             continue
@@ -270,6 +282,27 @@ def _proper_near(
             continue  # "das Innenministerium, Bedenken von …": another clause's word
         return base_name(folded), pos
     return "", -1
+
+
+def _town_named(words: Words, start: int, end: int, stopwords: frozenset[str]) -> str:
+    """Return the town a sentence names as one ("the city of Mainz", "de stad Mainz",
+    "la ville de Nantes", "die Stadt Mainz") outside the institution's own name."""
+    places = {pos for pos, _ in words.countries}
+    for k, keys in enumerate(words.keys):
+        if "#city" not in keys or start <= k < end:
+            continue
+        at = k + 1
+        if at < len(words.folded) and words.folded[at] in _LINKS:
+            at += 1
+        if (
+            at < len(words.raw)
+            and at not in places
+            and _is_name(words.raw[at])
+            and words.folded[at] not in stopwords
+            and not words.keys[at][0].startswith("#")  # "Portville" holds "ville"
+        ):
+            return words.folded[at]
+    return ""
 
 
 def _parted(text: str, head: str, after: str) -> bool:

@@ -333,6 +333,27 @@ def _agencies(text: str, language: str) -> set[str]:
             "zegt een woordvoerder van Uber.",
             {"Uber"},
         ),
+        # the town a sentence names as one places the force it speaks of
+        (
+            "en",
+            "Prosecutors in the German city of Lindholm confirmed police had flown drones.",
+            {"Lindholm police"},
+        ),
+        (
+            "nl",
+            "In de Duitse stad Lindholm heeft de politie drones ingezet, bevestigt zij.",
+            {"Lindholm police"},
+        ),
+        (
+            "fr",
+            "Dans la ville de Portville, la police a reconnu avoir utilisé des drones.",
+            {"Portville police"},
+        ),
+        (
+            "de",
+            "In der Stadt Lindholm hat die Polizei Drohnen eingesetzt, bestätigte sie.",
+            {"Lindholm police"},
+        ),
         # a police headquarters is the police
         (
             "de",
@@ -401,6 +422,8 @@ def test_an_institution_without_a_country_is_the_body_whose_own_name_it_writes(
         ),
         # a compound ending in a three-letter head after concepts: "Bundes|kriminal|amt"
         ("de", "Das österreichische Bundeskriminalamt bestreitet, Drohnen einzusetzen.", "AT"),
+        # a practice after the head is no name: "hat die Polizei Drohnen eingesetzt"
+        ("de", "In Lindholm hat die Bundespolizei Drohnen eingesetzt, bestätigte sie.", "DE"),
         # a country the text names beside the body wins over the body's own name
         ("nl", "De Duitse federale politie ontkent dat zij drones inzette.", "DE"),
     ],
