@@ -96,6 +96,8 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     "inlichtingendienst"); split off the longest known concept at the end and key the
     head as a concept (dropping a linking "s"/"en") or as a plain stem.
     """
+    if word in vocabulary.compounds:
+        return vocabulary.compounds[word]  # "Kriminalamt": a criminal police office
     if not 2 * MIN_PART <= len(word) <= MAX_COMPOUND or not word.isalpha():
         return ()
     if vocabulary.concept(word):
@@ -103,14 +105,15 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
     for cut in range(MIN_PART - 1, len(word) - SHORT_TAIL + 1):
         head, tail = word[:cut], word[cut:]
         concept = vocabulary.concept(tail)
-        if concept is None:
+        tail_keys = vocabulary.compounds.get(tail) or ((f"#{concept}",) if concept else ())
+        if not tail_keys:
             continue
         head_key = _head_key(head, vocabulary)
         if head_key is None:
             continue
         if len(tail) < MIN_PART and not all(k.startswith("#") for k in head_key):
             continue  # "Bundeskriminalamt", but not "insgesamt": a short tail needs concepts
-        return (*head_key, f"#{concept}")
+        return (*head_key, *tail_keys)
     return ()
 
 

@@ -252,6 +252,22 @@ def test_unwatched_agency_gets_one_canonical_name_across_languages() -> None:
     assert all(found == {"SI police"} for found in names.values()), names
 
 
+def test_a_compound_names_every_part_of_a_body_it_stands_for() -> None:
+    """ "Bundeskriminalamt" is a federal criminal *police* office, as its English name
+    says: one canonical name, and the report's bare "police" is that body."""
+    texts = {
+        "en": "The Austrian Federal Criminal Police Office denied flying drones.",
+        "de": "Das österreichische Bundeskriminalamt bestreitet, Drohnen eingesetzt zu haben.",
+    }
+    found = {language: _agencies(text, language) for language, text in texts.items()}
+    assert found["en"] == found["de"] == {"AT criminal federal office police"}
+    article = (
+        "Die österreichische Polizei bestreitet, Drohnen eingesetzt zu haben. "
+        "Das Bundeskriminalamt habe keine Drohnen eingesetzt, sagte ein Sprecher."
+    )
+    assert _agencies(article, "de") == {"AT criminal federal office police"}
+
+
 @pytest.mark.parametrize(
     ("a", "b", "same"),
     [

@@ -27,6 +27,8 @@ class Vocabulary:
     """Folded city name -> ISO country code: a cue for the country, never part of a name."""
     practices: PracticeLexicon = field(default_factory=lambda: PracticeLexicon.from_mapping({}))
     """Practice concepts across languages, for propositions."""
+    compounds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Folded word -> the concepts it names at once ("kriminalamt": criminal police office)."""
     bodies: tuple[tuple[Phrase, str], ...] = ()
     """National bodies whose own name says their country ("federale politie": BE)."""
 
@@ -69,6 +71,7 @@ class Vocabulary:
             news_agencies=frozenset(_strings(concepts, "news_agencies")),
             city_words=_cities(countries),
             practices=PracticeLexicon.from_mapping(practices or {}),
+            compounds=_compounds(concepts),
             bodies=_bodies(countries),
         )
 
@@ -102,6 +105,12 @@ def _cities(countries: Mapping[str, object]) -> dict[str, str]:
     table = countries.get("cities", {})
     assert isinstance(table, dict)
     return {fold(city): str(code) for code, cities in table.items() for city in cities}
+
+
+def _compounds(concepts: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
+    table = concepts.get("compounds", {})
+    assert isinstance(table, dict)
+    return {fold(word): tuple(f"#{c}" for c in names) for word, names in table.items()}
 
 
 def _bodies(countries: Mapping[str, object]) -> tuple[tuple[Phrase, str], ...]:
