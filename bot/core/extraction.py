@@ -360,7 +360,8 @@ class Extractor:
         lexicon = self._cues[language]
         countries = report_countries(all_words)
         home = _home_country(all_words)
-        names = names_in(all_words, language)
+        persons = _persons_in(all_words, lexicon)
+        names = names_in(all_words, language) - persons
         report_words = frozenset(base_name(w) for ws in all_words for w in ws.folded)
         units = []
         for i, ((is_title, text), words) in enumerate(zip(texts, all_words, strict=True)):
@@ -405,14 +406,18 @@ class Extractor:
         known: list[str] = []
         for unit in units:
             judged_spans = judge_sentence(unit.text, lexicon)
-            sentence = self._proposition(unit, 0, len(unit.words.folded), language, lexicon, names)
+            sentence = self._proposition(
+                unit, 0, len(unit.words.folded), language, lexicon, names, persons
+            )
             fresh_seen: set[tuple[str, str]] = set()
             for judged in judged_spans:
                 agency = self._agency_of(
-                    unit, judged, lexicon, last_agency, known, names, report_words
+                    unit, judged, lexicon, last_agency, known, names, report_words, persons
                 )
                 verdict = judged.verdict
-                span = self._proposition(unit, judged.start, judged.end, language, lexicon, names)
+                span = self._proposition(
+                    unit, judged.start, judged.end, language, lexicon, names, persons
+                )
                 topic = self._topic_of(unit, judged, span, sentence, last_topic, lexicon)
                 if agency is not None and agency.end > 0:
                     last_agency = agency.name
@@ -511,11 +516,14 @@ class Extractor:
         language: str,
         lexicon: Cues,
         names: frozenset[str] = frozenset(),
+        persons: frozenset[str] = frozenset(),
     ) -> Proposition:
         """Return the proposition of a span: its content words, less names and cues.
 
         `names` are the words the report writes as names elsewhere: "Clearview" opening
-        a sentence is still the product.
+        a sentence is still the product. `persons` are people's names (`_persons_in`):
+        who asked or answered is not what was done, nor is the role before a name
+        ("Kamerlid Wouter Desmet"), while "the phones of an MP" keeps its MP.
         """
         words = unit.words
         end = min(end, len(words.folded))
@@ -533,6 +541,9 @@ class Extractor:
         skip.update(
             i for i, w in enumerate(folded) if len(w) > 2 and (w in towns or base_name(w) in towns)
         )
+        people = {i for i, w in enumerate(folded) if w in persons}
+        skip.update(people)
+        skip.update(a for a, b in lexicon.spans("person_role", folded) if b in people)
         for a, _ in lexicon.spans("calendar_capitalised", folded):
             if words.raw[start + a][:1].isupper():
                 skip.add(a)  # "in March" is a month, "the march" a protest
@@ -555,6 +566,7 @@ class Extractor:
         known: Sequence[str],
         names: frozenset[str],
         report_words: frozenset[str],
+        persons: frozenset[str] = frozenset(),
     ) -> Mention | None:
         """Return whose conduct a judged span is about.
 
@@ -571,7 +583,12 @@ class Extractor:
         cue = _cue_position(unit.words.folded, judged, lexicon)
         organisations = [o for o in unit.organisations if judged.start <= o.start < judged.end]
         organisations = organisations or list(unit.organisations)
+        acting = [o for o in organisations if not o.concepts <= SPEAKERS]
         governed = [o for o in organisations if cue is not None and cue < o.start <= cue + GOVERNED]
+        if governed and governed[0].concepts <= SPEAKERS and acting:
+            # "… tapte telefoons af, bevestigt het ministerie": the ministry after its
+            # verb speaks; the body in the clause acted.
+            governed = []
         if governed:
             return self._open(governed[0], unit, lexicon, last_agency, known, report_words)
         span = unit.words.folded[judged.start : judged.end]
@@ -582,10 +599,16 @@ class Extractor:
         subject = (
             subject_before(unit.words, cue, lexicon.stopwords, names) if cue is not None else None
         )
-        if subject is not None and not _is_person(unit.words, subject, lexicon):
+        if subject is not None and not _is_person(unit.words, subject, lexicon, persons):
+            holder = next((o for o in organisations if o.start < subject.end <= o.end), None)
+            if holder is not None:  # "la police de Portville a reconnu": the police
+                return self._open(holder, unit, lexicon, last_agency, known, report_words)
             return subject.mention(OPEN_CONFIDENCE)
         if organisations:
-            return self._open(organisations[-1], unit, lexicon, last_agency, known, report_words)
+            # "The police tapped …, the ministry confirmed": the ministry speaks, the
+            # body beside it acted.
+            chosen = (acting or organisations)[-1]
+            return self._open(chosen, unit, lexicon, last_agency, known, report_words)
         if last_agency and self._refers_back(unit, last_agency, lexicon):
             return Mention(last_agency, 0, 0, 0.7)
         return None
@@ -800,14 +823,53 @@ def _cue_words(lexicons: Mapping[str, Lexicon], *kinds: str) -> frozenset[str]:
     )
 
 
-def _is_person(words: Words, subject: Organisation, lexicon: Cues) -> bool:
-    """Say whether a named subject is a person: "minister Karin Mulder", "MP Desmet".
+def _is_person(
+    words: Words, subject: Organisation, lexicon: Cues, persons: frozenset[str] = frozenset()
+) -> bool:
+    """Say whether a named subject is a person or a third party: "minister Karin Mulder",
+    "Kamerlid Wouter Desmet", "Mulder" where the report gave her role, "the charity X".
 
-    A person speaks for a body (the agency in focus) or accuses one; either way the
-    name is no organisation of its own.
+    A person speaks for a body (the agency in focus) or accuses one, as a charity or
+    a rights group does; either way the name is no organisation whose conduct is at
+    issue.
     """
-    before = words.folded[max(0, subject.start - 2) : subject.start]
-    return lexicon.has("person_role", before)
+    near = words.folded[max(0, subject.start - 2) : subject.end]
+    if lexicon.has("person_role", near) or lexicon.has("third_party", near):
+        return True
+    own = words.folded[subject.start : subject.end]
+    return all(w in persons for w in own)
+
+
+def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
+    """Return the words a report writes as people's names: the capitalised words right
+    after a role ("Wethouder Karin Mulder", "MP Wouter Desmet") or right before one
+    ("…, said Mulder, the alderwoman"), never a function word or a practice ("Drohnen": German
+    capitalises every noun), nor a body after a linking word ("woordvoerder van Uber").
+    """
+    found: set[str] = set()
+    for w in words:
+        practices = {i for a, b in lexicon.practices(w.folded) for i in range(a, b)}
+
+        def name_at(i: int, w: Words = w, practices: set[int] = practices) -> bool:
+            return (
+                w.raw[i][:1].isupper()
+                and w.folded[i] not in lexicon.stopwords
+                and i not in practices
+                and not w.keys[i][0].startswith("#")
+            )
+
+        for start, end in lexicon.spans("person_role", w.folded):
+            at = end
+            while at < len(w.raw) and at - end < 3 and name_at(at):
+                found.add(w.folded[at])
+                at += 1
+            at = start - 1
+            while at > 0 and w.folded[at] in lexicon.stopwords and start - at < 3:
+                at -= 1  # "Mulder, the alderwoman …"
+            while at > 0 and start - at < 5 and name_at(at):  # a sentence's first capital: no
+                found.add(w.folded[at])
+                at -= 1
+    return frozenset(found)
 
 
 def _cue_position(words: Sequence[str], judged: Judged, lexicon: Cues) -> int | None:

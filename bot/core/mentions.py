@@ -111,8 +111,11 @@ def compound_parts(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
         head_key = _head_key(head, vocabulary)
         if head_key is None:
             continue
-        if len(tail) < MIN_PART and not all(k.startswith("#") for k in head_key):
-            continue  # "Bundeskriminalamt", but not "insgesamt": a short tail needs concepts
+        plain_head = not all(k.startswith("#") for k in head_key)
+        if plain_head and (len(tail) < MIN_PART or not HEADS.intersection(tail_keys)):
+            # "Bundeskriminalamt" and "Stadtpolizei", but not "insgesamt" nor the town
+            # "Portville": a tail that names no body needs concepts before it.
+            continue
         return (*head_key, *tail_keys)
     return ()
 

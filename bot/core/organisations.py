@@ -274,8 +274,8 @@ def _proper_near(
         folded = words.folded[pos]
         if pos in places or pos in practices or folded in stopwords or not _is_name(raw):
             continue
-        if any(k.startswith("#") for k in words.keys[pos]):
-            continue
+        if words.keys[pos][0].startswith("#") or INSTITUTIONS.intersection(words.keys[pos]):
+            continue  # "Innenministerium" is another body; "Portville" holds "ville" only
         if pos == 0 and not is_title:
             continue  # a capital at the start of a sentence is no evidence
         if pos >= end and not raw.isupper() and _parted(text, words.raw[end - 1], raw):

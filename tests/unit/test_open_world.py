@@ -252,6 +252,61 @@ def test_unwatched_agency_gets_one_canonical_name_across_languages() -> None:
     assert all(found == {"SI police"} for found in names.values()), names
 
 
+PEOPLE = [
+    ("en", "Councillor Jane Holt confirmed that the Harbourtown police had used drones."),
+    (
+        "nl",
+        "Op een vraag van Kamerlid Wouter Desmet erkende de politie van Zeestad dat zij "
+        "drones inzette.",
+    ),
+    (
+        "fr",
+        "Interrogée par la députée Claire Morel, la police de Portville a reconnu avoir "
+        "utilisé des drones.",
+    ),
+    (
+        "de",
+        "Auf Nachfrage des Abgeordneten Jan Vogel räumte die Polizei Lindholm ein, Drohnen "
+        "eingesetzt zu haben.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), PEOPLE, ids=[p[0] for p in PEOPLE])
+def test_a_person_who_asks_or_answers_is_neither_the_agency_nor_the_practice(
+    language: str, text: str
+) -> None:
+    """The MP who asked is no agency, and her name is no part of what was done: two
+    reports quoting the same MP about different practices must not match on her."""
+    extractor = Extractor(Watchlist(), load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    (statement,) = extractor.extract(report).statements
+    assert statement.agency.endswith("police")
+    assert statement.proposition.split()[0] == "#drone", statement.proposition
+    assert not any(k.endswith("^") for k in statement.proposition.split())
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Portville police tapped the phones of activists, the ministry confirmed."),
+        (
+            "nl",
+            "De politie van Zeestad tapte telefoons van activisten af, bevestigt het ministerie.",
+        ),
+        ("fr", "La police de Portville a mis des militants sur écoute, a confirmé le ministère."),
+        (
+            "de",
+            "Die Polizei Lindholm hat Telefone von Aktivisten abgehört, bestätigte das "
+            "Ministerium.",
+        ),
+    ],
+)
+def test_a_ministry_that_confirms_speaks_for_the_body_that_acted(language: str, text: str) -> None:
+    found = _agencies(text, language)
+    assert len(found) == 1 and next(iter(found)).endswith("police"), found
+
+
 def test_a_compound_names_every_part_of_a_body_it_stands_for() -> None:
     """ "Bundeskriminalamt" is a federal criminal *police* office, as its English name
     says: one canonical name, and the report's bare "police" is that body."""
