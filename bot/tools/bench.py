@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -311,6 +313,22 @@ def stop_service(service: subprocess.Popen[bytes]) -> None:
         service.wait()
 
 
+@contextmanager
+def running_service(
+    env: dict[str, str], home: str, name: str, bench: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run `denialwatch run` (`spawn_service`) for the block and stop it after; a
+    failure inside is raised again as "`bench` failed" with the tail of the service log."""
+    service, base = spawn_service(env, home, name)
+    try:
+        yield service, base
+    except Exception:
+        tail = Path(f"{home}/{name}.log").read_text()[-2000:]
+        raise RuntimeError(f"{bench} failed; service log tail:\n{tail}") from None
+    finally:
+        stop_service(service)
+
+
 def run_api_bench(
     dev_dir: Path,
     *,
@@ -337,14 +355,8 @@ def run_api_bench(
         env = service_env(home, url, dev_dir, workers)
         if source:
             env["PYTHONPATH"] = os.pathsep.join(str(path.resolve()) for path in source)
-        service, base = spawn_service(env, home, "service")
-        try:
+        with running_service(env, home, "service", "API bench") as (service, base):
             figures = asyncio.run(_drive_api(base, documents, clients, workers, service, timeout_s))
-        except Exception:
-            tail = Path(f"{home}/service.log").read_text()[-2000:]
-            raise RuntimeError(f"API bench failed; service log tail:\n{tail}") from None
-        finally:
-            stop_service(service)
     return {
         "mode": f"workers={workers}" if workers else "in-process",
         "database": "postgresql" if database_url else "sqlite",

@@ -32,9 +32,8 @@ from bot.tools.bench import (
     API_TOKEN,
     _gauge,
     api_stream,
+    running_service,
     service_env,
-    spawn_service,
-    stop_service,
 )
 
 HEALTH_EVERY_S = 0.1
@@ -108,14 +107,8 @@ def _ready_after(
 def _start(env: dict[str, str], home: str, name: str) -> float:
     """Start, time to ready, stop."""
     started = time.perf_counter()
-    service, base = spawn_service(env, home, name)
-    try:
+    with running_service(env, home, name, "load bench") as (service, base):
         return _ready_after(service, base, started)
-    except Exception:
-        tail = Path(f"{home}/{name}.log").read_text()[-2000:]
-        raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
-    finally:
-        stop_service(service)
 
 
 class _AlertWatch(threading.Thread):
@@ -153,18 +146,12 @@ async def _drive(
     count = int(rate * seconds)
     documents = api_stream(dev_dir, count)
     started = time.perf_counter()
-    service, base = spawn_service(env, home, "warm")
-    try:
+    with running_service(env, home, "warm", "load bench") as (service, base):
         ready_s = await asyncio.to_thread(_ready_after, service, base, started)
         figures = await _load(base, documents, url, rate, service)
         figures["readyz_s"] = round(ready_s, 2)
         figures["service_peak_mb"] = _peak_mb(service.pid)
         return figures
-    except Exception:
-        tail = Path(f"{home}/warm.log").read_text()[-2000:]
-        raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
-    finally:
-        stop_service(service)
 
 
 async def _load(
