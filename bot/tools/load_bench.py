@@ -34,6 +34,7 @@ from bot.tools.bench import (
     api_stream,
     running_service,
     service_env,
+    wait_for_service,
 )
 
 HEALTH_EVERY_S = 0.1
@@ -90,18 +91,14 @@ def _ready_after(
     service: subprocess.Popen[bytes], base: str, started: float, limit_s: float = 900.0
 ) -> float:
     """Seconds from `started` until `/readyz` answers 200 (polled every 50 ms)."""
-    with httpx.Client(base_url=base, timeout=5) as client:
-        while True:
-            if service.poll() is not None:
-                raise RuntimeError("the service exited at start")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.HTTPError:
-                pass
-            if time.perf_counter() - started > limit_s:
-                raise RuntimeError(f"the service was not ready within {limit_s:g} s")
-            time.sleep(0.05)
+    wait_for_service(
+        service,
+        base,
+        lambda client: client.get("/readyz").status_code == 200,
+        limit_s=limit_s,
+        every_s=0.05,
+    )
+    return time.perf_counter() - started
 
 
 def _start(env: dict[str, str], home: str, name: str) -> float:
