@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from bot.app.clock import SystemClock
 from bot.app.ports import Backlog, Clock
@@ -13,6 +14,8 @@ from bot.core import domain, records
 from bot.core.alerts import pending_lead
 from bot.core.detection import record_order
 from bot.core.keys import name_key, url_key
+
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -242,15 +245,12 @@ class MemoryStore:
                 self._subscriptions.append(subscription)
 
     def remove_subscription(self, channel: domain.Channel, name: str) -> bool:
+        key = name_key(name)
         with self._lock:
-            key = name_key(name)
-            kept = [
-                s
-                for s in self._subscriptions
-                if not (s.channel == channel and key in (name_key(s.agency), name_key(s.topic)))
-            ]
-            removed = len(kept) != len(self._subscriptions)
-            self._subscriptions = kept
+            self._subscriptions, removed = _without(
+                self._subscriptions,
+                lambda s: s.channel == channel and key in (name_key(s.agency), name_key(s.topic)),
+            )
             return removed
 
     def silences(self) -> list[domain.Silence]:
@@ -258,17 +258,14 @@ class MemoryStore:
             return list(self._silences)
 
     def add_silence(self, silence: domain.Silence) -> None:
-        with self._lock:
-            self._silences = [
-                s for s in self._silences if name_key(s.target) != name_key(silence.target)
-            ]
+        with self._lock:  # reentrant: the removal and the append are one step
+            self.remove_silence(silence.target)  # one silence a target: the newest replaces it
             self._silences.append(silence)
 
     def remove_silence(self, target: str) -> bool:
+        key = name_key(target)
         with self._lock:
-            kept = [s for s in self._silences if name_key(s.target) != name_key(target)]
-            removed = len(kept) != len(self._silences)
-            self._silences = kept
+            self._silences, removed = _without(self._silences, lambda s: name_key(s.target) == key)
             return removed
 
     def add_feedback(self, feedback: records.FeedbackRecord) -> None:
@@ -404,3 +401,9 @@ class MemoryStore:
 
     def ping(self) -> None:
         return None
+
+
+def _without(items: list[T], drop: Callable[[T], bool]) -> tuple[list[T], bool]:
+    """`items` less those `drop` picks, and whether it picked any."""
+    kept = [item for item in items if not drop(item)]
+    return kept, len(kept) != len(items)

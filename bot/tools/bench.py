@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -311,6 +313,47 @@ def stop_service(service: subprocess.Popen[bytes]) -> None:
         service.wait()
 
 
+def wait_for_service(
+    service: subprocess.Popen[bytes],
+    base: str,
+    ready: Callable[[httpx.Client], bool],
+    *,
+    limit_s: float = 60.0,
+    every_s: float = 0.2,
+) -> None:
+    """Poll `ready` every `every_s` until it holds; raise if the service exits first or
+    `limit_s` passes. A request that fails counts as not ready yet."""
+    deadline = time.monotonic() + limit_s
+    with httpx.Client(base_url=base, timeout=5) as client:
+        while True:
+            if service.poll() is not None:
+                raise RuntimeError("the service exited at start")
+            try:
+                if ready(client):
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the service was not ready within {limit_s:g} s")
+            time.sleep(every_s)
+
+
+@contextmanager
+def running_service(
+    env: dict[str, str], home: str, name: str, bench: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Run `denialwatch run` (`spawn_service`) for the block and stop it after; a
+    failure inside is raised again as "`bench` failed" with the tail of the service log."""
+    service, base = spawn_service(env, home, name)
+    try:
+        yield service, base
+    except Exception:
+        tail = Path(f"{home}/{name}.log").read_text()[-2000:]
+        raise RuntimeError(f"{bench} failed; service log tail:\n{tail}") from None
+    finally:
+        stop_service(service)
+
+
 def run_api_bench(
     dev_dir: Path,
     *,
@@ -337,14 +380,10 @@ def run_api_bench(
         env = service_env(home, url, dev_dir, workers)
         if source:
             env["PYTHONPATH"] = os.pathsep.join(str(path.resolve()) for path in source)
-        service, base = spawn_service(env, home, "service")
-        try:
-            figures = asyncio.run(_drive_api(base, documents, clients, workers, service, timeout_s))
-        except Exception:
-            tail = Path(f"{home}/service.log").read_text()[-2000:]
-            raise RuntimeError(f"API bench failed; service log tail:\n{tail}") from None
-        finally:
-            stop_service(service)
+        with running_service(env, home, "service", "API bench") as (service, base):
+            # Up, and with every worker process started, before the burst.
+            wait_for_service(service, base, lambda client: _workers(client) >= workers)
+            figures = asyncio.run(_drive_api(base, documents, clients, timeout_s))
     return {
         "mode": f"workers={workers}" if workers else "in-process",
         "database": "postgresql" if database_url else "sqlite",
@@ -354,30 +393,15 @@ def run_api_bench(
     }
 
 
+def _workers(client: httpx.Client) -> float:
+    return _gauge(client.get("/metrics").text, "denialwatch_analysis_workers")
+
+
 async def _drive_api(
-    base: str,
-    documents: list[dict[str, object]],
-    clients: int,
-    workers: int,
-    service: subprocess.Popen[bytes],
-    timeout_s: float,
+    base: str, documents: list[dict[str, object]], clients: int, timeout_s: float
 ) -> dict[str, float | int | str]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        deadline = time.monotonic() + 60
-        while True:  # up, and with every worker process started, before the burst
-            if service.poll() is not None:
-                raise RuntimeError("the service exited at start")
-            try:
-                metrics = (await client.get("/metrics")).text
-                if _gauge(metrics, "denialwatch_analysis_workers") >= workers:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the service did not start within 60 s")
-            await asyncio.sleep(0.2)
-
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
         for document in documents:
             queue.put_nowait(document)

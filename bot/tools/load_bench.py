@@ -32,9 +32,9 @@ from bot.tools.bench import (
     API_TOKEN,
     _gauge,
     api_stream,
+    running_service,
     service_env,
-    spawn_service,
-    stop_service,
+    wait_for_service,
 )
 
 HEALTH_EVERY_S = 0.1
@@ -91,31 +91,21 @@ def _ready_after(
     service: subprocess.Popen[bytes], base: str, started: float, limit_s: float = 900.0
 ) -> float:
     """Seconds from `started` until `/readyz` answers 200 (polled every 50 ms)."""
-    with httpx.Client(base_url=base, timeout=5) as client:
-        while True:
-            if service.poll() is not None:
-                raise RuntimeError("the service exited at start")
-            try:
-                if client.get("/readyz").status_code == 200:
-                    return time.perf_counter() - started
-            except httpx.HTTPError:
-                pass
-            if time.perf_counter() - started > limit_s:
-                raise RuntimeError(f"the service was not ready within {limit_s:g} s")
-            time.sleep(0.05)
+    wait_for_service(
+        service,
+        base,
+        lambda client: client.get("/readyz").status_code == 200,
+        limit_s=limit_s,
+        every_s=0.05,
+    )
+    return time.perf_counter() - started
 
 
 def _start(env: dict[str, str], home: str, name: str) -> float:
     """Start, time to ready, stop."""
     started = time.perf_counter()
-    service, base = spawn_service(env, home, name)
-    try:
+    with running_service(env, home, name, "load bench") as (service, base):
         return _ready_after(service, base, started)
-    except Exception:
-        tail = Path(f"{home}/{name}.log").read_text()[-2000:]
-        raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
-    finally:
-        stop_service(service)
 
 
 class _AlertWatch(threading.Thread):
@@ -153,18 +143,12 @@ async def _drive(
     count = int(rate * seconds)
     documents = api_stream(dev_dir, count)
     started = time.perf_counter()
-    service, base = spawn_service(env, home, "warm")
-    try:
+    with running_service(env, home, "warm", "load bench") as (service, base):
         ready_s = await asyncio.to_thread(_ready_after, service, base, started)
         figures = await _load(base, documents, url, rate, service)
         figures["readyz_s"] = round(ready_s, 2)
         figures["service_peak_mb"] = _peak_mb(service.pid)
         return figures
-    except Exception:
-        tail = Path(f"{home}/warm.log").read_text()[-2000:]
-        raise RuntimeError(f"load bench: service log tail:\n{tail}") from None
-    finally:
-        stop_service(service)
 
 
 async def _load(

@@ -1,86 +1,70 @@
-"""initial schema
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-21
-"""
+"""The initial schema."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.types import TypeEngine
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:
     op.create_table(
         "adapter_state",
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("value", sa.Text(), nullable=False),
+        *_columns(sa.String, "key"),
+        *_columns(sa.Text, "value"),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
         "agencies",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("name_key", sa.String(), nullable=False),
-        sa.Column("country", sa.String(), nullable=False),
-        sa.Column("aliases", sa.JSON(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "name", "name_key", "country"),
+        *_columns(sa.JSON, "aliases"),
+        *_columns(sa.Integer, "position"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key", name="uq_agencies_name_key"),
     )
     op.create_table(
         "alerts",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("agency", sa.String(), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "key", "agency", "topic"),
+        *_columns(_instant, "opened_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_alerts_key"),
     )
     op.create_index(op.f("ix_alerts_opened_at"), "alerts", ["opened_at"], unique=False)
     op.create_table(
         "audit_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("actor", sa.String(), nullable=False),
-        sa.Column("action", sa.String(), nullable=False),
-        sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "actor", "action"),
+        *_columns(sa.Text, "detail"),
+        *_columns(_instant, "at"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_audit_events_at"), "audit_events", ["at"], unique=False)
     op.create_table(
         "counters",
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("value", sa.Integer(), nullable=False),
+        *_columns(sa.String, "name"),
+        *_columns(sa.Integer, "value"),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
         "deliveries",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("alert_key", sa.String(), nullable=False),
-        sa.Column("platform", sa.String(), nullable=False),
-        sa.Column("channel_id", sa.String(), nullable=False),
-        sa.Column("contradiction_key", sa.String(), nullable=False),
-        sa.Column("is_lead", sa.Boolean(), nullable=False),
-        sa.Column("is_update", sa.Boolean(), nullable=False),
-        sa.Column("status", sa.String(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("message_id", sa.String(), nullable=False),
-        sa.Column("thread_id", sa.String(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=False),
-        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "key", "alert_key", "platform", "channel_id", "contradiction_key"),
+        *_columns(sa.Boolean, "is_lead", "is_update"),
+        *_columns(sa.String, "status"),
+        *_columns(sa.Integer, "attempts"),
+        *_columns(_instant, "next_attempt_at", nullable=True),
+        *_columns(sa.String, "message_id", "thread_id"),
+        *_columns(sa.Text, "last_error"),
+        *_columns(_instant, "claimed_until", nullable=True),
+        *_columns(_instant, "created_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "alert_key",
@@ -101,43 +85,35 @@ def upgrade() -> None:
     )
     op.create_table(
         "feedback",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("alert_key", sa.String(), nullable=False),
-        sa.Column("platform", sa.String(), nullable=False),
-        sa.Column("channel_id", sa.String(), nullable=False),
-        sa.Column("user", sa.String(), nullable=False),
-        sa.Column("verdict", sa.String(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "alert_key", "platform", "channel_id", "user", "verdict"),
+        *_columns(_instant, "at"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_feedback_alert_key"), "feedback", ["alert_key"], unique=False)
     op.create_table(
         "feeds",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("url", sa.Text(), nullable=False),
-        sa.Column("channel", sa.String(), nullable=False),
-        sa.Column("every_minutes", sa.Integer(), nullable=False),
-        sa.Column("etag", sa.String(), nullable=False),
-        sa.Column("last_modified", sa.String(), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=False),
-        sa.Column("last_polled_at", sa.DateTime(timezone=True), nullable=True),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.Text, "url"),
+        *_columns(sa.String, "channel"),
+        *_columns(sa.Integer, "every_minutes"),
+        *_columns(sa.String, "etag", "last_modified"),
+        *_columns(sa.Text, "last_error"),
+        *_columns(_instant, "last_polled_at", nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("url", "channel", name="uq_feeds_url_channel"),
     )
     op.create_table(
         "reports",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("report_id", sa.String(), nullable=False),
-        sa.Column("published", sa.Date(), nullable=False),
-        sa.Column("source", sa.String(), nullable=False),
-        sa.Column("url", sa.String(), nullable=False),
-        sa.Column("url_key", sa.String(), nullable=True),
-        sa.Column("language", sa.String(), nullable=True),
-        sa.Column("title", sa.Text(), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("content_hash", sa.String(), nullable=False),
-        sa.Column("analysed", sa.Boolean(), nullable=False),
-        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "report_id"),
+        *_columns(sa.Date, "published"),
+        *_columns(sa.String, "source", "url"),
+        *_columns(sa.String, "url_key", "language", nullable=True),
+        *_columns(sa.Text, "title", "text"),
+        *_columns(sa.String, "content_hash"),
+        *_columns(sa.Boolean, "analysed"),
+        *_columns(_instant, "claimed_until", nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("report_id", name="uq_reports_report_id"),
         sa.UniqueConstraint("url_key", name="uq_reports_url_key"),
@@ -146,32 +122,25 @@ def upgrade() -> None:
     op.create_index("ix_reports_unanalysed", "reports", ["analysed", "id"], unique=False)
     op.create_table(
         "silences",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("target", sa.String(), nullable=False),
-        sa.Column("target_key", sa.String(), nullable=False),
-        sa.Column("until", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_by", sa.String(), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "target", "target_key"),
+        *_columns(_instant, "until"),
+        *_columns(sa.String, "created_by"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("target_key", name="uq_silences_target_key"),
     )
     op.create_table(
         "statements",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("report_id", sa.String(), nullable=False),
-        sa.Column("agency", sa.String(), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("agency_key", sa.String(), nullable=False),
-        sa.Column("topic_key", sa.String(), nullable=False),
-        sa.Column("polarity", sa.String(), nullable=False),
-        sa.Column("quote", sa.Text(), nullable=False),
-        sa.Column("published", sa.Date(), nullable=False),
-        sa.Column("speaker", sa.String(), nullable=False),
-        sa.Column("source", sa.String(), nullable=False),
-        sa.Column("url", sa.String(), nullable=False),
-        sa.Column("confidence", sa.Float(), nullable=False),
-        sa.Column("role", sa.String(), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(
+            sa.String, "key", "report_id", "agency", "topic", "agency_key", "topic_key", "polarity"
+        ),
+        *_columns(sa.Text, "quote"),
+        *_columns(sa.Date, "published"),
+        *_columns(sa.String, "speaker", "source", "url"),
+        *_columns(sa.Float, "confidence"),
+        *_columns(sa.String, "role"),
+        *_columns(sa.Integer, "sequence"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_statements_key"),
     )
@@ -179,14 +148,11 @@ def upgrade() -> None:
     op.create_index(op.f("ix_statements_report_id"), "statements", ["report_id"], unique=False)
     op.create_table(
         "subscriptions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("platform", sa.String(), nullable=False),
-        sa.Column("channel_id", sa.String(), nullable=False),
-        sa.Column("agency", sa.String(), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("agency_key", sa.String(), nullable=False),
-        sa.Column("topic_key", sa.String(), nullable=False),
-        sa.Column("min_score", sa.Float(), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(
+            sa.String, "platform", "channel_id", "agency", "topic", "agency_key", "topic_key"
+        ),
+        *_columns(sa.Float, "min_score"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "platform", "channel_id", "agency_key", "topic_key", name="uq_subscriptions_scope"
@@ -194,34 +160,30 @@ def upgrade() -> None:
     )
     op.create_table(
         "topics",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(), nullable=False),
-        sa.Column("name_key", sa.String(), nullable=False),
-        sa.Column("aliases", sa.JSON(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
+        *_columns(sa.Integer, "id"),
+        *_columns(sa.String, "name", "name_key"),
+        *_columns(sa.JSON, "aliases"),
+        *_columns(sa.Integer, "position"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key", name="uq_topics_name_key"),
     )
     op.create_table(
         "contradictions",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("alert_key", sa.String(), nullable=False),
-        sa.Column("new_report_id", sa.String(), nullable=False),
-        sa.Column("earlier_report_id", sa.String(), nullable=False),
-        sa.Column("new_statement", sa.String(), nullable=False),
-        sa.Column("earlier_statement", sa.String(), nullable=False),
-        sa.Column("kind", sa.String(), nullable=False),
-        sa.Column("score", sa.Float(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["earlier_statement"],
-            ["statements.key"],
+        *_columns(sa.Integer, "id"),
+        *_columns(
+            sa.String,
+            "key",
+            "alert_key",
+            "new_report_id",
+            "earlier_report_id",
+            "new_statement",
+            "earlier_statement",
+            "kind",
         ),
-        sa.ForeignKeyConstraint(
-            ["new_statement"],
-            ["statements.key"],
-        ),
+        *_columns(sa.Float, "score"),
+        *_columns(_instant, "created_at"),
+        sa.ForeignKeyConstraint(["earlier_statement"], ["statements.key"]),
+        sa.ForeignKeyConstraint(["new_statement"], ["statements.key"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_contradictions_key"),
     )
@@ -239,9 +201,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "fetch_runs",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("feed_id", sa.Integer(), nullable=False),
-        sa.Column("slot_start", sa.DateTime(timezone=True), nullable=False),
+        *_columns(sa.Integer, "id", "feed_id"),
+        *_columns(_instant, "slot_start"),
         sa.ForeignKeyConstraint(["feed_id"], ["feeds.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("feed_id", "slot_start", name="uq_fetch_runs_slot"),
@@ -280,3 +241,15 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_table("agencies")
     op.drop_table("adapter_state")
+
+
+def _columns(
+    kind: Callable[[], TypeEngine[Any]], *names: str, nullable: bool = False
+) -> list[sa.Column[Any]]:
+    """Columns of one type in the order named, NOT NULL unless `nullable`."""
+    return [sa.Column(name, kind(), nullable=nullable) for name in names]
+
+
+def _instant() -> sa.DateTime:
+    """A point in time, stored with its zone."""
+    return sa.DateTime(timezone=True)

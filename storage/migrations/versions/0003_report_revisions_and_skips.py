@@ -1,21 +1,12 @@
-"""Keep earlier revisions of re-sent reports; record why a report was not analysed.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02
-"""
+"""Keep earlier revisions of re-sent reports; record why a report was not analysed."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""Keep each statement's normalised proposition and why each contradiction matched.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02
-"""
+"""Keep each statement's normalised proposition and why each contradiction matched."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

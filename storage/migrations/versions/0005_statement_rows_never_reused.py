@@ -4,22 +4,14 @@ SQLite gives a deleted highest rowid to the next insert unless the table is
 AUTOINCREMENT; a report revision deletes statements, and the claim index, which reads
 "every row after the last it saw", would then miss the new ones. PostgreSQL's
 sequences never reuse a value: nothing to do there.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-03
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:
