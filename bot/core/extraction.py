@@ -45,6 +45,7 @@ from bot.core.organisations import (
 )
 from bot.core.proposition import (
     MATCH,
+    NAME,
     Proposition,
     coverage,
     propose,
@@ -658,7 +659,14 @@ class Extractor:
         best: tuple[float, str] | None = None
         kept = 0.0
         for practice in self._practice_keys.having(k for k, _ in family.keys):
-            value = max((coverage(d, family)[0] for d in practice.descriptions), default=0.0)
+            value = max(
+                (
+                    coverage(d, family)[0]
+                    for d in practice.descriptions
+                    if _carries(d, family, self._vocabulary.practices.related)
+                ),
+                default=0.0,
+            )
             if practice.name == current:
                 kept = value
             if value >= TOPIC_COVERAGE and (best is None or value > best[0]):
@@ -770,6 +778,28 @@ class Extractor:
         if last_topic is not None and last_topic[2] and proposition is last_topic[1]:
             return last_topic
         return proposition.label(), proposition, False
+
+
+def _carries(description: Proposition, text: Proposition, related: Mapping[str, str]) -> bool:
+    """Say whether a text names two of a topic's kinds of thing, or its only one.
+
+    A kind is a concept's family where it has one ("@air" for drones and aerial
+    filming), else the concept or name itself. "Shared with two newsrooms" names
+    sharing, but not "sharing anonymised assault-injury figures for violence
+    prevention"; "filmed the march from the air" names drone surveillance of protests.
+    """
+
+    def kinds(p: Proposition) -> set[str]:
+        found = set()
+        for key, weight in p.keys:
+            if key.startswith("#"):
+                found.add(f"@{related[key[1:]]}" if key[1:] in related else key)
+            elif key.startswith("@") or weight >= NAME:
+                found.add(key)
+        return found
+
+    wanted = kinds(description)
+    return len(wanted & kinds(text)) >= min(2, len(wanted))
 
 
 _NOT_CONTENT = (

@@ -366,6 +366,30 @@ def test_a_watched_topic_is_known_by_its_description_beside_a_product_alias(
     assert {s.topic for s in extractor.extract(report).statements} == {topic}
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "The Zeestad police confirmed it shared the report with two newsrooms."),
+        ("nl", "De politie van Zeestad bevestigt dat zij het rapport met twee redacties deelde."),
+        ("fr", "La police de Portville a confirmé avoir partagé le rapport avec deux rédactions."),
+        (
+            "de",
+            "Die Polizei Lindholm bestätigte, den Bericht an zwei Redaktionen weitergegeben "
+            "zu haben.",
+        ),
+    ],
+)
+def test_one_concept_of_a_watched_topic_is_not_the_topic(language: str, text: str) -> None:
+    """Sharing a report is not "sharing anonymised assault-injury figures for violence
+    prevention": a topic of several kinds of thing needs two of them named."""
+    topic = "Sharing anonymised assault-injury figures for violence prevention"
+    extractor = Extractor(
+        Watchlist(topics=(Topic(TopicName(topic)),)), load_lexicons(), load_vocabulary()
+    )
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    assert topic not in {s.topic for s in extractor.extract(report).statements}
+
+
 def test_a_report_that_says_both_takes_the_stance_it_gives_first() -> None:
     """News comes first: when a report's own statements weigh the same on both
     sides, the one it opens with is its stance."""
