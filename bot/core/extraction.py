@@ -600,6 +600,10 @@ class Extractor:
         subject = (
             subject_before(unit.words, cue, lexicon.stopwords, names) if cue is not None else None
         )
+        if subject is not None and any(
+            t.start < subject.end and subject.start < t.end for t in unit.topics
+        ):
+            subject = None  # "… financial police used Kestrel": the tool is no agency
         if subject is not None and not _is_person(unit.words, subject, lexicon, persons):
             holder = next((o for o in organisations if o.start < subject.end <= o.end), None)
             if holder is not None:  # "la police de Portville a reconnu": the police

@@ -399,9 +399,23 @@ def same_agency(a: str, b: str) -> bool:
     pa, pb = _open_parts(a), _open_parts(b)
     if pa is None or pb is None or pa[0] != pb[0]:
         return False
-    if not pa[1] & pb[1] & INSTITUTIONS:
+    ca, cb = _bodies_of(pa[1]), _bodies_of(pb[1])
+    if not ca & cb & (INSTITUTIONS | {BODY}):
         return False
-    return pa[1] <= pb[1] or pb[1] <= pa[1]
+    return ca <= cb or cb <= ca
+
+
+BODY = "#body"
+"""What "authority", "service", "office" and "agency" all name: the NL tax authority is
+the NL tax service is the NL tax office."""
+
+
+def _bodies_of(concepts: frozenset[str]) -> frozenset[str]:
+    """Concepts with the generic heads taken as one ("its services" are the security
+    service the report names; the tax office is the tax authority)."""
+    if not concepts & GENERIC:
+        return concepts
+    return (concepts - GENERIC) | {BODY}
 
 
 def expand_acronyms(

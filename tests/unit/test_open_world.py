@@ -252,6 +252,23 @@ def test_unwatched_agency_gets_one_canonical_name_across_languages() -> None:
     assert all(found == {"SI police"} for found in names.values()), names
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "A court found that the Portville police used Stormnet to read the messages."),
+        ("nl", "De rechter oordeelde dat de politie van Zeestad Stormnet heeft gebruikt."),
+        ("fr", "Le tribunal a constaté que la police de Portville a utilisé Stormnet."),
+        ("de", "Das Gericht stellte fest, dass die Polizei Lindholm Stormnet eingesetzt hat."),
+    ],
+)
+def test_a_watched_tool_is_never_the_agency(language: str, text: str) -> None:
+    topic = Topic(TopicName("Stormnet message interception"), ("Stormnet",))
+    extractor = Extractor(Watchlist(topics=(topic,)), load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language=language, text=text)
+    found = {s.agency for s in extractor.extract(report).statements}
+    assert found and all(a.endswith("police") for a in found), found
+
+
 PEOPLE = [
     ("en", "Councillor Jane Holt confirmed that the Harbourtown police had used drones."),
     (
@@ -329,6 +346,11 @@ def test_a_compound_names_every_part_of_a_body_it_stands_for() -> None:
         ("SI police", "SI national police", True),
         ("AIVD", "Aivd security service", True),
         ("SI police", "HR police", False),
+        # authority, service, office, agency: one body where the rest agrees
+        ("NL tax authority", "NL tax service", True),
+        ("NL tax authority", "NL tax authority customs", True),
+        ("NL tax service", "NL customs service", False),
+        ("PL service", "PL security service", True),
         ("Mainz police", "Mainz prosecutor", False),
         ("Belgian Federal Police", "belgian  federal police", True),
     ],
