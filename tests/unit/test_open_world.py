@@ -659,3 +659,18 @@ def test_the_store_is_asked_for_an_agency_by_its_qualifier_only_when_it_has_one(
     from bot.core.organisations import agency_block
 
     assert agency_block(name).casefold() == block.casefold()
+
+
+@pytest.mark.parametrize(
+    ("word", "language", "concept"),
+    [
+        ("bericht", "nl", "messaging"),  # a Dutch message
+        ("bericht", "de", None),  # a German report
+        ("drohnen", "de", "drone"),
+        ("drones", "nl", "drone"),
+    ],
+)
+def test_a_word_names_what_it_means_in_the_text_s_own_language(
+    word: str, language: str, concept: str | None
+) -> None:
+    assert load_vocabulary().practices.concept_of(word, language) == concept

@@ -38,12 +38,16 @@ class PracticeLexicon:
     """Concept -> the family of kindred practices it belongs to ("drone" -> "air")."""
     by_first: Mapping[str, tuple[tuple[int, Phrase, str], ...]] = field(default_factory=dict)
     """Phrases by their first word: a text only tries the phrases that can start in it."""
+    by_language: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language -> folded single word -> concept: a German "Bericht" is a report, not
+    the Dutch "bericht" (a message)."""
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> PracticeLexicon:
         table = data.get("concepts", {})
         assert isinstance(table, dict)
         words: dict[str, str] = {}
+        by_language: dict[str, dict[str, str]] = {}
         stems: dict[tuple[str, str], str] = {}
         phrases: list[tuple[Phrase, str]] = []
         weak: set[str] = set()
@@ -58,7 +62,13 @@ class PracticeLexicon:
                         phrases.append((Phrase.parse(folded), concept))
                         continue
                     words.setdefault(folded, concept)
+                    by_language.setdefault(language, {}).setdefault(folded, concept)
                     stems.setdefault((language, snowball(folded, language)), concept)
+        plain = data.get("plain", {})
+        assert isinstance(plain, dict)
+        for language, forms in plain.items():
+            for form in forms:
+                by_language.setdefault(language, {})[fold(str(form))] = ""
         heads = {w: c for w, c in words.items() if len(w) >= MIN_COMPOUND_PART}
         families = data.get("related", {})
         assert isinstance(families, dict)
@@ -76,11 +86,17 @@ class PracticeLexicon:
             heads,
             related,
             {first: tuple(group) for first, group in by_first.items()},
+            by_language,
         )
 
     def concept_of(self, word: str, language: str) -> str | None:
         """Return the concept a folded word names, through its form, stem or compound."""
-        found = self.words.get(word) or self.stems.get((language, snowball(word, language)))
+        # The text's own language first: a German "Bericht" is a report, no "bericht"
+        # (a Dutch message); a word of its own that names nothing maps to "".
+        own = self.by_language.get(language, {}).get(word)
+        if own == "":
+            return None
+        found = own or self.words.get(word) or self.stems.get((language, snowball(word, language)))
         if (
             found
             or language not in COMPOUNDING
