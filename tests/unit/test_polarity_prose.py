@@ -185,6 +185,19 @@ RETOLD = [
     ("fr", "Aucun drone n'a été utilisé, avait alors assuré un porte-parole.", True),
     ("de", "Drohnen würden nicht eingesetzt, sagte damals ein Sprecher.", True),
     ("en", "No drone was flown over the march, a spokesperson said on Monday.", False),
+    # an assurance someone was given is retold by whoever recalls it
+    ("en", "We were assured that the cameras were never used at protests.", True),
+    ("nl", "Ons werd verzekerd dat de camera's nooit bij betogingen werden gebruikt.", True),
+    (
+        "fr",
+        "On nous a assuré que les caméras n'étaient jamais utilisées lors des manifestations.",
+        True,
+    ),
+    (
+        "de",
+        "Man hat uns versichert, dass die Technik nicht bei Demonstrationen eingesetzt wird.",
+        True,
+    ),
     # "for the first time" is news, not a retelling
     ("nl", "Voor het eerst heeft de dienst bevestigd dat zij de kabel aftapt.", False),
 ]
