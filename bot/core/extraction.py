@@ -35,6 +35,7 @@ from bot.core.language.vocabulary import Vocabulary
 from bot.core.mentions import AgencyFinder, Mention, TopicFinder, Words, report_countries
 from bot.core.name_index import Postings
 from bot.core.organisations import (
+    INSTITUTIONS,
     Organisation,
     base_name,
     expand_acronyms,
@@ -379,11 +380,7 @@ class Extractor:
                     self._vocabulary.city_words,
                     self._possessives,
                     text,
-                    frozenset(
-                        i
-                        for hit in self._vocabulary.practices.hits(words.folded, language)
-                        for i in range(hit.start, hit.end)
-                    ),
+                    self._practice_positions(words, language),
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )
@@ -465,6 +462,13 @@ class Extractor:
         candidates = _one_name_per_body(_spelled_out(candidates, units, self._stopwords))
         statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), tuple(decisions + more))
+
+    def _practice_positions(self, words: Words, language: str) -> frozenset[int]:
+        """Where a sentence with an institution names practices (none are names)."""
+        if not any(INSTITUTIONS.intersection(keys) for keys in words.keys):
+            return frozenset()
+        hits = self._vocabulary.practices.hits(words.folded, language)
+        return frozenset(i for hit in hits for i in range(hit.start, hit.end))
 
     def resolve_claim(self, agency: str, topic: str) -> tuple[str, str, Proposition]:
         """Resolve the names of a hand-recorded claim the way text is read.
@@ -877,11 +881,15 @@ def _is_person(
 def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
     """Return the words a report writes as people's names: the capitalised words right
     after a role ("Wethouder Karin Mulder", "MP Wouter Desmet") or right before one
-    ("…, said Mulder, the alderwoman"), never a function word or a practice ("Drohnen": German
-    capitalises every noun), nor a body after a linking word ("woordvoerder van Uber").
+    ("…, said Mulder, the alderwoman"), never a function word or a practice ("Drohnen":
+    German capitalises every noun), nor a body after a linking word ("woordvoerder van
+    Uber").
     """
     found: set[str] = set()
     for w in words:
+        roles = lexicon.spans("person_role", w.folded)
+        if not roles:
+            continue
         practices = {i for a, b in lexicon.practices(w.folded) for i in range(a, b)}
 
         def name_at(i: int, w: Words = w, practices: set[int] = practices) -> bool:
@@ -892,7 +900,7 @@ def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
                 and not w.keys[i][0].startswith("#")
             )
 
-        for start, end in lexicon.spans("person_role", w.folded):
+        for start, end in roles:
             at = end
             while at < len(w.raw) and at - end < 3 and name_at(at):
                 found.add(w.folded[at])

@@ -29,8 +29,9 @@ class Vocabulary:
     """Practice concepts across languages, for propositions."""
     compounds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Folded word -> the concepts it names at once ("kriminalamt": criminal police office)."""
-    bodies: tuple[tuple[Phrase, str], ...] = ()
-    """National bodies whose own name says their country ("federale politie": BE)."""
+    bodies: Mapping[str, tuple[tuple[Phrase, str], ...]] = field(default_factory=dict)
+    """National bodies whose own name says their country ("federale politie": BE), by
+    their first word."""
 
     @classmethod
     def from_mappings(
@@ -92,9 +93,13 @@ class Vocabulary:
 
     def bodies_in(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
         """Return (start, end, code) for each national body named by its own name."""
-        return sorted(
-            (start, end, code) for phrase, code in self.bodies for start, end in phrase.find(words)
-        )
+        found = []
+        for start, word in enumerate(words):
+            for phrase, code in self.bodies.get(word, ()):
+                end = phrase.end_at(words, start)
+                if end is not None:
+                    found.append((start, end, code))
+        return found
 
     def cities_in(self, words: Sequence[str]) -> list[tuple[int, str]]:
         """Return (position, code) for each city that points to a country."""
@@ -113,16 +118,18 @@ def _compounds(concepts: Mapping[str, object]) -> dict[str, tuple[str, ...]]:
     return {fold(word): tuple(f"#{c}" for c in names) for word, names in table.items()}
 
 
-def _bodies(countries: Mapping[str, object]) -> tuple[tuple[Phrase, str], ...]:
+def _bodies(countries: Mapping[str, object]) -> dict[str, tuple[tuple[Phrase, str], ...]]:
     table = countries.get("bodies", {})
     assert isinstance(table, dict)
-    # A name's last word inflected ("des Bundesnachrichtendienstes") names the body too.
-    return tuple(
-        (Phrase.parse(form), str(code))
-        for code, names in table.items()
-        for name in names
-        for form in (name, f"{name}s", f"{name}es")
-    )
+    index: dict[str, list[tuple[Phrase, str]]] = {}
+    for code, names in table.items():
+        for name in names:
+            # A name's last word inflected ("des Bundesnachrichtendienstes") names it too.
+            for form in (name, f"{name}s", f"{name}es"):
+                phrase = Phrase.parse(form)
+                if phrase.parts and phrase.parts[0] is not None:
+                    index.setdefault(phrase.parts[0], []).append((phrase, str(code)))
+    return {first: tuple(entries) for first, entries in index.items()}
 
 
 def _strings(data: Mapping[str, object], key: str) -> list[str]:
