@@ -616,7 +616,11 @@ class Extractor:
         if organisations:
             # "The police tapped …, the ministry confirmed": the ministry speaks, the
             # body beside it acted.
-            chosen = (acting or organisations)[-1]
+            pool = acting or organisations
+            acts = [a + judged.start for a, _ in lexicon.spans("action", span)]
+            before = [o for o in pool if acts and o.end <= acts[0]]
+            # The body before the act is its subject; one after it, its object.
+            chosen = before[-1] if before else pool[-1]
             return self._open(chosen, unit, lexicon, last_agency, known, report_words)
         if last_agency and self._refers_back(unit, last_agency, lexicon):
             return Mention(last_agency, 0, 0, 0.7)

@@ -269,6 +269,34 @@ def test_a_watched_tool_is_never_the_agency(language: str, text: str) -> None:
     assert found and all(a.endswith("police") for a in found), found
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        (
+            "en",
+            "The Portville police admitted that it shared the files with the customs office "
+            "in Lindholm.",
+            "Portville police",
+        ),
+        (
+            "nl",
+            "De politie van Zeestad gaf toe dat zij de dossiers met de douane van Lindholm deelde.",
+            "Zeestad police",
+        ),
+        (
+            "fr",
+            "La police de Portville a reconnu avoir partagé les dossiers avec la douane de "
+            "Lindholm.",
+            "Portville police",
+        ),
+    ],
+)
+def test_the_body_before_the_act_did_it_and_the_one_after_received_it(
+    language: str, text: str, expected: str
+) -> None:
+    assert _agencies(text, language) == {expected}
+
+
 PEOPLE = [
     ("en", "Councillor Jane Holt confirmed that the Harbourtown police had used drones."),
     (
