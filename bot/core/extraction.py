@@ -548,7 +548,14 @@ class Extractor:
         )
         people = {i for i, w in enumerate(folded) if w in persons}
         skip.update(people)
-        skip.update(a for a, b in lexicon.spans("person_role", folded) if b in people)
+        raw = words.raw[start:end]
+        for a, b in lexicon.spans("person_role", folded):
+            if b in people:
+                skip.add(a)  # "Kamerlid Wouter Desmet"
+            elif raw[a][:1].isupper() and not raw[a].isupper() and start + a > 0:
+                # A title mid-sentence, its office and the name after it: "Director of
+                # National Intelligence James Clapper"; not "an MP".
+                skip.update(range(a, _title_end(raw, folded, b, lexicon.stopwords)))
         for a, _ in lexicon.spans("calendar_capitalised", folded):
             if words.raw[start + a][:1].isupper():
                 skip.add(a)  # "in March" is a month, "the march" a protest
@@ -882,6 +889,20 @@ def _is_person(
     return all(w in persons for w in own)
 
 
+def _title_end(
+    raw: Sequence[str], folded: Sequence[str], at: int, stopwords: frozenset[str]
+) -> int:
+    """Where the capitalised run after a title ends ("of National Intelligence James
+    Clapper"); function words count inside it only between capitals."""
+    end = at
+    while end < len(raw) and (
+        raw[end][:1].isupper()
+        or (folded[end] in stopwords and end + 1 < len(raw) and raw[end + 1][:1].isupper())
+    ):
+        end += 1
+    return end
+
+
 def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
     """Return the words a report writes as people's names: the capitalised words right
     after a role ("Wethouder Karin Mulder", "MP Wouter Desmet") or right before one
@@ -906,7 +927,15 @@ def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
 
         for start, end in roles:
             at = end
-            while at < len(w.raw) and at - end < 3 and name_at(at):
+            if at + 1 < len(w.raw) and w.folded[at] in lexicon.stopwords:
+                # "Director of National Intelligence James Clapper": a title naming its
+                # office, then the name.
+                office = at + 1
+                while office < len(w.raw) and w.keys[office][0].startswith("#"):
+                    office += 1
+                if office > at + 1:
+                    at = office
+            while at < len(w.raw) and at - end < 6 and name_at(at):
                 found.add(w.folded[at])
                 at += 1
             at = start - 1

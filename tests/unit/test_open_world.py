@@ -331,6 +331,18 @@ def test_a_person_who_asks_or_answers_is_neither_the_agency_nor_the_practice(
     assert not any(k.endswith("^") for k in statement.proposition.split())
 
 
+def test_a_title_naming_its_office_and_the_name_after_it_are_no_part_of_the_practice() -> None:
+    text = (
+        "Asked whether the Portville police flew drones over the march, Director of "
+        "National Security Ellen Price replied that the police had never flown drones there."
+    )
+    extractor = Extractor(Watchlist(), load_lexicons(), load_vocabulary())
+    report = Report(ReportId("x"), date(2024, 1, 1), language="en", text=text)
+    keys = {k for s in extractor.extract(report).statements for k in s.proposition.split()}
+    assert "#drone" in keys
+    assert not keys & {"director^", "ellen^", "price^", "director", "ellen", "price"}, keys
+
+
 @pytest.mark.parametrize(
     ("language", "text"),
     [
