@@ -1184,7 +1184,7 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
         # A third party's accusation ("activists accused the force of ...") is no
         # statement by the agency, whatever its complement says.
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
-    if _third_party_says(sentence_words, lexicon):
+    if _third_party_says(sentence_words, lexicon) or _third_party_closes(text, lexicon):
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
     if _is_question(text) and not lexicon.has("answer_no", sentence_words):
         return [Judged(Verdict(None, Reason.QUESTION), False, 0, len(sentence_words))]
@@ -1238,6 +1238,26 @@ def _third_party_says(words: Sequence[str], lexicon: Cues) -> bool:
         for _, end in sources
         for p, _ in spans
     )
+
+
+def _third_party_closes(text: str, lexicon: Cues) -> bool:
+    """Say whether a quote is closed by a third party: "« Nous avons quatre vidéos »,
+    affirme Mathilde Serrand, juriste au sein d'un collectif", "…, zegt advocaat De
+    Vries"; not "…, said the police, adding that activists …"."""
+    folded = fold(text)
+    for match in _CLOSING.finditer(folded):
+        after = [w for w, _ in word_pairs(folded[match.end() :])][: SOURCE_REACH + 1]
+        if not after or not lexicon.has("source_verb", after[:2]):
+            continue
+        agency = [a for a, _ in lexicon.spans("agency_anaphora", after)]
+        parties = [p for p, _ in lexicon.spans("third_party", after)]
+        if parties and not (agency and min(agency) < min(parties)):
+            return not any(lexicon.has(k, after) for k in ("deny", "affirm"))
+    return False
+
+
+_CLOSING = re.compile(r"[,\"]\s*(?=\w)")
+"""Where a quote or clause closes and its attribution may follow."""
 
 
 def _is_question(text: str) -> bool:

@@ -93,6 +93,29 @@ CASES = [
     ("fr", "Pour plusieurs associations, la douane a filmé le rassemblement.", ALLEGATION),
     ("de", "Nach Ansicht von Bürgerrechtlern hat der Zoll die Kundgebung gefilmt.", ALLEGATION),
     ("de", "Kritikern zufolge hat die Küstenwache Drohnen eingesetzt.", ALLEGATION),
+    # ... and so is a quote a third party closes
+    (
+        "fr",
+        "« Nous avons quatre vidéos qui montrent le drone », affirme Léa Morel, juriste d'un "
+        "collectif.",
+        ALLEGATION,
+    ),
+    (
+        "nl",
+        "'De kustwacht heeft ons met een drone gefilmd', zegt advocaat Jan de Vries.",
+        ALLEGATION,
+    ),
+    (
+        "en",
+        "The coastguard filmed the rally with a drone, said Jane Holt, a lawyer for the families.",
+        ALLEGATION,
+    ),
+    (
+        "de",
+        "„Der Zoll hat uns mit einer Drohne gefilmt“, sagte die Anwältin Eva Brandt.",
+        ALLEGATION,
+    ),
+    ("de", "„Der Zoll hat keine Drohnen eingesetzt“, sagte ein Sprecher des Zolls.", DENIES),
     # ... but the agency speaking about a third party still does
     ("en", "The coastguard said protesters had not been filmed with drones.", DENIES),
     ("nl", "De kustwacht zegt dat actievoerders niet met drones zijn gefilmd.", DENIES),
