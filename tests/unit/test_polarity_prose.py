@@ -62,6 +62,10 @@ CASES = [
     ("nl", "Het is niet waar dat wij nooit drones boven de optocht inzetten.", AFFIRMS),
     ("fr", "Il est faux de dire que nous n'avons jamais utilisé de drones.", AFFIRMS),
     ("de", "Es stimmt nicht, dass wir nie Drohnen über der Kundgebung eingesetzt haben.", AFFIRMS),
+    ("en", "It is not correct that we never read travellers' phones.", AFFIRMS),
+    ("nl", "Het is niet juist dat wij nooit telefoons van reizigers uitlezen.", AFFIRMS),
+    ("fr", "Il n'est pas correct que nous n'ayons jamais utilisé de drones.", AFFIRMS),
+    ("de", "Es ist nicht richtig, dass wir nie Telefone von Reisenden auslesen.", AFFIRMS),
     # a stopped practice affirms past use
     ("en", "The scanner has not been used since 2018, the office said.", AFFIRMS),
     ("nl", "De kustwacht gebruikte de app tot 2019.", AFFIRMS),
