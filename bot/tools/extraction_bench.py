@@ -371,9 +371,12 @@ def run_one_pair_bench(
     match), and each alert says how many earlier statements it also contradicts.
     """
     from storage.memory_store import MemoryStore
+    from storage.migrate import upgrade
     from storage.sql_store import SqlStore
 
     reports = repeated(pair, count)
+    if store_url is not None:
+        upgrade(store_url)
     store = MemoryStore() if store_url is None else SqlStore(store_url)
     started = time.perf_counter()
     per_report: dict[str, int] = {}
