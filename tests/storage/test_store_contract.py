@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bot.app.clock import FixedClock
 from bot.app.command_service import claim_report, record_claim
 from bot.app.pipeline import Pipeline
@@ -473,9 +475,14 @@ class TestAlikeStatements:
         assert store.alike_statements(POLICE) == []
 
     def test_a_confirmation_after_many_denials_counts_the_ones_it_is_not_paired_with(
-        self, store: Store
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         retold_denials(store, 25)
+
+        def every_statement(agency: AgencyName) -> list[Statement]:
+            raise AssertionError("analysis read every statement of the agency")
+
+        monkeypatch.setattr(store, "statements_by", every_statement)
         pipeline = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
         confirmation = replace(
             statement("c", Polarity.AFFIRMS, date(2021, 10, 27), sequence=99),
