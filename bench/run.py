@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -152,8 +153,10 @@ def throughput_rows() -> list[dict[str, float | int | str]]:
     ]
 
 
+ONE_PAIR_SECTION = "## One pair re-sent 3,000 times"
 ONE_PAIR_COLUMNS = (
     "stream",
+    "store",
     "reports",
     "replay_s",
     "replay_reports_per_s",
@@ -171,7 +174,24 @@ def one_pair_rows() -> list[dict[str, float | int | str]]:
     if not (DATA / "dev" / "reports.jsonl").is_file():
         return []
     pair = [r for r in read_reports(DATA / "dev" / "reports.jsonl") if r.id in ("dev-01", "dev-06")]
-    return [run_one_pair_bench(pair, read_watchlist(DATA / "dev" / "watchlist.json"))]
+    watchlist = read_watchlist(DATA / "dev" / "watchlist.json")
+    rows = [run_one_pair_bench(pair, watchlist)]
+    with tempfile.TemporaryDirectory() as tmp:
+        # The service's store: a SQLite file, candidates read from `statement_groups`.
+        rows.append(run_one_pair_bench(pair, watchlist, store_url=f"sqlite:///{tmp}/pair.db"))
+    return rows
+
+
+def one_pair_section(rows: list[dict[str, float | int | str]]) -> str:
+    """The one-pair table and its notes (`bench/ONE_PAIR.md`)."""
+    notes = Path(__file__).resolve().parent / "ONE_PAIR.md"
+    return (
+        f"{ONE_PAIR_SECTION}\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench BENCH=one-pair` on: "
+        f"{machine()}.\n\n"
+        + table(rows, ONE_PAIR_COLUMNS)
+        + ("\n" + notes.read_text() if notes.is_file() else "")
+    )
 
 
 API_SECTION = "## Write API while analysing"
@@ -431,7 +451,8 @@ def replace_section(text: str, heading: str, section: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     """Run every benchmark and write RESULTS.md.
 
-    `api` runs only the write-API section, `api-before COMMIT` that bench on COMMIT
+    `api` runs only the write-API section, `one-pair` only the one-pair stream,
+    `api-before COMMIT` that bench on COMMIT
     and on this tree in turns (its own section), `load [--seconds S] [--statements N]
     [--pg-statements N]` only the service under load at 1M statements.
     """
@@ -444,6 +465,13 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["api-before"] and len(args) == 2:
         old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
         RESULTS.write_text(replace_section(old, COMPARE_SECTION, compare_section(args[1])))
+        print(f"wrote {RESULTS}", file=sys.stderr)
+        return
+    if args == ["one-pair"]:
+        old = RESULTS.read_text() if RESULTS.is_file() else "# Benchmark results\n"
+        RESULTS.write_text(
+            replace_section(old, ONE_PAIR_SECTION, one_pair_section(one_pair_rows()))
+        )
         print(f"wrote {RESULTS}", file=sys.stderr)
         return
     if args[:1] == ["load"]:
@@ -502,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
     if throughput:
         text += "\n## Replay against its floor\n\n" + table(throughput, THROUGHPUT_COLUMNS)
     if one_pair:
-        text += "\n## One pair re-sent 3,000 times\n\n" + table(one_pair, ONE_PAIR_COLUMNS)
+        text += "\n" + one_pair_section(one_pair)
     for name in ("EXTRACTION.md", "EARLIER.md"):
         if (here / name).is_file():
             text += "\n" + (here / name).read_text()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -12,7 +13,7 @@ from bot.app.clock import SystemClock
 from bot.app.ports import Backlog, Clock
 from bot.core import domain, records
 from bot.core.alerts import pending_lead
-from bot.core.detection import record_order
+from bot.core.detection import AlikeKey, alike_key, record_order, statement_wording
 from bot.core.keys import name_key, url_key
 
 T = TypeVar("T")
@@ -48,6 +49,9 @@ class MemoryStore:
         self._last_row = 0
         self._by_pair: dict[tuple[str, str], list[domain.Statement]] = {}
         self._by_agency: dict[str, list[domain.Statement]] = {}
+        self._alike: dict[str, dict[AlikeKey, _Alike]] = {}
+        """Primary statements by agency key and alike group, each group in record order."""
+        self._alike_of: dict[str, AlikeKey] = {}
         self._contradictions: dict[str, domain.Contradiction] = {}
         self._alerts: dict[domain.AlertKey, records.AlertRecord] = {}
         self._deliveries: dict[str, records.Delivery] = {}
@@ -85,6 +89,7 @@ class MemoryStore:
                         ):
                             if statement in group:
                                 group.remove(statement)
+                        self._leave_alike(statement)
                 return True
             url = url_key(report.url)
             if url is not None and url in self._urls:
@@ -172,6 +177,24 @@ class MemoryStore:
             ]
         return sorted(found, key=record_order)
 
+    def alike_statements(
+        self, agency: domain.AgencyName, excluding: Collection[domain.ReportId] = ()
+    ) -> list[records.AlikeStatements]:
+        prefix = name_key(agency)
+        found: list[tuple[tuple[object, ...], records.AlikeStatements]] = []
+        with self._lock:
+            for key, groups in self._alike.items():
+                if not key.startswith(prefix):
+                    continue
+                for alike, group in groups.items():
+                    ends = group.ends(excluding)
+                    if ends is None:
+                        continue
+                    first, last, count = ends
+                    order = (*record_order(first), self._rows[first.id])
+                    found.append((order, records.AlikeStatements(first, last, count, alike[4])))
+        return [group for _, group in sorted(found, key=lambda f: f[0])]
+
     def all_statements(self) -> list[domain.Statement]:
         with self._lock:
             return list(self._statements.values())
@@ -196,6 +219,7 @@ class MemoryStore:
 
     def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
         with self._lock:
+            wording = statement_wording(write.statements)
             for statement in write.statements:
                 if statement.id not in self._statements:
                     self._statements[statement.id] = statement
@@ -204,6 +228,7 @@ class MemoryStore:
                     pair = (name_key(statement.agency), name_key(statement.topic))
                     self._by_pair.setdefault(pair, []).append(statement)
                     self._by_agency.setdefault(name_key(statement.agency), []).append(statement)
+                    self._join_alike(statement, wording[statement.id])
             new = [c for c in write.contradictions if c.key not in self._contradictions]
             for contradiction in new:
                 self._contradictions[contradiction.key] = contradiction
@@ -401,6 +426,58 @@ class MemoryStore:
 
     def ping(self) -> None:
         return None
+
+    def _join_alike(self, statement: domain.Statement, wording: tuple[str, ...]) -> None:
+        if statement.role is not domain.StatementRole.PRIMARY:
+            return
+        alike = alike_key(statement, wording)
+        self._alike_of[statement.id] = alike
+        groups = self._alike.setdefault(name_key(statement.agency), {})
+        groups.setdefault(alike, _Alike()).add(statement)
+
+    def _leave_alike(self, statement: domain.Statement) -> None:
+        alike = self._alike_of.pop(statement.id, None)
+        if alike is None:
+            return
+        groups = self._alike[name_key(statement.agency)]
+        if groups[alike].remove(statement):
+            del groups[alike]
+
+
+class _Alike:
+    """One alike group: its statements in record order, and the reports they come from.
+
+    A report states one (agency, topic, polarity) once as its primary statement, so
+    each report holds at most one statement of a group.
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[domain.Statement] = []
+        self.reports: set[domain.ReportId] = set()
+
+    def add(self, statement: domain.Statement) -> None:
+        bisect.insort(self.statements, statement, key=record_order)
+        self.reports.add(statement.report_id)
+
+    def remove(self, statement: domain.Statement) -> bool:
+        """Take a statement out; say whether the group is now empty."""
+        self.statements.remove(statement)
+        self.reports.discard(statement.report_id)
+        return not self.statements
+
+    def ends(
+        self, excluding: Collection[domain.ReportId]
+    ) -> tuple[domain.Statement, domain.Statement, int] | None:
+        """The earliest, the latest and the count, without `excluding`; None when none is left."""
+        left_out = sum(1 for r in excluding if r in self.reports)
+        if left_out == len(self.statements):
+            return None
+        if not left_out:
+            return self.statements[0], self.statements[-1], len(self.statements)
+        kept = (s for s in self.statements if s.report_id not in excluding)
+        first = next(kept)
+        last = next(s for s in reversed(self.statements) if s.report_id not in excluding)
+        return first, last, len(self.statements) - left_out
 
 
 def _without(items: list[T], drop: Callable[[T], bool]) -> tuple[list[T], bool]:

@@ -16,14 +16,16 @@ import hashlib
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -42,6 +44,7 @@ from sqlmodel import Session, SQLModel, col, select
 from bot.app.clock import SystemClock
 from bot.app.ports import Backlog, Clock
 from bot.core import domain, records
+from bot.core.detection import alike_digest, record_order, statement_wording
 from bot.core.keys import name_key, url_key
 from storage.migrate import upgrade_engine
 from storage.tables import (
@@ -58,6 +61,7 @@ from storage.tables import (
     ReportRevisionRow,
     ReportRow,
     SilenceRow,
+    StatementGroupRow,
     StatementRow,
     SubscriptionRow,
     TopicRow,
@@ -275,13 +279,16 @@ class SqlStore:
         # they stay as the record of what was sent.
         cited_new = select(ContradictionRow.new_statement)
         cited_earlier = select(ContradictionRow.earlier_statement)
-        s.exec(
-            delete(StatementRow).where(
-                col(StatementRow.report_id) == row.report_id,
-                col(StatementRow.key).not_in(cited_new),
-                col(StatementRow.key).not_in(cited_earlier),
-            )
+        going = (
+            col(StatementRow.report_id) == row.report_id,
+            col(StatementRow.key).not_in(cited_new),
+            col(StatementRow.key).not_in(cited_earlier),
         )
+        groups = set(s.exec(select(StatementRow.alike).where(*going, StatementRow.alike != "")))
+        self._lock_groups(s, groups)
+        s.exec(delete(StatementRow).where(*going))
+        for alike in sorted(groups):
+            self._recount_group(s, alike)
 
     def get_report(self, report_id: domain.ReportId) -> records.StoredAnalysis | None:
         with self._read() as s:
@@ -445,6 +452,54 @@ class SqlStore:
             ).all()
             return [_statement(r) for r in rows]
 
+    def alike_statements(
+        self, agency: domain.AgencyName, excluding: Collection[domain.ReportId] = ()
+    ) -> list[records.AlikeStatements]:
+        prefix = name_key(agency)
+        block = [col(StatementGroupRow.agency_key).startswith(prefix, autoescape=True)]
+        if not self._postgres:
+            # SQLite uses an index for a range, not for LIKE with an escape character.
+            block += [
+                col(StatementGroupRow.agency_key) >= prefix,
+                col(StatementGroupRow.agency_key) < prefix + "\U0010ffff",
+            ]
+        with self._read() as s:
+            groups = s.exec(select(StatementGroupRow).where(*block)).all()
+            if not groups:
+                return []
+            # A report holds at most one statement of a group: those of `excluding` are few.
+            left_out: dict[str, int] = {}
+            if excluding:
+                found = s.exec(
+                    select(StatementRow.alike, func.count())
+                    .where(col(StatementRow.report_id).in_(list(excluding)))
+                    .where(StatementRow.alike != "")
+                    .group_by(col(StatementRow.alike))
+                ).all()
+                left_out = {alike: int(n) for alike, n in found}
+            keys = {k for g in groups for k in (g.first_statement, g.last_statement)}
+            rows = {
+                r.key: r
+                for r in s.exec(select(StatementRow).where(col(StatementRow.key).in_(keys))).all()
+            }
+            found_groups: list[tuple[tuple[object, ...], records.AlikeStatements]] = []
+            for group in groups:
+                count = group.count - left_out.get(group.alike, 0)
+                if count <= 0:
+                    continue
+                first, last = rows[group.first_statement], rows[group.last_statement]
+                if group.first_report_id in excluding:
+                    first = self._group_end(s, group.alike, excluding, last=False)
+                if group.last_report_id in excluding:
+                    last = self._group_end(s, group.alike, excluding, last=True)
+                earliest = _statement(first)
+                order = (*record_order(earliest), first.id or 0)
+                wording = tuple(group.wording.split("\n")) if group.wording else ()
+                found_groups.append(
+                    (order, records.AlikeStatements(earliest, _statement(last), count, wording))
+                )
+        return [g for _, g in sorted(found_groups, key=lambda f: f[0])]
+
     def all_statements(self) -> list[domain.Statement]:
         with self._read() as s:
             return [
@@ -520,8 +575,12 @@ class SqlStore:
             return new
 
     def _insert_statements(self, s: Session, statements: Iterable[domain.Statement]) -> None:
+        statements = list(statements)
+        wording = statement_wording(statements)
         for st in statements:
-            s.exec(
+            primary = st.role is domain.StatementRole.PRIMARY
+            alike = alike_digest(st, wording[st.id]) if primary else ""
+            row_id = s.exec(
                 self._insert(StatementRow)
                 .values(
                     key=st.id,
@@ -532,10 +591,101 @@ class SqlStore:
                     topic_key=name_key(st.topic),
                     polarity=st.polarity.value,
                     role=st.role.value,
+                    wording="\n".join(wording[st.id]),
+                    alike=alike,
                     **_fields(st, _STATEMENT_FIELDS),
                 )
                 .on_conflict_do_nothing()
+                .returning(col(StatementRow.id))
+            ).first()
+            if row_id is not None and primary:
+                self._join_group(s, st, alike, wording[st.id], int(row_id[0]))
+
+    def _join_group(
+        self,
+        s: Session,
+        st: domain.Statement,
+        alike: str,
+        wording: tuple[str, ...],
+        row: int,
+    ) -> None:
+        """Count a new primary statement in its alike group; move the group's ends."""
+        end = {"published": st.published, "sequence": st.sequence, "report_id": st.report_id}
+        created = s.exec(
+            self._insert(StatementGroupRow)
+            .values(
+                alike=alike,
+                agency_key=name_key(st.agency),
+                wording="\n".join(wording),
+                count=1,
+                first_statement=st.id,
+                first_row=row,
+                last_statement=st.id,
+                **{f"first_{k}": v for k, v in end.items()},
+                **{f"last_{k}": v for k, v in end.items()},
             )
+            .on_conflict_do_nothing()
+            .returning(col(StatementGroupRow.id))
+        ).first()
+        if created is not None:
+            return
+        group = s.exec(
+            select(StatementGroupRow).where(StatementGroupRow.alike == alike).with_for_update()
+        ).one()
+        order = record_order(st)
+        values: dict[str, object] = {"count": group.count + 1}
+        if order < (group.first_published, group.first_sequence, group.first_report_id):
+            values |= {f"first_{k}": v for k, v in end.items()}
+            values |= {"first_statement": st.id, "first_row": row}
+        # Equal orders cannot meet in one group (one statement per report), but the
+        # later insert would go last, as in a sorted list.
+        if order >= (group.last_published, group.last_sequence, group.last_report_id):
+            values |= {f"last_{k}": v for k, v in end.items()} | {"last_statement": st.id}
+        s.exec(
+            update(StatementGroupRow).where(col(StatementGroupRow.id) == group.id).values(**values)
+        )
+
+    def _lock_groups(self, s: Session, groups: Collection[str]) -> None:
+        """Lock groups whose members are about to go (PostgreSQL; SQLite's lock is the file)."""
+        if groups:
+            s.exec(
+                select(StatementGroupRow.id)
+                .where(col(StatementGroupRow.alike).in_(sorted(groups)))
+                .with_for_update()
+            ).all()
+
+    def _recount_group(self, s: Session, alike: str) -> None:
+        """Count a group's members and find its ends again, after some of them went."""
+        count = s.exec(
+            select(func.count()).select_from(StatementRow).where(StatementRow.alike == alike)
+        ).one()
+        if not count:
+            s.exec(delete(StatementGroupRow).where(col(StatementGroupRow.alike) == alike))
+            return
+        first = self._group_end(s, alike, (), last=False)
+        last = self._group_end(s, alike, (), last=True)
+        s.exec(
+            update(StatementGroupRow)
+            .where(col(StatementGroupRow.alike) == alike)
+            .values(**_group_ends(first, last), count=int(count))
+        )
+
+    def _group_end(
+        self, s: Session, alike: str, excluding: Collection[domain.ReportId], *, last: bool
+    ) -> StatementRow:
+        """The earliest (or latest) member of a group in record order, some reports left out."""
+        report: Any = col(StatementRow.report_id)
+        if self._postgres:
+            report = report.collate("C")  # Python's order of strings, as the memory store
+        order = [col(StatementRow.published), col(StatementRow.sequence), report]
+        query = select(StatementRow).where(StatementRow.alike == alike)
+        if excluding:
+            query = query.where(col(StatementRow.report_id).not_in(list(excluding)))
+        if last:
+            query = query.order_by(*(o.desc() for o in order), col(StatementRow.id).desc())
+        else:
+            query = query.order_by(*order, col(StatementRow.id))
+        return s.exec(query.limit(1)).one()
 
     def _insert_contradiction(
         self, s: Session, c: domain.Contradiction, key: str, now: datetime
@@ -1098,6 +1248,127 @@ def _statement(row: StatementRow) -> domain.Statement:
         role=domain.StatementRole(row.role),
         **_fields(row, _STATEMENT_FIELDS),
     )
+
+
+def _group_ends(first: StatementRow, last: StatementRow) -> dict[str, Any]:
+    """A group row's columns that name its ends."""
+    return {
+        "first_statement": first.key,
+        "first_published": first.published,
+        "first_sequence": first.sequence,
+        "first_report_id": first.report_id,
+        "first_row": first.id or 0,
+        "last_statement": last.key,
+        "last_published": last.published,
+        "last_sequence": last.sequence,
+        "last_report_id": last.report_id,
+    }
+
+
+def rebuild_statement_groups(connection: Connection) -> int:
+    """Give every primary statement its wording and alike group, and count the groups anew.
+
+    For rows stored before the groups existed (migration 0006) and rows put in by bulk
+    (the benchmarks' synthetic stores); returns how many groups there are.
+    """
+    table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
+    groups_table = StatementGroupRow.__table__  # type: ignore[attr-defined]
+    missing = (table.role == domain.StatementRole.PRIMARY.value) & (table.alike == "")
+    reports = sa_select(table.report_id).where(missing).distinct()
+    pending = connection.execute(
+        sa_select(
+            table.id,
+            table.report_id,
+            table.agency,
+            table.topic,
+            table.polarity,
+            table.role,
+            table.proposition,
+            table.quote,
+            table.published,
+            table.sequence,
+        )
+        .where(table.report_id.in_(reports))
+        .order_by(table.report_id, table.id)
+    ).all()
+    by_report: dict[str, list[tuple[int, domain.Statement]]] = {}
+    for r in pending:
+        statement = domain.Statement(
+            report_id=domain.ReportId(r.report_id),
+            agency=domain.AgencyName(r.agency),
+            topic=domain.TopicName(r.topic),
+            polarity=domain.Polarity(r.polarity),
+            quote=r.quote,
+            published=r.published,
+            role=domain.StatementRole(r.role),
+            sequence=r.sequence,
+            proposition=r.proposition,
+        )
+        by_report.setdefault(r.report_id, []).append((r.id, statement))
+    for found in by_report.values():
+        wording = statement_wording(st for _, st in found)
+        connection.execute(
+            StatementRow.__table__.update()  # type: ignore[attr-defined]
+            .where(table.id == bindparam("row"))
+            .values(wording=bindparam("words"), alike=bindparam("group")),
+            [
+                {
+                    "row": row,
+                    "words": "\n".join(wording[st.id]),
+                    "group": alike_digest(st, wording[st.id])
+                    if st.role is domain.StatementRole.PRIMARY
+                    else "",
+                }
+                for row, st in found
+            ],
+        )
+    connection.execute(groups_table.delete())
+    report = table.report_id
+    if connection.dialect.name == "postgresql":
+        report = report.collate("C")  # Python's order of strings, as the memory store
+    ordered = connection.execute(
+        sa_select(
+            table.alike,
+            table.agency_key,
+            table.wording,
+            table.key,
+            table.published,
+            table.sequence,
+            table.report_id,
+            table.id,
+        )
+        .where(table.alike != "")
+        .order_by(table.alike, table.published, table.sequence, report, table.id)
+    )
+    rows: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for end in ordered:
+        if current is None or current["alike"] != end.alike:
+            if current is not None:
+                rows.append(current)
+            current = {
+                "alike": end.alike,
+                "agency_key": end.agency_key,
+                "wording": end.wording,
+                "count": 0,
+                "first_statement": end.key,
+                "first_published": end.published,
+                "first_sequence": end.sequence,
+                "first_report_id": end.report_id,
+                "first_row": end.id,
+            }
+        current["count"] += 1
+        current |= {
+            "last_statement": end.key,
+            "last_published": end.published,
+            "last_sequence": end.sequence,
+            "last_report_id": end.report_id,
+        }
+    if current is not None:
+        rows.append(current)
+    for start in range(0, len(rows), 5_000):
+        connection.execute(groups_table.insert(), rows[start : start + 5_000])
+    return len(rows)
 
 
 def _with_contradiction_statements(

@@ -141,6 +141,8 @@ class StatementRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_statements_key"),
         Index("ix_statements_pair", "agency_key", "topic_key"),
+        # The ends of one alike group, by record order (`storage.sql_store._alike_end`).
+        Index("ix_statements_alike", "alike", "published", "sequence", "report_id"),
         # Row numbers are never reused (migration 0005): the claim index catches up by row.
         {"sqlite_autoincrement": True},
     )
@@ -162,6 +164,39 @@ class StatementRow(SQLModel, table=True):
     role: str = "primary"
     sequence: int = 0
     proposition: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    wording: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    """The propositions its report states its stance in, one a line (`stance_wording`)."""
+    alike: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    """Its alike group (`alike_digest`) when primary, else empty."""
+
+
+class StatementGroupRow(SQLModel, table=True):
+    """One group of alike primary statements (`group_alike`): its ends and its size.
+
+    Kept in the transaction that adds or deletes a member, so finding the candidates of
+    a new statement reads a row per group, however often the group's story was retold.
+    """
+
+    __tablename__ = "statement_groups"
+    __table_args__ = (
+        UniqueConstraint("alike", name="uq_statement_groups_alike"),
+        Index("ix_statement_groups_agency_key", "agency_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alike: str
+    agency_key: str
+    wording: str = Field(default="", sa_type=Text)
+    count: int = 0
+    first_statement: str
+    first_published: date
+    first_sequence: int = 0
+    first_report_id: str
+    first_row: int = 0
+    last_statement: str
+    last_published: date
+    last_sequence: int = 0
+    last_report_id: str
 
 
 class ContradictionRow(SQLModel, table=True):

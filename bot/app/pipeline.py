@@ -11,7 +11,7 @@ import structlog
 
 from bot.app.ports import Clock, Store
 from bot.core.alerts import DEFAULT_GROUP_WINDOW, route
-from bot.core.detection import MIN_SCORE, find_contradictions
+from bot.core.detection import MIN_SCORE, contradictions_among, record_order
 from bot.core.domain import (
     AgencyName,
     AlertKey,
@@ -30,7 +30,7 @@ from bot.core.language.lexicon import Lexicon
 from bot.core.language.text import split_sentences
 from bot.core.language.vocabulary import Vocabulary
 from bot.core.organisations import agency_block
-from bot.core.records import AlertRecord, AnalysisWrite
+from bot.core.records import AlertRecord, AlikeStatements, AnalysisWrite
 from bot.inputs.reports import bounded_report
 
 log = structlog.get_logger("denialwatch.pipeline")
@@ -234,7 +234,7 @@ class Pipeline:
     ) -> tuple[list[Contradiction], list[Decision]]:
         """Pair new statements with stored ones of the same agency; keep what is watched."""
         watchlist = self._store.watchlist()
-        found, decisions = find_contradictions(
+        found, decisions = contradictions_among(
             statements, self._stored_for(statements), self._min_score, watchlist.topic_keys()
         )
         # A claim recorded by hand is about what its author cares for, watched or not.
@@ -246,15 +246,21 @@ class Pipeline:
         )
         return kept, decisions
 
-    def _stored_for(self, statements: tuple[Statement, ...]) -> list[Statement]:
-        """Candidates: every stored statement of each agency speaking here (blocked by agency)."""
+    def _stored_for(self, statements: tuple[Statement, ...]) -> list[AlikeStatements]:
+        """Candidates: each agency block's alike groups (their ends and sizes), not every row.
+
+        The new statements' own report is left out: after its commit, the statements
+        are stored too and must not pair with themselves.
+        """
         blocks = sorted({agency_block(s.agency) for s in statements})
+        own = {s.report_id for s in statements}
         if len(blocks) == 1:
-            return self._store.statements_by(AgencyName(blocks[0]))
-        stored: dict[str, Statement] = {}
+            return self._store.alike_statements(AgencyName(blocks[0]), own)
+        stored: dict[tuple[str, str], AlikeStatements] = {}
         for block in blocks:
-            stored.update((s.id, s) for s in self._store.statements_by(AgencyName(block)))
-        return list(stored.values())
+            for group in self._store.alike_statements(AgencyName(block), own):
+                stored.setdefault((group.earliest.id, group.latest.id), group)
+        return sorted(stored.values(), key=lambda g: record_order(g.earliest))
 
 
 def bounded(report: Report) -> Report:

@@ -6,7 +6,7 @@ application services only ever see the protocols.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -86,6 +86,18 @@ class StatementRepository(Protocol):
 
     def statements_by(self, agency: domain.AgencyName) -> list[domain.Statement]:
         """Every statement whose agency key starts with a block (`agency_block`), in order."""
+        ...
+
+    def alike_statements(
+        self, agency: domain.AgencyName, excluding: Collection[domain.ReportId] = ()
+    ) -> list[records.AlikeStatements]:
+        """The block's (`agency_block`) primary statements grouped as `group_alike` does.
+
+        Per group the earliest, the latest and how many, leaving out the statements of
+        `excluding` reports; groups in the record order of their earliest. What a new
+        statement is matched against: bounded by the groups, not by how often each
+        was said.
+        """
         ...
 
     def all_statements(self) -> list[domain.Statement]: ...

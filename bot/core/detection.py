@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from functools import lru_cache
 
@@ -12,13 +13,16 @@ from bot.core.domain import (
     Decision,
     Polarity,
     Reason,
+    ReportId,
     Statement,
+    StatementId,
     StatementRole,
 )
 from bot.core.keys import name_key
 from bot.core.organisations import same_agency
 from bot.core.proposition import MATCH, Proposition, similarity, specific_shared
 from bot.core.proposition import reason as reason_line
+from bot.core.records import AlikeStatements
 
 MIN_SCORE = 0.4
 MAX_PAIRED = 3
@@ -122,6 +126,53 @@ def score(new: Statement, earlier: Statement, matched: float = 1.0) -> float:
     return round(confidence * (0.5 + 0.5 * matched), 3)
 
 
+def statement_wording(statements: Iterable[Statement]) -> dict[StatementId, tuple[str, ...]]:
+    """Map each statement of one report to the wording of its stance, as it is stored."""
+    statements = list(statements)
+    wording = stance_wording(statements)
+    return {s.id: wording.get(stance_of(s), ()) for s in statements}
+
+
+AlikeKey = tuple[str, str, str, str, tuple[str, ...]]
+"""What makes stored statements alike: agency, topic, polarity, proposition, wording."""
+
+
+def alike_key(statement: Statement, wording: Sequence[str]) -> AlikeKey:
+    return (
+        statement.agency,
+        statement.topic,
+        statement.polarity.value,
+        statement.proposition,
+        tuple(wording),
+    )
+
+
+def alike_digest(statement: Statement, wording: Sequence[str]) -> str:
+    """A short stable name for a statement's alike group, for a database column."""
+    agency, topic, polarity, proposition, words = alike_key(statement, wording)
+    text = "\x1f".join((agency, topic, polarity, proposition, "\x1e".join(words)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def group_alike(
+    stored: Iterable[Statement], excluding: Collection[ReportId] = ()
+) -> list[AlikeStatements]:
+    """Group stored primary statements alike, each group with its ends and its size.
+
+    The reference the stores follow (`StatementRepository.alike_statements`): groups
+    come in the record order of their earliest statement; statements of `excluding`
+    reports are left out, so a report is never paired with itself.
+    """
+    kept = [s for s in stored if s.role is not StatementRole.RETOLD]
+    wording = stance_wording(kept)
+    groups: dict[AlikeKey, list[Statement]] = {}
+    for s in sorted(kept, key=record_order):
+        if s.role is StatementRole.PRIMARY and s.report_id not in excluding:
+            words = wording.get(stance_of(s), ())
+            groups.setdefault(alike_key(s, words), []).append(s)
+    return [AlikeStatements(g[0], g[-1], len(g), key[4]) for key, g in groups.items()]
+
+
 def find_contradictions(
     new: Iterable[Statement],
     stored: Sequence[Statement],
@@ -130,50 +181,56 @@ def find_contradictions(
 ) -> tuple[list[Contradiction], list[Decision]]:
     """Pair each new primary statement with stored primaries that take the other side.
 
-    Candidates are the stored statements of the same agency (canonical key); a pair
-    needs opposite polarity and propositions that match. The pair is ordered by
-    publication date, not by arrival, so the result does not depend on the order in
-    which reports are processed.
+    `stored` is every candidate statement; `contradictions_among` does the work on
+    them grouped (`group_alike`), leaving out those of the new statements' reports.
+    """
+    new = list(new)
+    groups = group_alike(stored, excluding={s.report_id for s in new})
+    return contradictions_among(new, groups, min_score, watched_topics)
+
+
+def contradictions_among(
+    new: Iterable[Statement],
+    stored: Sequence[AlikeStatements],
+    min_score: float = MIN_SCORE,
+    watched_topics: frozenset[str] = frozenset(),
+) -> tuple[list[Contradiction], list[Decision]]:
+    """Pair each new primary statement with stored groups of alike primaries on the other side.
+
+    Candidates are the groups of the same agency (canonical key); a pair needs
+    opposite polarity and propositions that match. Alike statements match alike, so
+    each group is matched once, through its earliest statement, and a new statement
+    is paired with at most the earliest, the latest and the best-matching ends of the
+    groups it contradicts (`bounded`); the rest are counted in `Contradiction.others`.
+    The pair is ordered by publication date, not by arrival, so the result does not
+    depend on the order in which reports are processed.
     """
     found: dict[tuple[str, str], Contradiction] = {}
     decisions: list[Decision] = []
     new = list(new)
     speaking = {s.agency for s in new if s.role is StatementRole.PRIMARY}
-    stored = [
-        s
-        for s in stored
-        if s.role is not StatementRole.RETOLD and any(same_agency(s.agency, a) for a in speaking)
-    ]
-    wording = stance_wording([*stored, *new])
-    # Statements alike in agency, topic, polarity and wording match alike: a story
-    # retold a thousand times is grouped once and matched once per wording.
-    alike: dict[tuple[object, ...], list[Statement]] = {}
-    for s in sorted(stored, key=record_order):
-        if s.role is StatementRole.PRIMARY:
-            sort = (s.agency, s.topic, s.polarity, s.proposition, wording.get(stance_of(s)))
-            alike.setdefault(sort, []).append(s)
-    reports_of = {sort: {s.report_id for s in group} for sort, group in alike.items()}
+    groups = [g for g in stored if any(same_agency(g.earliest.agency, a) for a in speaking)]
+    own = stance_wording(new)
     for statement in new:
         if statement.role is not StatementRole.PRIMARY:
             continue
         same_pair: list[tuple[Statement, float, tuple[str, ...]]] = []
         opposite: list[tuple[Statement, float, tuple[str, ...]]] = []
         total = 0
-        for kind_of, everyone in alike.items():
-            if not same_agency(everyone[0].agency, statement.agency):
+        for group in groups:
+            first = group.earliest
+            if not same_agency(first.agency, statement.agency):
                 continue
-            group = everyone
-            if statement.report_id in reports_of[kind_of]:
-                group = [s for s in everyone if s.report_id != statement.report_id]
-                if not group:
-                    continue
-            value, shared = match(statement, group[0], watched_topics, wording)
+            wording = {stance_of(first): group.wording}
+            if stance_of(statement) in own:
+                wording[stance_of(statement)] = own[stance_of(statement)]
+            value, shared = match(statement, first, watched_topics, wording)
             if value < MATCH:
                 continue
-            same_pair.append((group[0], value, shared))
-            if group[0].polarity is not statement.polarity:
-                total += len(group)
-                ends = {id(s): s for s in (group[0], group[-1])}  # in record order
+            same_pair.append((first, value, shared))
+            if first.polarity is not statement.polarity:
+                total += group.count
+                ends = {id(s): s for s in (first, group.latest)}  # in record order
                 opposite.extend((s, value, shared) for s in ends.values())
         if not opposite:
             reason = Reason.SAME_POLARITY if same_pair else Reason.NO_EARLIER

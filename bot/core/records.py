@@ -163,3 +163,18 @@ class StatementText:
     agency: str
     topic: str
     quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlikeStatements:
+    """Stored primary statements alike in agency, topic, polarity and wording.
+
+    Detection matches them once and pairs a new statement with the ends only, so the
+    store hands over the earliest, the latest and how many there are, not every one.
+    """
+
+    earliest: Statement
+    latest: Statement
+    count: int
+    wording: tuple[str, ...] = ()
+    """Every proposition the earliest's report states the same stance in (`stance_wording`)."""

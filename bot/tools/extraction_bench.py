@@ -362,7 +362,7 @@ def long_articles(reports: Sequence[Report], low: int = 600, high: int = 900) ->
 
 
 def run_one_pair_bench(
-    pair: Sequence[Report], watchlist: Watchlist, count: int = 3_000
+    pair: Sequence[Report], watchlist: Watchlist, count: int = 3_000, store_url: str | None = None
 ) -> dict[str, float | int | str]:
     """Replay one denial and its contradiction re-sent `count` times under new ids.
 
@@ -370,16 +370,24 @@ def run_one_pair_bench(
     pairs per report must stay bounded (at most the earliest, the latest and the best
     match), and each alert says how many earlier statements it also contradicts.
     """
+    from storage.memory_store import MemoryStore
+    from storage.migrate import upgrade
+    from storage.sql_store import SqlStore
+
     reports = repeated(pair, count)
+    if store_url is not None:
+        upgrade(store_url)
+    store = MemoryStore() if store_url is None else SqlStore(store_url)
     started = time.perf_counter()
     per_report: dict[str, int] = {}
     others = 0
-    for contradiction in replay(reports, watchlist):
+    for contradiction in replay(reports, watchlist, store=store):
         per_report[contradiction.new.report_id] = per_report.get(contradiction.new.report_id, 0) + 1
         others = max(others, contradiction.others)
     seconds = time.perf_counter() - started
     return {
         "stream": f"one pair x {count}",
+        "store": "memory" if store_url is None else store_url.split(":", 1)[0].split("+")[0],
         "reports": count,
         "replay_s": round(seconds, 2),
         "replay_reports_per_s": round(count / seconds, 1),

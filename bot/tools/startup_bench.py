@@ -29,6 +29,7 @@ SEARCHES = 200
 def fill(url: str, count: int, seed: int = 0, batch: int = 20_000) -> None:
     """Insert `count` synthetic statements (migrated, empty database) in bulk."""
     from storage.migrate import upgrade
+    from storage.sql_store import rebuild_statement_groups
     from storage.tables import StatementRow
 
     upgrade(url)
@@ -61,10 +62,14 @@ def fill(url: str, count: int, seed: int = 0, batch: int = 20_000) -> None:
                         "role": "primary",
                         "sequence": n,
                         "proposition": "",
+                        "wording": "",
+                        "alike": _alike(pair.agency, topic),
                     }
                 )
             with engine.begin() as conn:
                 conn.execute(table.insert(), rows)
+        with engine.begin() as conn:
+            rebuild_statement_groups(conn)
         if url.startswith("postgresql"):
             with engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(
@@ -72,6 +77,17 @@ def fill(url: str, count: int, seed: int = 0, batch: int = 20_000) -> None:
                 )
     finally:
         engine.dispose()
+
+
+def _alike(agency: str, topic: str) -> str:
+    """The alike group of a synthetic denial (no proposition, so no wording)."""
+    from bot.core.detection import alike_digest
+    from bot.core.domain import AgencyName, Polarity, ReportId, Statement, TopicName
+
+    denial = Statement(
+        ReportId("b"), AgencyName(agency), TopicName(topic), Polarity.DENIES, "", date(2020, 1, 1)
+    )
+    return alike_digest(denial, ())
 
 
 def _status(field: str) -> float:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bot.app.clock import FixedClock
 from bot.app.command_service import claim_report, record_claim
 from bot.app.pipeline import Pipeline
 from bot.app.ports import Backlog, Store
+from bot.core.detection import group_alike, why_line
 from bot.core.domain import (
     Agency,
     AgencyName,
@@ -19,14 +22,23 @@ from bot.core.domain import (
     Polarity,
     ReportId,
     Silence,
+    Statement,
     StatementId,
+    StatementRole,
     Subscription,
     Topic,
     TopicName,
     Watchlist,
 )
 from bot.core.language.resources import load_lexicons, load_vocabulary
-from bot.core.records import AuditEvent, DeliveryStatus, FeedbackRecord, Verdict
+from bot.core.records import (
+    AlikeStatements,
+    AnalysisWrite,
+    AuditEvent,
+    DeliveryStatus,
+    FeedbackRecord,
+    Verdict,
+)
 from tests.storage.samples import (
     CLEARVIEW,
     CONFIRMATION,
@@ -39,6 +51,7 @@ from tests.storage.samples import (
     delivery,
     denial_then_confirmation,
     report,
+    statement,
 )
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -384,3 +397,100 @@ class TestStore:
 
     def test_ping_answers(self, store: Store) -> None:
         store.ping()
+
+
+def retold_denials(store: Store, count: int) -> list[Statement]:
+    """The denial re-sent `count` times under new ids, each report analysed and stored."""
+    denials = []
+    for n in range(1, count + 1):
+        denial = statement(f"d{n}", Polarity.DENIES, date(2020, 1, 1) + timedelta(days=n))
+        denial = replace(denial, sequence=n, proposition="use^ clearview^ ai")
+        store.save_analysis(AnalysisWrite(report_id=denial.report_id, statements=(denial,)))
+        denials.append(denial)
+    return denials
+
+
+class TestAlikeStatements:
+    """StatementRepository.alike_statements: a row per group of alike statements."""
+
+    def test_a_denial_retold_many_times_comes_back_as_its_ends_and_count(
+        self, store: Store
+    ) -> None:
+        denials = retold_denials(store, 40)
+        other = statement("x", Polarity.AFFIRMS, date(2019, 5, 1), agency="Federal Police Ghent")
+        store.save_analysis(AnalysisWrite(report_id=other.report_id, statements=(other,)))
+        elsewhere = statement("y", Polarity.DENIES, date(2019, 5, 1), agency="Customs")
+        store.save_analysis(AnalysisWrite(report_id=elsewhere.report_id, statements=(elsewhere,)))
+
+        groups = store.alike_statements(POLICE)
+
+        # The block is a key prefix ("federal police …"); groups come by their earliest.
+        assert groups == [
+            AlikeStatements(other, other, 1, ()),
+            AlikeStatements(denials[0], denials[-1], 40, ("use^ clearview^ ai",)),
+        ]
+
+    def test_left_out_reports_are_not_counted_and_their_neighbours_become_the_ends(
+        self, store: Store
+    ) -> None:
+        denials = retold_denials(store, 10)
+        left_out = {denials[0].report_id, denials[4].report_id, denials[-1].report_id}
+
+        (group,) = store.alike_statements(POLICE, left_out)
+
+        assert (group.earliest, group.latest, group.count) == (denials[1], denials[-2], 7)
+        all_of_them = {d.report_id for d in denials}
+        assert store.alike_statements(POLICE, all_of_them) == []
+
+    def test_statements_alike_but_in_other_wordings_are_other_groups(self, store: Store) -> None:
+        (denial,) = retold_denials(store, 1)
+        headline = replace(
+            statement("h", Polarity.DENIES, date(2020, 3, 1), sequence=50),
+            proposition="use^ clearview^ ai",
+        )
+        minor = replace(headline, role=StatementRole.MINOR, proposition="run^ clearview^ search")
+        store.save_analysis(
+            AnalysisWrite(report_id=headline.report_id, statements=(headline, minor))
+        )
+
+        groups = store.alike_statements(POLICE)
+
+        assert [(g.earliest, g.count, g.wording) for g in groups] == [
+            (denial, 1, ("use^ clearview^ ai",)),
+            (headline, 1, ("use^ clearview^ ai", "run^ clearview^ search")),
+        ]
+        assert groups == group_alike(store.statements_by(POLICE))
+
+    def test_a_revised_report_leaves_its_group(self, store: Store) -> None:
+        denials = retold_denials(store, 3)
+        for n in (1, 2, 3):
+            store.add_report(replace(report(n), id=ReportId(f"d{n}")))
+        store.add_report(replace(report(3), id=ReportId("d3"), text="Corrected."))
+
+        (group,) = store.alike_statements(POLICE)
+        assert (group.earliest, group.latest, group.count) == (denials[0], denials[1], 2)
+
+        store.add_report(replace(report(1), id=ReportId("d1"), text="Corrected."))
+        store.add_report(replace(report(2), id=ReportId("d2"), text="Corrected."))
+        assert store.alike_statements(POLICE) == []
+
+    def test_a_confirmation_after_many_denials_counts_the_ones_it_is_not_paired_with(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        retold_denials(store, 25)
+
+        def every_statement(agency: AgencyName) -> list[Statement]:
+            raise AssertionError("analysis read every statement of the agency")
+
+        monkeypatch.setattr(store, "statements_by", every_statement)
+        pipeline = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
+        confirmation = replace(
+            statement("c", Polarity.AFFIRMS, date(2021, 10, 27), sequence=99),
+            proposition="use^ clearview^ ai",
+        )
+
+        found, _ = pipeline.detect((confirmation,), watched_only=False)
+
+        assert sorted(c.earlier.report_id for c in found) == ["d1", "d25"]
+        assert {c.others for c in found} == {23}
+        assert "23 more statement(s) alike on the record" in why_line(found[0])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from test_language_traps import AU_POL, DE_POL, EXTRACTOR, HU, LFR, MET, PEGASUS, PIMEYES, RFR
 
-from bot.core.detection import find_contradictions, why_line
+from bot.core.detection import contradictions_among, find_contradictions, group_alike, why_line
 from bot.core.domain import (
     AgencyName,
     ContradictionKind,
@@ -265,3 +265,23 @@ def test_a_report_naming_one_body_several_ways_contradicts_a_statement_once() ->
     ]
     found, _ = find_contradictions(ways, [denial])
     assert [(c.new.report_id, c.earlier.report_id) for c in found] == [("b", "a")]
+
+
+def test_a_denial_retold_a_thousand_times_is_one_group_with_its_ends() -> None:
+    denials = [statement(f"d{n}", Polarity.DENIES, 1, sequence=n) for n in range(1000)]
+
+    (group,) = group_alike(denials, excluding={ReportId("d999")})
+
+    assert (group.earliest, group.latest, group.count) == (denials[0], denials[998], 999)
+
+
+def test_the_contradiction_counts_the_earlier_statements_it_is_not_paired_with() -> None:
+    denials = [statement(f"d{n}", Polarity.DENIES, 1, sequence=n) for n in range(1000)]
+    confirmation = statement("c", Polarity.AFFIRMS, 20, sequence=1000)
+
+    found, _ = contradictions_among([confirmation], group_alike(denials))
+
+    assert sorted(c.earlier.report_id for c in found) == ["d0", "d999"]
+    assert {c.others for c in found} == {998}
+    assert found == find_contradictions([confirmation], denials)[0]
+    assert "998 more statement(s) alike on the record" in why_line(found[0])
