@@ -1,9 +1,9 @@
 """Every labelled stream, scored in all three watch modes, holds its measured floor.
 
-The floors are the figures measured when open-world detection landed (see the
-README's Quality section); a change that lowers one fails here. `holdout3` and
-`holdout4` were written blind to the code and scored once before they became
-regression sets; `holdout4`'s floors are its first-run figures.
+The floors are the figures measured last (see the README's Quality section); a change
+that lowers one fails here. `holdout3`, `holdout4` and `holdout5` were written blind to
+the code and scored once before they became regression sets; `holdout5`'s floors are at
+most its first-run figures, and its errors have not been read.
 """
 
 from __future__ import annotations
@@ -21,22 +21,25 @@ LOCAL = Path(__file__).resolve().parents[1] / "data"
 FLOORS = [
     ("dev", "both", 1.0, 1.0),
     ("dev", "agencies", 1.0, 0.88),
-    ("dev", "topics", 1.0, 0.66),
-    ("dev2", "both", 1.0, 0.9),
-    ("dev2", "agencies", 1.0, 0.75),
-    ("dev2", "topics", 0.93, 0.65),
+    ("dev", "topics", 1.0, 1.0),
+    ("dev2", "both", 1.0, 0.95),
+    ("dev2", "agencies", 1.0, 0.85),
+    ("dev2", "topics", 1.0, 0.85),
     ("holdout", "both", 1.0, 1.0),
     ("holdout", "agencies", 1.0, 0.81),
     ("holdout", "topics", 1.0, 0.9),
     ("holdout2", "both", 1.0, 1.0),
     ("holdout2", "agencies", 1.0, 0.84),
-    ("holdout2", "topics", 1.0, 0.38),
-    ("holdout3", "both", 1.0, 0.33),
+    ("holdout2", "topics", 1.0, 0.53),
+    ("holdout3", "both", 1.0, 0.38),
     ("holdout3", "agencies", 1.0, 0.22),
     ("holdout3", "topics", 1.0, 0.05),
-    ("holdout4", "both", 0.66, 0.21),
-    ("holdout4", "agencies", 0.71, 0.26),
+    ("holdout4", "both", 0.87, 0.36),
+    ("holdout4", "agencies", 0.87, 0.36),
     ("holdout4", "topics", 1.0, 0.05),
+    ("holdout5", "both", 0.88, 0.35),
+    ("holdout5", "agencies", 1.0, 0.35),
+    ("holdout5", "topics", 1.0, 0.1),
 ]
 
 
