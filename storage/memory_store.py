@@ -55,6 +55,8 @@ class MemoryStore:
         self._contradictions: dict[str, domain.Contradiction] = {}
         self._alerts: dict[domain.AlertKey, records.AlertRecord] = {}
         self._deliveries: dict[str, records.Delivery] = {}
+        self._leads: dict[str, list[str]] = {}
+        """Each alert's lead deliveries, by key: what routing reads for every contradiction."""
         self._watchlist = domain.Watchlist()
         self._subscriptions: list[domain.Subscription] = []
         self._silences: list[domain.Silence] = []
@@ -240,6 +242,8 @@ class MemoryStore:
             for delivery in write.deliveries:
                 if delivery.contradiction_key in new_keys:
                     self._deliveries.setdefault(delivery.key, delivery)
+                    if delivery.is_lead:
+                        self._leads.setdefault(delivery.alert_key, []).append(delivery.key)
             self._analysed.add(write.report_id)
             self._claimed.discard(write.report_id)
             return new
@@ -313,6 +317,15 @@ class MemoryStore:
         with self._lock:
             record = self._alerts.get(key)
             return self._complete(record) if record else None
+
+    def alert_leads(self, key: domain.AlertKey) -> records.AlertRecord | None:
+        with self._lock:
+            record = self._alerts.get(key)
+            if record is None:
+                return None
+            leads = tuple(self._deliveries[k] for k in dict.fromkeys(self._leads.get(key, ())))
+            bare = domain.Alert(record.alert.key, record.alert.agency, record.alert.topic, ())
+            return replace(record, alert=bare, deliveries=leads)
 
     def _complete(self, record: records.AlertRecord) -> records.AlertRecord:
         contradictions = tuple(

@@ -938,6 +938,27 @@ class SqlStore:
             row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
             return None if row is None else _alert_record(s, row)
 
+    def alert_leads(self, key: domain.AlertKey) -> records.AlertRecord | None:
+        with self._read() as s:
+            row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
+            if row is None:
+                return None
+            leads = s.exec(
+                select(DeliveryRow)
+                .where(DeliveryRow.alert_key == key, col(DeliveryRow.is_lead).is_(True))
+                .order_by(col(DeliveryRow.id))
+            ).all()
+            return records.AlertRecord(
+                alert=domain.Alert(
+                    key=domain.AlertKey(row.key),
+                    agency=domain.AgencyName(row.agency),
+                    topic=domain.TopicName(row.topic),
+                    contradictions=(),
+                ),
+                opened_at=_aware(row.opened_at),
+                deliveries=tuple(_delivery(d) for d in leads),
+            )
+
     def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]:
         """Alerts opened at or after `since` (all when None), in the order they opened."""
         with self._read() as s:

@@ -206,7 +206,7 @@ class Pipeline:
         keys = {alert_key(c.agency, c.topic) for c in contradictions}
         open_alerts: dict[AlertKey, AlertRecord] = {}
         for key in keys:
-            record = self._store.alert(key)
+            record = self._store.alert_leads(key)
             if record is not None:
                 open_alerts[key] = record
         routing = route(

@@ -124,6 +124,11 @@ class OutboxRepository(Protocol):
 
     def alert(self, key: domain.AlertKey) -> records.AlertRecord | None: ...
 
+    def alert_leads(self, key: domain.AlertKey) -> records.AlertRecord | None:
+        """The alert as routing needs it: when it opened and its lead deliveries only,
+        without its contradictions (a story re-sent 3,000 times stays one cheap read)."""
+        ...
+
     def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]: ...
 
     def due_deliveries(self, now: datetime, limit: int) -> list[records.Delivery]:

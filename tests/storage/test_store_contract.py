@@ -274,6 +274,21 @@ class TestOutboxRepository:
         assert [r.alert.key for r in store.alerts_since(AT - timedelta(days=1))] == [KEY]
         assert store.alerts_since(AT + timedelta(days=1)) == []
 
+    def test_alert_leads_read_the_opening_and_the_leads_only(self, store: Store) -> None:
+        store_both_reports(store)
+        first, second = denial_then_confirmation()
+        alert = Alert(key=KEY, agency=POLICE, topic=CLEARVIEW, contradictions=(CONTRADICTION,))
+        store.save_analysis(first)
+        store.save_analysis(replace(second, alerts=(alert,), at=AT))
+
+        full, leads = store.alert(KEY), store.alert_leads(KEY)
+        assert full is not None and leads is not None
+        assert leads.opened_at == full.opened_at
+        assert leads.alert.contradictions == ()
+        assert (leads.alert.key, leads.alert.agency, leads.alert.topic) == (KEY, POLICE, CLEARVIEW)
+        assert leads.deliveries == tuple(d for d in full.deliveries if d.is_lead)
+        assert store.alert_leads(AlertKey("nobody|nothing")) is None
+
 
 class TestWatchRepository:
     """WatchRepository: the watchlist and each channel's subscriptions."""
