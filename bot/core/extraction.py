@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -56,6 +57,10 @@ from bot.core.proposition import (
 
 _CLAUSE_SPLIT = re.compile(r"\s*[,;:()]\s*|\s+-\s+")
 TITLE_WEIGHT = 2.0
+RECENT_TEXTS = 256
+"""Texts an extractor remembers having read (oldest forgotten first)."""
+_Reading = tuple[str, tuple["_Candidate", ...], tuple[Decision, ...]]
+"""What reading a text gives: its language, the candidate statements, the decisions."""
 NEAR_FORCE = 2
 _FORCES = frozenset(
     f"#{c}"
@@ -230,6 +235,8 @@ class Extractor:
             code: CueIndex(lexicon, vocabulary.practices) for code, lexicon in lexicons.items()
         }
         self._guesser = LanguageGuesser(lexicons)
+        self._recent: dict[tuple[str, str, str | None], _Reading] = {}
+        self._recent_lock = threading.Lock()
         self._vocabulary = vocabulary
         self._agencies = AgencyFinder(watchlist.agencies, vocabulary)
         self._topics = TopicFinder(watchlist.topics, vocabulary)
@@ -356,9 +363,30 @@ class Extractor:
 
     def extract(self, report: Report, sequence: int = 0) -> Extraction:
         """Return the statements of a report and a decision for every sentence without one."""
-        texts = _units_of(report)
+        language, candidates, decisions = self._read(report.title, report.text, report.language)
+        statements, more = _resolve(report, _cluster(candidates), sequence)
+        return Extraction(language, tuple(statements), decisions + tuple(more))
+
+    def _read(
+        self, title: str, text: str, hint: str | None
+    ) -> tuple[str, list[_Candidate], tuple[Decision, ...]]:
+        """Read a text once: the same wire copy re-sent under new ids (a syndicated story,
+        a feed polled again) is not read again while it is among the last ones read."""
+        key = (title, text, hint)
+        with self._recent_lock:
+            cached = self._recent.get(key)
+        if cached is None:
+            cached = self._read_text(title, text, hint)
+            with self._recent_lock:
+                if len(self._recent) >= RECENT_TEXTS:
+                    self._recent.pop(next(iter(self._recent)))
+                self._recent[key] = cached
+        return cached[0], list(cached[1]), cached[2]
+
+    def _read_text(self, title: str, text: str, hint: str | None) -> _Reading:
+        texts = _units_of(title, text)
         all_words = [Words.of(text, self._vocabulary) for _, text in texts]
-        language = self._guesser.guess([w for ws in all_words for w in ws.folded], report.language)
+        language = self._guesser.guess([w for ws in all_words for w in ws.folded], hint)
         lexicon = self._cues[language]
         countries = report_countries(all_words)
         home = _home_country(all_words)
@@ -460,8 +488,7 @@ class Extractor:
                     )
                 )
         candidates = _one_name_per_body(_spelled_out(candidates, units, self._stopwords))
-        statements, more = _resolve(report, _cluster(candidates), sequence)
-        return Extraction(language, tuple(statements), tuple(decisions + more))
+        return language, tuple(candidates), tuple(decisions)
 
     def _practice_positions(self, words: Words, language: str) -> frozenset[int]:
         """Where a sentence with an institution names practices (none are names)."""
@@ -970,12 +997,12 @@ def _home_country(words: Sequence[Words]) -> str:
     return ""
 
 
-def _units_of(report: Report) -> list[tuple[bool, str]]:
+def _units_of(title: str, text: str) -> list[tuple[bool, str]]:
     units: list[tuple[bool, str]] = []
-    if report.title.strip():
-        units.append((True, report.title.strip()))
-    title_words = tokens(report.title)
-    for sentence in split_sentences(report.text):
+    if title.strip():
+        units.append((True, title.strip()))
+    title_words = tokens(title)
+    for sentence in split_sentences(text):
         if units and tokens(sentence) == title_words:
             continue
         units.append((False, sentence))
