@@ -941,23 +941,7 @@ class SqlStore:
     def alert_leads(self, key: domain.AlertKey) -> records.AlertRecord | None:
         with self._read() as s:
             row = s.exec(select(AlertRow).where(AlertRow.key == key)).first()
-            if row is None:
-                return None
-            leads = s.exec(
-                select(DeliveryRow)
-                .where(DeliveryRow.alert_key == key, col(DeliveryRow.is_lead).is_(True))
-                .order_by(col(DeliveryRow.id))
-            ).all()
-            return records.AlertRecord(
-                alert=domain.Alert(
-                    key=domain.AlertKey(row.key),
-                    agency=domain.AgencyName(row.agency),
-                    topic=domain.TopicName(row.topic),
-                    contradictions=(),
-                ),
-                opened_at=_aware(row.opened_at),
-                deliveries=tuple(_delivery(d) for d in leads),
-            )
+            return None if row is None else _alert_record(s, row, leads_only=True)
 
     def alerts_since(self, since: datetime | None) -> list[records.AlertRecord]:
         """Alerts opened at or after `since` (all when None), in the order they opened."""
@@ -1434,15 +1418,22 @@ def _delivery(row: DeliveryRow) -> records.Delivery:
     )
 
 
-def _alert_record(s: Session, row: AlertRow) -> records.AlertRecord:
-    contradictions = s.exec(
-        select(ContradictionRow)
-        .where(ContradictionRow.alert_key == row.key)
-        .order_by(col(ContradictionRow.id))
-    ).all()
-    deliveries = s.exec(
-        select(DeliveryRow).where(DeliveryRow.alert_key == row.key).order_by(col(DeliveryRow.id))
-    ).all()
+def _alert_record(s: Session, row: AlertRow, leads_only: bool = False) -> records.AlertRecord:
+    """An alert with its contradictions and deliveries; `leads_only`, as routing needs
+    it: its lead deliveries and no contradictions (however many it gathered)."""
+    contradictions = (
+        []
+        if leads_only
+        else s.exec(
+            select(ContradictionRow)
+            .where(ContradictionRow.alert_key == row.key)
+            .order_by(col(ContradictionRow.id))
+        ).all()
+    )
+    query = select(DeliveryRow).where(DeliveryRow.alert_key == row.key)
+    if leads_only:
+        query = query.where(col(DeliveryRow.is_lead).is_(True))
+    deliveries = s.exec(query.order_by(col(DeliveryRow.id))).all()
     return records.AlertRecord(
         alert=domain.Alert(
             key=domain.AlertKey(row.key),
