@@ -229,12 +229,19 @@ class Extractor:
     """Turn a report into statements: agency, proposition and polarity."""
 
     def __init__(
-        self, watchlist: Watchlist, lexicons: Mapping[str, Lexicon], vocabulary: Vocabulary
+        self,
+        watchlist: Watchlist,
+        lexicons: Mapping[str, Lexicon],
+        vocabulary: Vocabulary,
+        remember: int = RECENT_TEXTS,
     ) -> None:
+        """`remember`: how many texts read lately are not read again (0: none, as a
+        benchmark of reading itself needs)."""
         self._cues = {
             code: CueIndex(lexicon, vocabulary.practices) for code, lexicon in lexicons.items()
         }
         self._guesser = LanguageGuesser(lexicons)
+        self._remember = remember
         self._recent: dict[tuple[str, str, str | None], _Reading] = {}
         self._recent_lock = threading.Lock()
         self._vocabulary = vocabulary
@@ -378,9 +385,10 @@ class Extractor:
         if cached is None:
             cached = self._read_text(title, text, hint)
             with self._recent_lock:
-                if len(self._recent) >= RECENT_TEXTS:
+                if self._recent and len(self._recent) >= self._remember:
                     self._recent.pop(next(iter(self._recent)))
-                self._recent[key] = cached
+                if self._remember:
+                    self._recent[key] = cached
         return cached[0], list(cached[1]), cached[2]
 
     def _read_text(self, title: str, text: str, hint: str | None) -> _Reading:

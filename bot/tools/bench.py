@@ -246,8 +246,9 @@ API_TOKEN = "bench-token-0123456789"
 def api_stream(dev_dir: Path, count: int) -> list[dict[str, object]]:
     """`count` report documents: the dev stream, read where it lies, repeated under new ids.
 
-    Each copy gets its own id and URL (the store keeps one report per URL), so every
-    post is stored and analysed, and copies contradict earlier ones as the originals do.
+    Each copy gets its own id, URL (the store keeps one report per URL) and numbered
+    title, so every post is stored, read and analysed, and copies contradict earlier ones
+    as the originals do.
     """
     originals = [
         json.loads(line)
@@ -258,6 +259,9 @@ def api_stream(dev_dir: Path, count: int) -> list[dict[str, object]]:
     for i in range(count):
         document = dict(originals[i % len(originals)])
         document["id"] = f"{document['id']}-bench-{i}"
+        # A numbered title makes each copy a text of its own, read again as 600
+        # different reports would be, not once as a re-sent wire copy is.
+        document["title"] = f"{document.get('title', '')} ({i})"
         if document.get("url"):
             document["url"] = f"{document['url']}?dw-bench={i}"
         stream.append(document)
