@@ -182,15 +182,26 @@ def one_pair_rows() -> list[dict[str, float | int | str]]:
     return rows
 
 
+def recorded(heading: str, command: str, body: str, notes: str) -> str:
+    """A section: its heading, when and by what command on which machine it was
+    recorded, its table(s) and the notes kept by hand in `bench/<notes>`."""
+    path = Path(__file__).resolve().parent / notes
+    return (
+        f"{heading}\n\n"
+        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by {command} on: {machine()}.\n\n"
+        + body
+        + "\n"
+        + (path.read_text() if path.is_file() else "")
+    )
+
+
 def one_pair_section(rows: list[dict[str, float | int | str]]) -> str:
     """The one-pair table and its notes (`bench/ONE_PAIR.md`)."""
-    notes = Path(__file__).resolve().parent / "ONE_PAIR.md"
-    return (
-        f"{ONE_PAIR_SECTION}\n\n"
-        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench BENCH=one-pair` on: "
-        f"{machine()}.\n\n"
-        + table(rows, ONE_PAIR_COLUMNS)
-        + ("\n" + notes.read_text() if notes.is_file() else "")
+    return recorded(
+        ONE_PAIR_SECTION,
+        "`make bench BENCH=one-pair`",
+        table(rows, ONE_PAIR_COLUMNS),
+        "ONE_PAIR.md",
     )
 
 
@@ -246,15 +257,7 @@ def api_section(reports: int = 600) -> str:
     )
     head = "| " + " | ".join(API_COLUMNS) + " |\n"
     head += "| " + " | ".join("---" for _ in API_COLUMNS) + " |\n"
-    notes = Path(__file__).resolve().parent / "API_NOTES.md"
-    return (
-        f"{API_SECTION}\n\n"
-        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n\n"
-        + head
-        + body
-        + "\n"
-        + (notes.read_text() if notes.is_file() else "")
-    )
+    return recorded(API_SECTION, "`make bench`", head + body, "API_NOTES.md")
 
 
 COMPARE_SECTION = "## Write API: the 202 path before and after"
@@ -327,14 +330,11 @@ def compare_section(commit: str, reports: int = 600) -> str:
                 for figure in ("p50_ms", "p99_ms", "max_ms"):
                     name = figure.removesuffix("_ms") + "_after_over_before"
                     pair["after"][name] = _ratio(pair["after"][figure], pair["before"][figure])
-    notes = Path(__file__).resolve().parent / "COMPARE_NOTES.md"
-    return (
-        f"{COMPARE_SECTION}\n\n"
-        f'Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench BENCH="api-before '
-        f'{commit[:7]}"` on: {machine()}.\n\n'
-        + table(rows, COMPARE_COLUMNS)
-        + "\n"
-        + (notes.read_text() if notes.is_file() else "")
+    return recorded(
+        COMPARE_SECTION,
+        f'`make bench BENCH="api-before {commit[:7]}"`',
+        table(rows, COMPARE_COLUMNS),
+        "COMPARE_NOTES.md",
     )
 
 
@@ -414,14 +414,7 @@ def load_section(
             row = run_load_bench(dev, size, database_url=url, seconds=seconds)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    notes = Path(__file__).resolve().parent / "LOAD_NOTES.md"
-    return (
-        f"{LOAD_SECTION}\n\n"
-        f"Recorded {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n\n"
-        + table(rows, LOAD_COLUMNS)
-        + "\n"
-        + (notes.read_text() if notes.is_file() else "")
-    )
+    return recorded(LOAD_SECTION, "`make bench`", table(rows, LOAD_COLUMNS), "LOAD_NOTES.md")
 
 
 def _load_args(args: list[str]) -> dict[str, float | int]:
