@@ -173,22 +173,6 @@ def group_alike(
     return [AlikeStatements(g[0], g[-1], len(g), key[4]) for key, g in groups.items()]
 
 
-def find_contradictions(
-    new: Iterable[Statement],
-    stored: Sequence[Statement],
-    min_score: float = MIN_SCORE,
-    watched_topics: frozenset[str] = frozenset(),
-) -> tuple[list[Contradiction], list[Decision]]:
-    """Pair each new primary statement with stored primaries that take the other side.
-
-    `stored` is every candidate statement; `contradictions_among` does the work on
-    them grouped (`group_alike`), leaving out those of the new statements' reports.
-    """
-    new = list(new)
-    groups = group_alike(stored, excluding={s.report_id for s in new})
-    return contradictions_among(new, groups, min_score, watched_topics)
-
-
 def contradictions_among(
     new: Iterable[Statement],
     stored: Sequence[AlikeStatements],

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from test_language_traps import AU_POL, DE_POL, EXTRACTOR, HU, LFR, MET, PEGASUS, PIMEYES, RFR
 
-from bot.core.detection import contradictions_among, find_contradictions, group_alike, why_line
+from bot.core.detection import contradictions_among, group_alike, why_line
 from bot.core.domain import (
     AgencyName,
+    Contradiction,
     ContradictionKind,
+    Decision,
     Polarity,
     Reason,
     Report,
@@ -101,6 +103,15 @@ EXPECTED = {
 }
 
 Pair = tuple[str, str, ContradictionKind, str, str]
+
+
+def find_contradictions(
+    new: list[Statement], stored: list[Statement]
+) -> tuple[list[Contradiction], list[Decision]]:
+    """Pair new statements with stored ones as the pipeline does: the stored grouped
+    alike, those of the new statements' reports left out."""
+    groups = group_alike(stored, excluding={s.report_id for s in new})
+    return contradictions_among(new, groups)
 
 
 def replay(reports: list[Report]) -> set[Pair]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.types import TypeEngine
+
+from storage.migrations.columns import columns
 
 revision = "0001"
 down_revision = None
@@ -16,55 +14,55 @@ down_revision = None
 def upgrade() -> None:
     op.create_table(
         "adapter_state",
-        *_columns(sa.String, "key"),
-        *_columns(sa.Text, "value"),
+        *columns(sa.String, "key"),
+        *columns(sa.Text, "value"),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
         "agencies",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "name", "name_key", "country"),
-        *_columns(sa.JSON, "aliases"),
-        *_columns(sa.Integer, "position"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "name", "name_key", "country"),
+        *columns(sa.JSON, "aliases"),
+        *columns(sa.Integer, "position"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key", name="uq_agencies_name_key"),
     )
     op.create_table(
         "alerts",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "key", "agency", "topic"),
-        *_columns(_instant, "opened_at"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "key", "agency", "topic"),
+        *columns(_instant, "opened_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_alerts_key"),
     )
     op.create_index(op.f("ix_alerts_opened_at"), "alerts", ["opened_at"], unique=False)
     op.create_table(
         "audit_events",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "actor", "action"),
-        *_columns(sa.Text, "detail"),
-        *_columns(_instant, "at"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "actor", "action"),
+        *columns(sa.Text, "detail"),
+        *columns(_instant, "at"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_audit_events_at"), "audit_events", ["at"], unique=False)
     op.create_table(
         "counters",
-        *_columns(sa.String, "name"),
-        *_columns(sa.Integer, "value"),
+        *columns(sa.String, "name"),
+        *columns(sa.Integer, "value"),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
         "deliveries",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "key", "alert_key", "platform", "channel_id", "contradiction_key"),
-        *_columns(sa.Boolean, "is_lead", "is_update"),
-        *_columns(sa.String, "status"),
-        *_columns(sa.Integer, "attempts"),
-        *_columns(_instant, "next_attempt_at", nullable=True),
-        *_columns(sa.String, "message_id", "thread_id"),
-        *_columns(sa.Text, "last_error"),
-        *_columns(_instant, "claimed_until", nullable=True),
-        *_columns(_instant, "created_at"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "key", "alert_key", "platform", "channel_id", "contradiction_key"),
+        *columns(sa.Boolean, "is_lead", "is_update"),
+        *columns(sa.String, "status"),
+        *columns(sa.Integer, "attempts"),
+        *columns(_instant, "next_attempt_at", nullable=True),
+        *columns(sa.String, "message_id", "thread_id"),
+        *columns(sa.Text, "last_error"),
+        *columns(_instant, "claimed_until", nullable=True),
+        *columns(_instant, "created_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "alert_key",
@@ -85,35 +83,35 @@ def upgrade() -> None:
     )
     op.create_table(
         "feedback",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "alert_key", "platform", "channel_id", "user", "verdict"),
-        *_columns(_instant, "at"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "alert_key", "platform", "channel_id", "user", "verdict"),
+        *columns(_instant, "at"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_feedback_alert_key"), "feedback", ["alert_key"], unique=False)
     op.create_table(
         "feeds",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.Text, "url"),
-        *_columns(sa.String, "channel"),
-        *_columns(sa.Integer, "every_minutes"),
-        *_columns(sa.String, "etag", "last_modified"),
-        *_columns(sa.Text, "last_error"),
-        *_columns(_instant, "last_polled_at", nullable=True),
+        *columns(sa.Integer, "id"),
+        *columns(sa.Text, "url"),
+        *columns(sa.String, "channel"),
+        *columns(sa.Integer, "every_minutes"),
+        *columns(sa.String, "etag", "last_modified"),
+        *columns(sa.Text, "last_error"),
+        *columns(_instant, "last_polled_at", nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("url", "channel", name="uq_feeds_url_channel"),
     )
     op.create_table(
         "reports",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "report_id"),
-        *_columns(sa.Date, "published"),
-        *_columns(sa.String, "source", "url"),
-        *_columns(sa.String, "url_key", "language", nullable=True),
-        *_columns(sa.Text, "title", "text"),
-        *_columns(sa.String, "content_hash"),
-        *_columns(sa.Boolean, "analysed"),
-        *_columns(_instant, "claimed_until", nullable=True),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "report_id"),
+        *columns(sa.Date, "published"),
+        *columns(sa.String, "source", "url"),
+        *columns(sa.String, "url_key", "language", nullable=True),
+        *columns(sa.Text, "title", "text"),
+        *columns(sa.String, "content_hash"),
+        *columns(sa.Boolean, "analysed"),
+        *columns(_instant, "claimed_until", nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("report_id", name="uq_reports_report_id"),
         sa.UniqueConstraint("url_key", name="uq_reports_url_key"),
@@ -122,25 +120,25 @@ def upgrade() -> None:
     op.create_index("ix_reports_unanalysed", "reports", ["analysed", "id"], unique=False)
     op.create_table(
         "silences",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "target", "target_key"),
-        *_columns(_instant, "until"),
-        *_columns(sa.String, "created_by"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "target", "target_key"),
+        *columns(_instant, "until"),
+        *columns(sa.String, "created_by"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("target_key", name="uq_silences_target_key"),
     )
     op.create_table(
         "statements",
-        *_columns(sa.Integer, "id"),
-        *_columns(
+        *columns(sa.Integer, "id"),
+        *columns(
             sa.String, "key", "report_id", "agency", "topic", "agency_key", "topic_key", "polarity"
         ),
-        *_columns(sa.Text, "quote"),
-        *_columns(sa.Date, "published"),
-        *_columns(sa.String, "speaker", "source", "url"),
-        *_columns(sa.Float, "confidence"),
-        *_columns(sa.String, "role"),
-        *_columns(sa.Integer, "sequence"),
+        *columns(sa.Text, "quote"),
+        *columns(sa.Date, "published"),
+        *columns(sa.String, "speaker", "source", "url"),
+        *columns(sa.Float, "confidence"),
+        *columns(sa.String, "role"),
+        *columns(sa.Integer, "sequence"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key", name="uq_statements_key"),
     )
@@ -148,11 +146,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_statements_report_id"), "statements", ["report_id"], unique=False)
     op.create_table(
         "subscriptions",
-        *_columns(sa.Integer, "id"),
-        *_columns(
-            sa.String, "platform", "channel_id", "agency", "topic", "agency_key", "topic_key"
-        ),
-        *_columns(sa.Float, "min_score"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "platform", "channel_id", "agency", "topic", "agency_key", "topic_key"),
+        *columns(sa.Float, "min_score"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "platform", "channel_id", "agency_key", "topic_key", name="uq_subscriptions_scope"
@@ -160,17 +156,17 @@ def upgrade() -> None:
     )
     op.create_table(
         "topics",
-        *_columns(sa.Integer, "id"),
-        *_columns(sa.String, "name", "name_key"),
-        *_columns(sa.JSON, "aliases"),
-        *_columns(sa.Integer, "position"),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "name", "name_key"),
+        *columns(sa.JSON, "aliases"),
+        *columns(sa.Integer, "position"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name_key", name="uq_topics_name_key"),
     )
     op.create_table(
         "contradictions",
-        *_columns(sa.Integer, "id"),
-        *_columns(
+        *columns(sa.Integer, "id"),
+        *columns(
             sa.String,
             "key",
             "alert_key",
@@ -180,8 +176,8 @@ def upgrade() -> None:
             "earlier_statement",
             "kind",
         ),
-        *_columns(sa.Float, "score"),
-        *_columns(_instant, "created_at"),
+        *columns(sa.Float, "score"),
+        *columns(_instant, "created_at"),
         sa.ForeignKeyConstraint(["earlier_statement"], ["statements.key"]),
         sa.ForeignKeyConstraint(["new_statement"], ["statements.key"]),
         sa.PrimaryKeyConstraint("id"),
@@ -201,8 +197,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "fetch_runs",
-        *_columns(sa.Integer, "id", "feed_id"),
-        *_columns(_instant, "slot_start"),
+        *columns(sa.Integer, "id", "feed_id"),
+        *columns(_instant, "slot_start"),
         sa.ForeignKeyConstraint(["feed_id"], ["feeds.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("feed_id", "slot_start", name="uq_fetch_runs_slot"),
@@ -241,13 +237,6 @@ def downgrade() -> None:
     op.drop_table("alerts")
     op.drop_table("agencies")
     op.drop_table("adapter_state")
-
-
-def _columns(
-    kind: Callable[[], TypeEngine[Any]], *names: str, nullable: bool = False
-) -> list[sa.Column[Any]]:
-    """Columns of one type in the order named, NOT NULL unless `nullable`."""
-    return [sa.Column(name, kind(), nullable=nullable) for name in names]
 
 
 def _instant() -> sa.DateTime:

@@ -9,36 +9,34 @@ analysis reading every statement of the agency.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
+
+from storage.migrations.columns import columns
 
 revision = "0006"
 down_revision = "0005"
 
 
 def upgrade() -> None:
+    # The stance's wordings and the alike group's key, empty until the backfill below.
     with op.batch_alter_table("statements") as batch_op:
-        batch_op.add_column(sa.Column("wording", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("alike", sa.String(), nullable=False, server_default=""))
+        for name, kind in (("wording", sa.Text()), ("alike", sa.String())):
+            batch_op.add_column(sa.Column(name, kind, nullable=False, server_default=""))
     op.create_index(
         "ix_statements_alike", "statements", ["alike", "published", "sequence", "report_id"]
     )
     op.create_table(
         "statement_groups",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("alike", sa.String(), nullable=False),
-        sa.Column("agency_key", sa.String(), nullable=False),
-        sa.Column("wording", sa.Text(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.Column("first_statement", sa.String(), nullable=False),
-        sa.Column("first_published", sa.Date(), nullable=False),
-        sa.Column("first_sequence", sa.Integer(), nullable=False),
-        sa.Column("first_report_id", sa.String(), nullable=False),
-        sa.Column("first_row", sa.Integer(), nullable=False),
-        sa.Column("last_statement", sa.String(), nullable=False),
-        sa.Column("last_published", sa.Date(), nullable=False),
-        sa.Column("last_sequence", sa.Integer(), nullable=False),
-        sa.Column("last_report_id", sa.String(), nullable=False),
+        *columns(sa.Integer, "id"),
+        *columns(sa.String, "alike", "agency_key"),
+        *columns(sa.Text, "wording"),
+        *columns(sa.Integer, "count"),
+        *_end("first"),
+        *columns(sa.Integer, "first_row"),
+        *_end("last"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("alike", name="uq_statement_groups_alike"),
     )
@@ -48,6 +46,17 @@ def upgrade() -> None:
     from storage.sql_store import rebuild_statement_groups
 
     rebuild_statement_groups(op.get_bind())
+
+
+def _end(which: str) -> list[sa.Column[Any]]:
+    """The columns of one end of a group, "first" or "last": its statement and where
+    that stands in the record (date, processing order, report)."""
+    return [
+        *columns(sa.String, f"{which}_statement"),
+        *columns(sa.Date, f"{which}_published"),
+        *columns(sa.Integer, f"{which}_sequence"),
+        *columns(sa.String, f"{which}_report_id"),
+    ]
 
 
 def downgrade() -> None:
