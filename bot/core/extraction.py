@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Protocol
@@ -23,7 +23,7 @@ from bot.core.domain import (
 )
 from bot.core.language.detect import LanguageGuesser
 from bot.core.language.lexicon import Lexicon, Phrase
-from bot.core.language.practices import PracticeLexicon
+from bot.core.language.practices import ConceptHit, PracticeLexicon
 from bot.core.language.text import (
     fold,
     shipped_words,
@@ -211,9 +211,9 @@ class _Practice:
 
 
 TOPIC_COVERAGE = 0.5
+"""Share of a watched topic's weighted keys a sentence must carry to be about it."""
 TOPIC_CONTINUITY = 0.1
 """How much better another watched topic must fit to take over from the report's own."""
-"""Share of a watched topic's weighted keys a sentence must carry to be about it."""
 OPEN_CONFIDENCE = 0.8
 """Confidence of an agency recognised by its form rather than by the watchlist."""
 MIN_DISTINCT = 4
@@ -374,9 +374,7 @@ class Extractor:
         statements, more = _resolve(report, _cluster(candidates), sequence)
         return Extraction(language, tuple(statements), decisions + tuple(more))
 
-    def _read(
-        self, title: str, text: str, hint: str | None
-    ) -> tuple[str, list[_Candidate], tuple[Decision, ...]]:
+    def _read(self, title: str, text: str, hint: str | None) -> _Reading:
         """Read a text once: the same wire copy re-sent under new ids (a syndicated story,
         a feed polled again) is not read again while it is among the last ones read."""
         key = (title, text, hint)
@@ -389,7 +387,7 @@ class Extractor:
                     self._recent.pop(next(iter(self._recent)))
                 if self._remember:
                     self._recent[key] = cached
-        return cached[0], list(cached[1]), cached[2]
+        return cached
 
     def _read_text(self, title: str, text: str, hint: str | None) -> _Reading:
         texts = _units_of(title, text)
@@ -398,7 +396,19 @@ class Extractor:
         lexicon = self._cues[language]
         countries = report_countries(all_words)
         home = _home_country(all_words)
-        persons = _persons_in(all_words, lexicon)
+        found: dict[int, list[ConceptHit]] = {}
+
+        def practices_at(i: int, weak: bool = True) -> frozenset[int]:
+            """Where sentence `i` names practices (weak ones too, or not); looked up
+            once a sentence, for people's names and institutions' qualifiers alike."""
+            if i not in found:
+                found[i] = self._vocabulary.practices.hits(all_words[i].folded, language)
+            left_out = frozenset() if weak else self._vocabulary.practices.weak
+            return frozenset(
+                p for h in found[i] if h.concept not in left_out for p in range(h.start, h.end)
+            )
+
+        persons = _persons_in(all_words, lexicon, lambda i: practices_at(i, weak=False))
         names = names_in(all_words, language) - persons
         report_words = frozenset(base_name(w) for ws in all_words for w in ws.folded)
         units = []
@@ -416,7 +426,10 @@ class Extractor:
                     self._vocabulary.city_words,
                     self._possessives,
                     text,
-                    self._practice_positions(words, language),
+                    # Practices are never names ("hat die Polizei Drohnen eingesetzt").
+                    practices_at(i)
+                    if any(INSTITUTIONS.intersection(keys) for keys in words.keys)
+                    else frozenset(),
                 )
                 if not any(m.start < o.end and o.start < m.end for m in watched)
             )
@@ -497,13 +510,6 @@ class Extractor:
                 )
         candidates = _one_name_per_body(_spelled_out(candidates, units, self._stopwords))
         return language, tuple(candidates), tuple(decisions)
-
-    def _practice_positions(self, words: Words, language: str) -> frozenset[int]:
-        """Where a sentence with an institution names practices (none are names)."""
-        if not any(INSTITUTIONS.intersection(keys) for keys in words.keys):
-            return frozenset()
-        hits = self._vocabulary.practices.hits(words.folded, language)
-        return frozenset(i for hit in hits for i in range(hit.start, hit.end))
 
     def resolve_claim(self, agency: str, topic: str) -> tuple[str, str, Proposition]:
         """Resolve the names of a hand-recorded claim the way text is read.
@@ -938,7 +944,9 @@ def _title_end(
     return end
 
 
-def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
+def _persons_in(
+    words: Sequence[Words], lexicon: Cues, practices_at: Callable[[int], frozenset[int]]
+) -> frozenset[str]:
     """Return the words a report writes as people's names: the capitalised words right
     after a role ("Wethouder Karin Mulder", "MP Wouter Desmet") or right before one
     ("…, said Mulder, the alderwoman"), never a function word or a practice ("Drohnen":
@@ -946,13 +954,13 @@ def _persons_in(words: Sequence[Words], lexicon: Cues) -> frozenset[str]:
     Uber").
     """
     found: set[str] = set()
-    for w in words:
+    for index, w in enumerate(words):
         roles = lexicon.spans("person_role", w.folded)
         if not roles:
             continue
-        practices = {i for a, b in lexicon.practices(w.folded) for i in range(a, b)}
+        practices = practices_at(index)
 
-        def name_at(i: int, w: Words = w, practices: set[int] = practices) -> bool:
+        def name_at(i: int, w: Words = w, practices: frozenset[int] = practices) -> bool:
             return (
                 w.raw[i][:1].isupper()
                 and w.folded[i] not in lexicon.stopwords
