@@ -1227,7 +1227,9 @@ def judge_sentence(text: str, lexicon: Cues) -> list[Judged]:
         # A third party's accusation ("activists accused the force of ...") is no
         # statement by the agency, whatever its complement says.
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
-    if _third_party_says(sentence_words, lexicon) or _third_party_closes(text, lexicon):
+    if lexicon.has("third_party", sentence_words) and (
+        _third_party_says(sentence_words, lexicon) or _third_party_closes(text, lexicon)
+    ):
         return [Judged(Verdict(None, Reason.ALLEGATION), False, 0, len(sentence_words))]
     if _is_question(text) and not lexicon.has("answer_no", sentence_words):
         return [Judged(Verdict(None, Reason.QUESTION), False, 0, len(sentence_words))]

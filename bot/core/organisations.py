@@ -272,9 +272,9 @@ def _proper_near(
             continue
         raw = words.raw[pos]
         folded = words.folded[pos]
-        if pos in places or pos in practices or folded in stopwords or not _is_name(raw):
+        if pos in practices or not _plain_name(words, pos, stopwords, places):
             continue
-        if words.keys[pos][0].startswith("#") or INSTITUTIONS.intersection(words.keys[pos]):
+        if INSTITUTIONS.intersection(words.keys[pos]):
             continue  # "Innenministerium" is another body; "Portville" holds "ville" only
         if pos == 0 and not is_title:
             continue  # a capital at the start of a sentence is no evidence
@@ -294,15 +294,20 @@ def _town_named(words: Words, start: int, end: int, stopwords: frozenset[str]) -
         at = k + 1
         if at < len(words.folded) and words.folded[at] in _LINKS:
             at += 1
-        if (
-            at < len(words.raw)
-            and at not in places
-            and _is_name(words.raw[at])
-            and words.folded[at] not in stopwords
-            and not words.keys[at][0].startswith("#")  # "Portville" holds "ville"
-        ):
+        if at < len(words.raw) and _plain_name(words, at, stopwords, places):
             return words.folded[at]
     return ""
+
+
+def _plain_name(words: Words, pos: int, stopwords: frozenset[str], places: set[int]) -> bool:
+    """Say whether a word is written as a name of its own: capitalised, no country, no
+    function word, and no concept by itself ("Portville" only holds "ville")."""
+    return (
+        pos not in places
+        and _is_name(words.raw[pos])
+        and words.folded[pos] not in stopwords
+        and not words.keys[pos][0].startswith("#")
+    )
 
 
 def _parted(text: str, head: str, after: str) -> bool:
