@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.tools.bench import stop_process
 from tests.conftest import free_port
 
 TOKEN = "test-token-0123456789"
@@ -102,12 +103,7 @@ def running_service(
             time.sleep(0.1)
         yield service
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=15)
 
 
 def run_cli(

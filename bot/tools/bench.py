@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -307,14 +308,15 @@ def spawn_service(env: dict[str, str], home: str, name: str) -> tuple[subprocess
     return service, f"http://127.0.0.1:{port}"
 
 
-def stop_service(service: subprocess.Popen[bytes]) -> None:
-    """Stop a benchmarked service: SIGTERM, then SIGKILL after 30 s."""
-    service.terminate()
+def stop_process(child: subprocess.Popen[Any], timeout_s: float = 30.0) -> None:
+    """Stop a spawned process (a benchmarked service, a test's homeserver): SIGTERM,
+    then SIGKILL after `timeout_s`; nothing when it has already ended."""
+    child.terminate()
     try:
-        service.wait(timeout=30)
+        child.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        service.kill()
-        service.wait()
+        child.kill()
+        child.wait()
 
 
 def wait_for_service(
@@ -355,7 +357,7 @@ def running_service(
         tail = Path(f"{home}/{name}.log").read_text()[-2000:]
         raise RuntimeError(f"{bench} failed; service log tail:\n{tail}") from None
     finally:
-        stop_service(service)
+        stop_process(service)
 
 
 def run_api_bench(

@@ -35,6 +35,7 @@ import pytest
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, SyncResponse
 
 from adapters.matrix.adapter import MatrixAdapter
+from bot.tools.bench import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNAPSE_PYTHON = ROOT / ".venv-synapse" / "bin" / "python"
@@ -343,13 +344,7 @@ def _launch(directory: Path, url: str) -> subprocess.Popen[bytes]:
 
 
 def stop_synapse(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    stop_process(process, timeout_s=15)
 
 
 @pytest.fixture(scope="session")
