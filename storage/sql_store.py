@@ -966,7 +966,10 @@ class SqlStore:
             col(lead.alert_key) == col(DeliveryRow.alert_key),
             col(lead.platform) == col(DeliveryRow.platform),
             col(lead.channel_id) == col(DeliveryRow.channel_id),
-            col(lead.is_lead).is_(True),
+            # Written `is_lead = 1` on SQLite, as its partial index `uq_deliveries_lead` is
+            # (migration 0007); `IS 1` walked every delivery of the alert for each
+            # follow-up: 1.4 s under the write lock at 5,000 pending.
+            col(lead.is_lead),
             col(lead.status) == pending,
         )
         with self._tx() as s:
@@ -1432,7 +1435,7 @@ def _alert_record(s: Session, row: AlertRow, leads_only: bool = False) -> record
     )
     query = select(DeliveryRow).where(DeliveryRow.alert_key == row.key)
     if leads_only:
-        query = query.where(col(DeliveryRow.is_lead).is_(True))
+        query = query.where(col(DeliveryRow.is_lead))  # `uq_deliveries_lead`, as above
     deliveries = s.exec(query.order_by(col(DeliveryRow.id))).all()
     return records.AlertRecord(
         alert=domain.Alert(

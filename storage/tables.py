@@ -252,7 +252,8 @@ class DeliveryRow(SQLModel, table=True):
             "platform",
             "channel_id",
             unique=True,
-            sqlite_where=text("is_lead"),
+            # As SQLAlchemy writes a boolean test on each, so the queries use it (0007).
+            sqlite_where=text("is_lead = 1"),
             postgresql_where=text("is_lead"),
         ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),

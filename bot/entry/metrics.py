@@ -44,6 +44,10 @@ class Metrics:
         self.worker_restarts = counter(
             "analysis_worker_restarts", "Analysis worker processes started again after they exited"
         )
+        self.heap_frozen = gauge(
+            "heap_frozen_objects",
+            "Objects of the service process kept out of the garbage collector's walks",
+        )
         self.leader = gauge("scheduler_leader", "1 on the replica running periodic jobs")
 
     def render(self) -> bytes:

@@ -36,6 +36,7 @@ from bot.core.domain import (
     Watchlist,
 )
 from bot.core.names import vet_name
+from bot.entry import heap
 from bot.entry.config import load_settings
 from bot.entry.documents import contradiction_summary, statement_document
 from bot.entry.logs import configure_logging
@@ -97,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
 
     structlog.get_logger("denialwatch").info("settings", **settings.described())
     try:
-        service = build_service(settings)
+        with heap.building():
+            service = build_service(settings)
+        service.settle_heap = True
+        heap.settle()
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
             runner.run(service.run())
     except (RuntimeError, ValueError) as error:

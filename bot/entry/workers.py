@@ -28,6 +28,7 @@ from bot.app.analysis import Analyser
 from bot.app.clock import SystemClock
 from bot.app.pipeline import Pipeline
 from bot.core.domain import Analysis, Report, ReportId, Statement
+from bot.entry import heap
 from bot.entry.config import Settings
 
 log = structlog.get_logger("denialwatch.workers")
@@ -110,8 +111,10 @@ def serve_worker(
     configure_logging(settings.log_format)
     with contextlib.suppress(OSError, AttributeError):  # no `nice` here: run as is
         os.nice(WORKER_NICENESS)
-    store = open_store(settings)
-    pipeline = build_pipeline(settings, store, SystemClock())
+    with heap.building():
+        store = open_store(settings)
+        pipeline = build_pipeline(settings, store, SystemClock())
+    heap.settle()
     asyncio.run(_work(pipeline, results, parent))
 
 

@@ -6,19 +6,21 @@ first 200 from `/readyz`: without a claim-index snapshot (the first start of a h
 which writes one), again at once (the snapshot's newest rows are not settled yet, so
 they are read again), and after the load below has run for minutes in the second
 process (its refreshes settle the rows and write the snapshot every later start maps).
-Against the second it posts
-the dev stream's reports, read where they lie and re-sent under new ids, at a fixed
-rate (an open loop: a post leaves on schedule whether or not earlier ones have been
-answered), polls `/healthz` every 100 ms, and watches the `contradictions` table from
-a thread of its own: the time from a report's POST until the first contradiction of
-that report is readable there (committed with its alert and outbox row) is its
+Against the second it posts the dev stream's reports, read where they lie and re-sent
+under new ids, at a fixed rate (an open loop: a post leaves on schedule whether or not
+earlier ones have been answered), polls `/healthz` every 100 ms from a process of its
+own, and watches the `contradictions` table from a thread of its own: the time from a
+report's POST until the first contradiction of that report is readable there
+(committed with its alert and outbox row) is its
 report→alert latency. Nothing here is asserted; the figures are returned.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -37,7 +39,6 @@ from bot.tools.bench import (
     wait_for_service,
 )
 
-HEALTH_EVERY_S = 0.1
 WATCH_EVERY_S = 0.05
 """How often the alert watcher reads new contradiction rows (its resolution)."""
 DRAIN_LIMIT_S = 120.0
@@ -165,13 +166,7 @@ async def _load(
     posted_at: dict[str, float] = {}
     accepted: list[float] = []
     statuses: dict[int, int] = {}
-    health: list[float] = []
-    health_failed = 0
-    done = asyncio.Event()
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client,
-        httpx.AsyncClient(base_url=base, timeout=60) as prober,
-    ):
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
 
         async def post(document: dict[str, object]) -> None:
             sent = time.perf_counter()
@@ -185,23 +180,12 @@ async def _load(
             if status == 202:
                 accepted.append(time.perf_counter() - sent)
 
-        async def probe() -> None:
-            nonlocal health_failed
-            tick = time.perf_counter()
-            while not done.is_set():
-                sent = time.perf_counter()
-                try:
-                    answer = await prober.get("/healthz")
-                    if answer.status_code == 200:
-                        health.append(time.perf_counter() - sent)
-                    else:
-                        health_failed += 1
-                except httpx.HTTPError:
-                    health_failed += 1
-                tick += HEALTH_EVERY_S
-                await asyncio.sleep(max(tick - time.perf_counter(), 0.0))
-
-        prober_task = asyncio.create_task(probe())
+        # /healthz is polled from a process of its own (`bot.tools.health_probe`).
+        prober = subprocess.Popen(
+            [sys.executable, "-m", "bot.tools.health_probe", f"{base}/healthz"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         began = time.perf_counter()
         tasks = []
         for n, document in enumerate(documents):
@@ -219,8 +203,9 @@ async def _load(
                 break
             await asyncio.sleep(0.5)
         await asyncio.sleep(2 * WATCH_EVERY_S)
-        done.set()
-        await prober_task
+        out, _ = await asyncio.to_thread(prober.communicate, b"")  # stdin closed: stop
+        probed = json.loads(out)
+        health, health_failed = probed["latencies"], probed["failed"]
     watch.stopping.set()
     watch.join()
     alert = [

@@ -174,3 +174,15 @@ def test_denialwatch_worker_analyses_reports_stored_by_others_and_stops_on_sigte
             worker.kill()
             worker.wait()
     assert '"event": "analysis worker stopped"' in (tmp_path / "worker.log").read_text()
+
+
+def test_the_service_keeps_its_start_up_heap_out_of_the_collectors_walks(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    extra = {"DENIALWATCH_WATCHLIST": str(data_dir / "dev" / "watchlist.json")}
+    with running_service(tmp_path, extra) as service:
+        assert service.post_report(dev_report(data_dir, "dev-01")).status_code == 202
+        service.wait_for("/api/v1/reports/dev-01", lambda r: r.json()["analysed"])
+        # Lexicons, watchlist, claim index and libraries: settled once, before serving.
+        frozen = metric(service.get("/metrics").text, "denialwatch_heap_frozen_objects")
+        assert frozen > 10_000
