@@ -300,12 +300,15 @@ def compare_section(commit: str, reports: int = 600) -> str:
         ).stdout
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(f"{before}/tree", filter="data")
-        # The tree before ran on uvicorn's pure-Python HTTP parser: hide httptools from
-        # it, or uvicorn would pick the one installed now.
-        hidden = Path(before) / "without-httptools" / "httptools"
-        hidden.mkdir(parents=True)
-        (hidden / "__init__.py").write_text('raise ImportError("hidden by the bench")\n')
-        old_tree = (Path(before) / "tree", hidden.parent)
+        old_tree: tuple[Path, ...] = (Path(before) / "tree",)
+        pyproject = Path(before) / "tree" / "pyproject.toml"
+        if "httptools" not in pyproject.read_text(encoding="utf-8"):
+            # A tree from before httptools was a dependency ran on uvicorn's pure-Python
+            # HTTP parser: hide httptools from it, or uvicorn would pick the one here.
+            hidden = Path(before) / "without-httptools" / "httptools"
+            hidden.mkdir(parents=True)
+            (hidden / "__init__.py").write_text('raise ImportError("hidden by the bench")\n')
+            old_tree = (*old_tree, hidden.parent)
         for server in servers:
             for clients in COMPARE_RUNS:
                 pair: dict[str, dict[str, float | int | str]] = {}

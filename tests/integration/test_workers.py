@@ -181,8 +181,6 @@ def test_the_service_keeps_its_start_up_heap_out_of_the_collectors_walks(
 ) -> None:
     extra = {"DENIALWATCH_WATCHLIST": str(data_dir / "dev" / "watchlist.json")}
     with running_service(tmp_path, extra) as service:
-        assert service.post_report(dev_report(data_dir, "dev-01")).status_code == 202
-        service.wait_for("/api/v1/reports/dev-01", lambda r: r.json()["analysed"])
         # Lexicons, watchlist, claim index and libraries: settled once, before serving.
         frozen = metric(service.get("/metrics").text, "denialwatch_heap_frozen_objects")
         assert frozen > 10_000
