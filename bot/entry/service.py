@@ -214,9 +214,9 @@ def settle_seconds(settings: Settings) -> float:
     start within two minutes of a rebuild read every statement again (at 1M, 10–16 s).
     PostgreSQL: `SETTLE_SECONDS`, since its transactions commit in any order.
     """
-    from sqlalchemy.engine import make_url
+    from storage.sql_store import is_sqlite
 
-    return 0.0 if make_url(settings.database_url).get_backend_name() == "sqlite" else SETTLE_SECONDS
+    return 0.0 if is_sqlite(settings.database_url) else SETTLE_SECONDS
 
 
 def subscribe_console(store: Store) -> None:
@@ -501,10 +501,14 @@ class Service:
 
     async def _before_metrics(self) -> None:
         """Count the backlog afresh for a scrape (scrapes are rare; the count is cheap)."""
-        self.metrics.workers.set(self.pool.alive() if self.pool is not None else 0)
-        self.metrics.heap_frozen.set(heap.frozen())
+        self._set_process_gauges()
         async with self._sampling:
             await self._sample_backlog()
+
+    def _set_process_gauges(self) -> None:
+        """Gauges read from this process itself: its workers alive, its settled heap."""
+        self.metrics.workers.set(self.pool.alive() if self.pool is not None else 0)
+        self.metrics.heap_frozen.set(heap.frozen())
 
     async def _sample_backlog_if_stale(self) -> None:
         """Count the backlog at most once a second; concurrent callers use the last count."""
@@ -537,8 +541,7 @@ class Service:
 
     async def _refresh_gauges(self) -> None:
         await self._sample_backlog()
-        self.metrics.workers.set(self.pool.alive() if self.pool is not None else 0)
-        self.metrics.heap_frozen.set(heap.frozen())
+        self._set_process_gauges()
         # Only a read-only view will do: `due_deliveries` claims rows, which would hold
         # them back from the delivery worker for a whole lease.
         if self.pending is None:
