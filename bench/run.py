@@ -208,6 +208,7 @@ def one_pair_section(rows: list[dict[str, float | int | str]]) -> str:
 API_SECTION = "## Write API while analysing"
 API_COLUMNS = (
     "database",
+    "client",
     "clients",
     "reports",
     "mode",
@@ -220,8 +221,17 @@ API_COLUMNS = (
     "p99_vs_in_process",
     "analysed_s_vs_in_process",
 )
-API_RUNS = ((20, 0), (20, 1), (20, 2), (50, 0), (50, 1), (50, 2))
-"""(clients, DENIALWATCH_WORKERS): the in-process baseline first in each group."""
+API_RUNS = (
+    (20, 0, "lean"),
+    (20, 1, "lean"),
+    (20, 1, "httpx"),
+    (20, 2, "lean"),
+    (50, 0, "lean"),
+    (50, 1, "lean"),
+    (50, 2, "lean"),
+)
+"""(clients, DENIALWATCH_WORKERS, client): the in-process baseline first in each group;
+one run with httpx's client shows what a heavier client on the same cores adds."""
 
 
 def api_section(reports: int = 600) -> str:
@@ -239,10 +249,15 @@ def api_section(reports: int = 600) -> str:
     rows: list[dict[str, float | int | str]] = []
     for server in servers:
         baseline: dict[str, float | int | str] = {}
-        for clients, workers in API_RUNS:
+        for clients, workers, client in API_RUNS:
             with _database(server) as url:
                 row = run_api_bench(
-                    dev, reports=reports, clients=clients, workers=workers, database_url=url
+                    dev,
+                    reports=reports,
+                    clients=clients,
+                    workers=workers,
+                    database_url=url,
+                    client=client,
                 )
             if workers == 0:
                 baseline = row

@@ -14,6 +14,7 @@ the baseline runs on a subsample of the reports (`baseline_reports`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -35,6 +36,7 @@ import numpy as np
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.matching import ClaimDoc, ClaimIndex
+from bot.tools.lean_client import Answer, Connection
 
 # The word lists the generator draws from (cities, regions, national agencies, topics in
 # each language, sentence templates, filler, months, names) are data: bench_words.json.
@@ -369,11 +371,14 @@ def run_api_bench(
     database_url: str | None = None,
     timeout_s: float = 600.0,
     source: tuple[Path, ...] = (),
+    client: str = "lean",
 ) -> dict[str, float | int | str]:
     """Post `reports` dev reports from `clients` concurrent clients to `denialwatch run`.
 
     `source`: folders put first on the service's PYTHONPATH, e.g. another tree of this
     project (an earlier commit's `git archive`), to compare it with this one in one run.
+    `client`: `lean` (`bot.tools.lean_client`, one keep-alive connection per client) or
+    `httpx` (an `httpx.AsyncClient` pool, which costs the shared cores more CPU).
 
     Measures each 202's latency and the time from the first post until the backlog is
     empty (every report analysed). `workers` is DENIALWATCH_WORKERS (0: in-process).
@@ -389,10 +394,11 @@ def run_api_bench(
         with running_service(env, home, "service", "API bench") as (service, base):
             # Up, and with every worker process started, before the burst.
             wait_for_service(service, base, lambda client: _workers(client) >= workers)
-            figures = asyncio.run(_drive_api(base, documents, clients, timeout_s))
+            figures = asyncio.run(_drive_api(base, documents, clients, timeout_s, client))
     return {
         "mode": f"workers={workers}" if workers else "in-process",
         "database": "postgresql" if database_url else "sqlite",
+        "client": client,
         "clients": clients,
         "reports": reports,
         **figures,
@@ -404,10 +410,12 @@ def _workers(client: httpx.Client) -> float:
 
 
 async def _drive_api(
-    base: str, documents: list[dict[str, object]], clients: int, timeout_s: float
+    base: str, documents: list[dict[str, object]], clients: int, timeout_s: float, client: str
 ) -> dict[str, float | int | str]:
+    if client not in ("lean", "httpx"):
+        raise ValueError(f"client is lean or httpx, not {client!r}")
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as pool:
         queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
         for document in documents:
             queue.put_nowait(document)
@@ -417,26 +425,36 @@ async def _drive_api(
 
         async def one_client() -> None:
             nonlocal throttled
-            while not queue.empty():
-                document = queue.get_nowait()
-                while True:
-                    started = time.perf_counter()
-                    answer = await client.post("/api/v1/reports", json=document, headers=headers)
-                    if answer.status_code == 429:
-                        throttled += 1
-                        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
-                        continue
-                    if answer.status_code != 202:
-                        raise RuntimeError(f"POST answered {answer.status_code}: {answer.text}")
-                    latencies.append(time.perf_counter() - started)
-                    break
+            async with contextlib.AsyncExitStack() as stack:
+                if client == "lean":
+                    connection = await stack.enter_async_context(Connection(base))
+                while not queue.empty():
+                    document = queue.get_nowait()
+                    while True:
+                        started = time.perf_counter()
+                        if client == "lean":
+                            answer = await connection.post_json(
+                                "/api/v1/reports", document, headers
+                            )
+                        else:
+                            answer = _answer(
+                                await pool.post("/api/v1/reports", json=document, headers=headers)
+                            )
+                        if answer.status == 429:
+                            throttled += 1
+                            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+                            continue
+                        if answer.status != 202:
+                            raise RuntimeError(f"POST answered {answer.status}: {answer.text}")
+                        latencies.append(time.perf_counter() - started)
+                        break
 
         burst_started = time.perf_counter()
         await asyncio.gather(*(one_client() for _ in range(clients)))
         posted_s = time.perf_counter() - burst_started
         max_backlog = 0.0
         while True:
-            metrics = (await client.get("/metrics")).text
+            metrics = (await pool.get("/metrics")).text
             backlog = _gauge(metrics, "denialwatch_analysis_backlog")
             max_backlog = max(max_backlog, backlog)
             if backlog == 0:
@@ -455,6 +473,10 @@ async def _drive_api(
         "analysed_per_s": round(len(documents) / analysed_s, 1),
         "throttled": throttled,
     }
+
+
+def _answer(response: httpx.Response) -> Answer:
+    return Answer(response.status_code, dict(response.headers), response.content)
 
 
 def _gauge(metrics: str, name: str) -> float:
