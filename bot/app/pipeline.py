@@ -77,9 +77,10 @@ class Pipeline:
     def store(self) -> Store:
         return self._store
 
-    def extractor(self) -> Extractor:
-        """Return an extractor for the current watchlist, rebuilt when it changes."""
-        watchlist = self._store.watchlist()
+    def extractor(self, watchlist: Watchlist | None = None) -> Extractor:
+        """An extractor for `watchlist` (default: the stored one), rebuilt when it changes."""
+        if watchlist is None:
+            watchlist = self._store.watchlist()
         if self._extractor is None or self._extractor[0] != watchlist:
             self._extractor = (watchlist, Extractor(watchlist, self._lexicons, self._vocabulary))
         return self._extractor[1]
@@ -153,8 +154,9 @@ class Pipeline:
     def check(self, report: Report) -> Analysis:
         """Analyse a text against the store without keeping anything."""
         report = bounded(report)
-        extraction = self.extractor().extract(report, sequence=self._store.next_sequence())
-        contradictions, decisions = self.detect(extraction.statements)
+        watchlist = self._store.watchlist()
+        extraction = self.extractor(watchlist).extract(report, sequence=self._store.next_sequence())
+        contradictions, decisions = self.detect(extraction.statements, watchlist=watchlist)
         return Analysis(
             report,
             extraction.statements,
@@ -172,9 +174,14 @@ class Pipeline:
         started = time.monotonic()
         if deadline is None:
             deadline = started + self.budget.total_seconds()
-        extraction = self.extractor().extract(bounded(report), sequence=self._store.next_sequence())
+        # One read of the watchlist for the whole analysis: each read is a transaction of
+        # its own, and the report is read and judged against one watchlist throughout.
+        watchlist = self._store.watchlist()
+        extraction = self.extractor(watchlist).extract(
+            bounded(report), sequence=self._store.next_sequence()
+        )
         statements = extraction.statements
-        contradictions, decisions = self.detect(statements)
+        contradictions, decisions = self.detect(statements, watchlist=watchlist)
         if time.monotonic() > deadline:
             raise TooCostly(
                 f"analysis took {time.monotonic() - started:.1f} s, "
@@ -184,7 +191,7 @@ class Pipeline:
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
         # ours, nor we theirs: look again now that our statements are committed.
-        again, _ = self.detect(statements)
+        again, _ = self.detect(statements, watchlist=watchlist)
         known = {c.key for c in contradictions}
         late = [c for c in again if c.key not in known]
         if late:
@@ -230,10 +237,16 @@ class Pipeline:
         )
 
     def detect(
-        self, statements: tuple[Statement, ...], *, watched_only: bool = True
+        self,
+        statements: tuple[Statement, ...],
+        *,
+        watched_only: bool = True,
+        watchlist: Watchlist | None = None,
     ) -> tuple[list[Contradiction], list[Decision]]:
-        """Pair new statements with stored ones of the same agency; keep what is watched."""
-        watchlist = self._store.watchlist()
+        """Pair new statements with stored ones of the same agency; keep what is watched
+        (in `watchlist`, default: the stored one)."""
+        if watchlist is None:
+            watchlist = self._store.watchlist()
         found, decisions = contradictions_among(
             statements, self._stored_for(statements), self._min_score, watchlist.topic_keys()
         )

@@ -151,3 +151,31 @@ def test_check_reads_a_text_without_keeping_it() -> None:
     analysis = pipe.check(ADMISSION)
     assert [c.earlier.report_id for c in analysis.contradictions] == ["r1"]
     assert store.get_report(ReportId("r2")) is None
+
+
+class CountingStore(MemoryStore):
+    """A memory store that counts reads of the watchlist (each a transaction on SQL)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watchlist_reads = 0
+
+    def watchlist(self) -> Watchlist:
+        self.watchlist_reads += 1
+        return super().watchlist()
+
+
+def test_an_analysis_reads_the_watchlist_once() -> None:
+    store = CountingStore()
+    store.save_watchlist(WATCHLIST)
+    store.add_subscription(Subscription(CHANNEL))
+    pipe = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
+    pipe.ingest(DENIAL)
+    store.watchlist_reads = 0
+    analysis = pipe.ingest(ADMISSION)
+    assert analysis is not None and len(analysis.contradictions) == 1
+    # Extraction, detection and the look again after the commit share one read.
+    assert store.watchlist_reads == 1
+    store.watchlist_reads = 0
+    checked = pipe.check(report("r9", "2023-06-01", ADMISSION.text))
+    assert checked.contradictions and store.watchlist_reads == 1
