@@ -59,6 +59,12 @@ class IndexFiles:
                 count=int(manifest["count"]),
                 database=str(manifest["database"]),
                 format=int(manifest["format"]),
+                # Snapshots written before gaps were kept: read from `settled` on.
+                read_upto=int(manifest.get("read_upto", manifest["settled"])),
+                gaps=tuple(
+                    (int(after), int(before), float(seen))
+                    for after, before, seen in manifest.get("gaps", [])
+                ),
             )
         except CorruptIndex:
             raise
@@ -88,6 +94,8 @@ class IndexFiles:
                 "database": snapshot.database,
                 "settled": snapshot.settled,
                 "count": snapshot.count,
+                "read_upto": snapshot.read_upto,
+                "gaps": [list(gap) for gap in snapshot.gaps],
                 "arrays": sizes,
             }
             _write_synced(generation / MANIFEST, json.dumps(manifest))

@@ -211,6 +211,16 @@ class MemoryStore:
             ]
         return found[:limit]
 
+    def statement_texts_within(
+        self, ranges: Sequence[tuple[int, int]], after: int, limit: int
+    ) -> list[records.StatementText]:
+        inside = [
+            text
+            for text in self.statement_texts_after(after, len(self._statements))
+            if any(low < text.row < high for low, high in ranges)
+        ]
+        return inside[:limit]
+
     def count_statements(self, upto_row: int) -> int:
         with self._lock:
             return sum(1 for row in self._rows.values() if row <= upto_row)

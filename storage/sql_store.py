@@ -25,6 +25,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    and_,
     bindparam,
     create_engine,
     delete,
@@ -511,6 +512,23 @@ class SqlStore:
         query = (
             sa_select(table.id, table.key, table.agency, table.topic, table.quote)
             .where(table.id > row)
+            .order_by(table.id)
+            .limit(limit)
+        )
+        with self._tx() as s:
+            rows = s.connection().execute(query).all()
+            return [records.StatementText(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+
+    def statement_texts_within(
+        self, ranges: Sequence[tuple[int, int]], after: int, limit: int
+    ) -> list[records.StatementText]:
+        if not ranges:
+            return []
+        table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
+        inside = or_(*(and_(table.id > low, table.id < high) for low, high in ranges))
+        query = (
+            sa_select(table.id, table.key, table.agency, table.topic, table.quote)
+            .where(table.id > after, inside)
             .order_by(table.id)
             .limit(limit)
         )

@@ -17,6 +17,7 @@ from typing import Protocol
 import structlog
 
 from bot.app.ports import IndexSnapshot, IndexSnapshots
+from bot.app.row_gaps import Gap, RowGaps
 from bot.core.domain import Statement, StatementId
 from bot.core.matching import FORMAT, ClaimDoc, ClaimIndex, CorruptIndex
 from bot.core.records import StatementText
@@ -26,9 +27,11 @@ log = structlog.get_logger("denialwatch.search")
 PAGE = 20_000
 """Rows read from the store at a time while building or catching up."""
 SETTLE_SECONDS = 120.0
-"""A row is counted as settled once it has been seen this long ago: a transaction
-that took a lower row number and commits later than a higher one (PostgreSQL) has
-that long to do so and is still picked up."""
+"""How long a gap below the highest row read stays open: a transaction that took a
+lower row number and commits later than a higher one (PostgreSQL) has that long to do
+so and is still picked up (`bot.app.row_gaps`)."""
+GAP_QUERY = 200
+"""Gaps read again in one query."""
 SNAPSHOT_EVERY = 20_000
 """Statements indexed since the last snapshot before a new one is written."""
 
@@ -41,6 +44,10 @@ class StatementSource(Protocol):
     """What the claim search reads of the store (part of `StatementRepository`)."""
 
     def statement_texts_after(self, row: int, limit: int) -> list[StatementText]: ...
+
+    def statement_texts_within(
+        self, ranges: Sequence[tuple[int, int]], after: int, limit: int
+    ) -> list[StatementText]: ...
 
     def count_statements(self, upto_row: int) -> int: ...
 
@@ -57,6 +64,7 @@ class ClaimSearch:
         *,
         database: str = "",
         monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         settle_seconds: float = SETTLE_SECONDS,
         snapshot_every: int = SNAPSHOT_EVERY,
     ) -> None:
@@ -64,14 +72,17 @@ class ClaimSearch:
         self._snapshots = snapshots
         self._database = database
         self._monotonic = monotonic
+        self._wall = wall
         self._settle_seconds = settle_seconds
         self._snapshot_every = snapshot_every
         self._lock = threading.Lock()
         self._refreshing = threading.Lock()
         self._index = ClaimIndex()
         self._settled = 0
-        self._seen: list[tuple[float, int]] = []
-        """(when, highest row) of each read of the store, until it settles."""
+        """Every stored row at or below this one is indexed (or deleted since)."""
+        self._highest = 0
+        """The highest row read; rows below it not read yet are in `_gaps`."""
+        self._gaps = RowGaps()
         self._unsaved = 0
         self._rebuilt_upto = 0
         self._saved_upto = 0
@@ -98,15 +109,15 @@ class ClaimSearch:
             with self._lock:
                 self._index = index
                 self._settled = snapshot.settled
+                self._highest = max(snapshot.read_upto, snapshot.settled)
+                self._gaps = RowGaps(self._gaps_from_wall(snapshot.gaps))
                 self._saved_upto = snapshot.settled
                 self._rebuild = False
             self.opened = "snapshot"
             self.refresh()
-            # Rows past the snapshot's settled one were read again (a snapshot written
-            # soon after they were stored, e.g. by a first start that stopped at once):
-            # once they settle, a refresh writes a snapshot that no start reads again.
-            with self._lock:
-                self._rebuilt_upto = max((row for _, row in self._seen), default=0)
+            # A snapshot written while gaps were open (e.g. by a first start that stopped
+            # at once): once they close, a refresh writes one that needs no gap read.
+            self._rebuilt_upto = self._highest
         else:
             self.rebuild()
             self.opened = "rebuilt"
@@ -143,30 +154,31 @@ class ClaimSearch:
     def rebuild(self) -> None:
         """Build the index from every stored statement, then keep a snapshot of it."""
         index = ClaimIndex()
+        gaps = RowGaps()
         last = 0
-        seen: list[tuple[float, int]] = []
         while True:
             page = self._store.statement_texts_after(last, PAGE)
             if not page:
                 break
             index.add_many(_docs(page))
+            gaps.note(last, [s.row for s in page], self._monotonic())
             last = page[-1].row
-            seen.append((self._monotonic(), last))
         with self._lock:
             self._index = index
             self._settled = 0
-            self._seen = seen
+            self._highest = last
+            self._gaps = gaps
             self._rebuild = False
             self._unsaved = len(index)
             self._rebuilt_upto = last
-        self._settle()
-        # Written at once, though rows read in the last SETTLE_SECONDS are not settled
-        # yet (the next start reads them again but does not re-index them); the
-        # refresh that settles them writes a better one.
+        self._close_gaps()
+        # Written at once, with the gaps still open; the refresh that closes them
+        # writes a snapshot that needs no gap read at the next start.
         self.save()
 
     def refresh(self) -> int:
-        """Index the statements stored since the last look; return how many were new.
+        """Index the statements stored since the last look, and any that filled a gap;
+        return how many were new.
 
         Runs one at a time; the index answers searches meanwhile, blocked only while a
         page of new statements is added.
@@ -176,37 +188,63 @@ class ClaimSearch:
                 self.rebuild()
                 return len(self._index)
             added = 0
-            after = self._settled
-            highest = after
+            now = self._monotonic()
+            after = self._highest
             while True:
                 page = self._store.statement_texts_after(after, PAGE)
                 if not page:
                     break
-                with self._lock:
-                    fresh = [s for s in page if s.id not in self._index]
-                    self._index.add_many(_docs(fresh))
-                added += len(fresh)
-                after = highest = page[-1].row
-            self._seen.append((self._monotonic(), highest))
+                added += self._add_page(page)
+                self._gaps.note(after, [s.row for s in page], now)
+                after = page[-1].row
+            self._highest = after
+            added += self._read_gaps()
             self._unsaved += added
-            self._settle()
-            # A snapshot whose rows have not settled would make the next start re-read them.
+            self._close_gaps()
+            # A snapshot with gaps open would make the next start read them again.
             caught_up = self._settled >= self._rebuilt_upto
             behind = self._saved_upto < self._rebuilt_upto or self._unsaved >= self._snapshot_every
             if caught_up and behind:
                 self.save()
             return added
 
-    def _settle(self) -> None:
-        """Count as settled every row at or below the highest seen SETTLE_SECONDS ago."""
-        cutoff = self._monotonic() - self._settle_seconds
-        old = [row for when, row in self._seen if when <= cutoff]
-        if not old:
-            return
-        settled = max(old)
-        self._seen = [(when, row) for when, row in self._seen if when > cutoff]
-        if settled > self._settled:
-            self._settled = settled
+    def _add_page(self, page: Sequence[StatementText]) -> int:
+        with self._lock:
+            fresh = [s for s in page if s.id not in self._index]
+            self._index.add_many(_docs(fresh))
+        return len(fresh)
+
+    def _read_gaps(self) -> int:
+        """Read the rows inside open gaps (late commits), index them, split the gaps."""
+        ranges = self._gaps.ranges()
+        added = 0
+        found: list[int] = []
+        for start in range(0, len(ranges), GAP_QUERY):
+            batch = ranges[start : start + GAP_QUERY]
+            after = 0
+            while True:
+                page = self._store.statement_texts_within(batch, after, PAGE)
+                if not page:
+                    break
+                added += self._add_page(page)
+                found.extend(s.row for s in page)
+                after = page[-1].row
+        self._gaps.fill(found)
+        return added
+
+    def _close_gaps(self) -> None:
+        """Close gaps open for the settle time; move the settled row up to the lowest open one."""
+        self._gaps.close(self._monotonic() - self._settle_seconds)
+        self._settled = max(self._settled, self._gaps.settled(self._highest))
+
+    def _gaps_to_wall(self) -> tuple[tuple[int, int, float], ...]:
+        """Open gaps with wall-clock times, for a snapshot another process reads."""
+        offset = self._wall() - self._monotonic()
+        return tuple((g.after, g.before, g.seen + offset) for g in self._gaps)
+
+    def _gaps_from_wall(self, gaps: Sequence[tuple[int, int, float]]) -> list[Gap]:
+        offset = self._wall() - self._monotonic()
+        return [Gap(after, before, seen - offset) for after, before, seen in gaps]
 
     def save(self) -> bool:
         """Write a snapshot of the index as it is; False when none was written."""
@@ -222,6 +260,8 @@ class ClaimSearch:
                 count=count,
                 database=self._database,
                 format=FORMAT,
+                read_upto=self._highest,
+                gaps=self._gaps_to_wall(),
             )
         try:
             written = self._snapshots.save(snapshot)

@@ -106,6 +106,13 @@ class StatementRepository(Protocol):
         """Up to `limit` statements stored after row `row`, by row (the index's catch-up)."""
         ...
 
+    def statement_texts_within(
+        self, ranges: Sequence[tuple[int, int]], after: int, limit: int
+    ) -> list[records.StatementText]:
+        """Up to `limit` statements after row `after` whose row lies strictly inside one of
+        `ranges` ((low, high) pairs), by row: the claim index's look into its gaps."""
+        ...
+
     def count_statements(self, upto_row: int) -> int:
         """How many stored statements have a row number up to `upto_row`."""
         ...
@@ -359,11 +366,13 @@ class PendingDeliveries(Protocol):
 class IndexSnapshot:
     """The claim index as arrays, and how far into the store it reaches.
 
-    `settled` is a row number up to which every stored statement is in the arrays
-    (rows after it may be too: a row can commit after a higher one, so the newest
-    rows are read again, and skipped when indexed, until they settle); `count` is
-    how many statements the store held up to `settled` when the snapshot was taken,
-    to tell a snapshot of this store from a stale or foreign one.
+    `settled` is a row number up to which every stored statement is in the arrays;
+    `read_upto` the highest row in them, and `gaps` the row ranges below it not seen
+    yet ((after, before, first seen as a wall-clock time), both bounds exclusive): a
+    row can commit after a higher one, so only those are read again, until they
+    close (`bot.app.row_gaps`). `count` is how many statements the store held up to
+    `settled` when the snapshot was taken, to tell a snapshot of this store from a
+    stale or foreign one.
     """
 
     arrays: IndexArrays
@@ -371,6 +380,8 @@ class IndexSnapshot:
     count: int
     database: str
     format: int
+    read_upto: int = 0
+    gaps: tuple[tuple[int, int, float], ...] = ()
 
 
 class IndexSnapshots(Protocol):

@@ -206,12 +206,12 @@ def build_search(settings: Settings, store: Store, *, writable: bool = True) -> 
 
 
 def settle_seconds(settings: Settings) -> float:
-    """How long the claim index waits before it counts every row below one it saw as stored.
+    """How long the claim index keeps a gap below the highest row it read open
+    (`bot.app.row_gaps`).
 
     SQLite: not at all. It has one writer at a time and numbers statements with
     AUTOINCREMENT inside the write transaction, so a transaction that took a lower
-    row has committed before a higher one can be taken. Waiting there only made each
-    start within two minutes of a rebuild read every statement again (at 1M, 10–16 s).
+    row has committed before a higher one can be taken: a gap there is a deleted row.
     PostgreSQL: `SETTLE_SECONDS`, since its transactions commit in any order.
     """
     from storage.sql_store import is_sqlite
