@@ -248,9 +248,16 @@ class MemoryStore:
             for alert in write.alerts:
                 if alert.key not in self._alerts:
                     self._alerts[alert.key] = records.AlertRecord(alert=alert, opened_at=at)
-            new_keys = {c.key for c in new}
+            by_key = {c.key: c for c in new}
             for delivery in write.deliveries:
-                if delivery.contradiction_key in new_keys:
+                evidence = by_key.get(delivery.contradiction_key)
+                if evidence is not None:
+                    # Every outbox row has its alert, even if the caller did not open it.
+                    if delivery.alert_key not in self._alerts:
+                        opened = domain.Alert(
+                            delivery.alert_key, evidence.agency, evidence.topic, ()
+                        )
+                        self._alerts[delivery.alert_key] = records.AlertRecord(opened, at)
                     self._deliveries.setdefault(delivery.key, delivery)
                     if delivery.is_lead:
                         self._leads.setdefault(delivery.alert_key, []).append(delivery.key)
@@ -391,6 +398,23 @@ class MemoryStore:
         with self._lock:
             self._deliveries[delivery.key] = delivery
             self._delivery_claims.pop(delivery.key, None)
+
+    def coalesce_deliveries(
+        self, keys: Sequence[str], now: datetime, *, claimed: Collection[str] = ()
+    ) -> list[str]:
+        marked: list[str] = []
+        with self._lock:
+            for key in keys:
+                row = self._deliveries.get(key)
+                lease = self._delivery_claims.get(key)
+                if row is None or row.status is not records.DeliveryStatus.PENDING:
+                    continue
+                if lease is not None and lease > now and key not in claimed:
+                    continue
+                self._delivery_claims.pop(key, None)
+                self._deliveries[key] = replace(row, status=records.DeliveryStatus.COALESCED)
+                marked.append(key)
+        return marked
 
     def deliveries(self) -> list[records.Delivery]:
         with self._lock:

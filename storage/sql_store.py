@@ -1043,6 +1043,28 @@ class SqlStore:
                 )
             )
 
+    def coalesce_deliveries(
+        self, keys: Sequence[str], now: datetime, *, claimed: Collection[str] = ()
+    ) -> list[str]:
+        if not keys:
+            return []
+        with self._tx() as s:
+            marked = s.connection().execute(
+                update(DeliveryRow)
+                .where(
+                    col(DeliveryRow.key).in_(list(keys)),
+                    col(DeliveryRow.status) == records.DeliveryStatus.PENDING.value,
+                    or_(
+                        col(DeliveryRow.claimed_until).is_(None),
+                        col(DeliveryRow.claimed_until) <= now,
+                        col(DeliveryRow.key).in_(list(claimed)),
+                    ),
+                )
+                .values(status=records.DeliveryStatus.COALESCED.value, claimed_until=None)
+                .returning(col(DeliveryRow.key))
+            )
+            return [str(key) for key in marked.scalars()]
+
     # feeds
 
     def add_feed(self, url: str, every_minutes: int, channel: str = "") -> records.Feed:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 import anyio.to_thread
@@ -157,6 +158,10 @@ class DeliveryWorker:
         self._on_outcome = on_outcome
         self._page_link = page_link
         self._channel_hold: dict[Channel, datetime] = {}
+        self._claimed: frozenset[str] = frozenset()
+        """The rows this worker claimed in the current `run_once`."""
+        self._coalesced: set[str] = set()
+        """Rows of that batch coalesced into an edit already made: skipped."""
         self._platform_hold: dict[str, datetime] = {}
         self._stages: tuple[Stage, ...] = (
             self._expire,
@@ -181,6 +186,8 @@ class DeliveryWorker:
         due = await anyio.to_thread.run_sync(self._store.due_deliveries, now, limit)
         if not due:
             return 0
+        self._claimed = frozenset(d.key for d in due)
+        self._coalesced = set()
         silences = await anyio.to_thread.run_sync(self._store.silences)
         by_channel: dict[Channel, list[Delivery]] = {}
         for delivery in due:
@@ -197,6 +204,8 @@ class DeliveryWorker:
     async def _drain(self, deliveries: Sequence[Delivery], silences: Sequence[Silence]) -> int:
         sent = 0
         for delivery in deliveries:
+            if delivery.key in self._coalesced:
+                continue
             hold = self._hold(delivery)
             if hold is not None:
                 # Release the claim without counting an attempt; try after the hold.
@@ -335,7 +344,41 @@ class DeliveryWorker:
             update=delivery.update,
             attempts=delivery.attempts,
         )
+        if delivery.update and attempt.root is not None:
+            await self._coalesce(attempt)
         return True
+
+    async def _coalesce(self, attempt: Attempt) -> None:
+        """The edit just made listed every source of the alert as read: the other
+        pending source-list edits of this lead whose evidence was in it are done too."""
+        delivery, record = attempt.delivery, attempt.record
+        assert record is not None
+        carried = [
+            d
+            for d in record.deliveries
+            if d.update
+            and d.channel == delivery.channel
+            and d.status is DeliveryStatus.PENDING
+            and d.key != delivery.key
+            and _find(record, d.contradiction_key) is not None
+        ]
+        if not carried:
+            return
+        marked = set(
+            await anyio.to_thread.run_sync(
+                partial(
+                    self._store.coalesce_deliveries,
+                    [d.key for d in carried],
+                    self._clock.now(),
+                    claimed=self._claimed,
+                )
+            )
+        )
+        self._coalesced |= marked
+        for row in carried:
+            if row.key in marked:
+                self._outcome(row, DeliveryOutcome.COALESCED)
+        log.info("source-list edits coalesced", delivery=delivery.key, coalesced=len(marked))
 
     # -- what the stages share ---------------------------------------------------------
 

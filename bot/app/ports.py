@@ -144,6 +144,14 @@ class OutboxRepository(Protocol):
 
     def update_delivery(self, delivery: records.Delivery) -> None: ...
 
+    def coalesce_deliveries(
+        self, keys: Sequence[str], now: datetime, *, claimed: Collection[str] = ()
+    ) -> list[str]:
+        """Mark the rows of `keys` still pending as coalesced (an edit already made carried
+        them) unless another caller holds a claim on them (`claimed`: the caller's own
+        claims); return the keys marked."""
+        ...
+
 
 class WatchRepository(Protocol):
     """The watchlist and what each channel subscribes to."""

@@ -25,6 +25,10 @@ class DeliveryStatus(StrEnum):
     DEAD = "dead"
     SUPPRESSED = "suppressed"
     """Muted when it was routed or when it came due: kept to show what was held back."""
+    COALESCED = "coalesced"
+    """A source-list edit of a lead that a later edit already carried (it rendered every
+    source the alert had): not sent, as a burst of copies would edit one message
+    thousands of times at one message per second."""
 
 
 class DeliveryOutcome(StrEnum):
@@ -37,6 +41,7 @@ class DeliveryOutcome(StrEnum):
     FAILED = "failed"
     DEAD = "dead"
     SUPPRESSED = "suppressed"
+    COALESCED = "coalesced"
 
 
 class Verdict(StrEnum):

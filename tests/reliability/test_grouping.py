@@ -97,6 +97,29 @@ async def test_copies_in_one_analysis_update_the_lead_instead_of_posting(
     assert len(adapter.updates) == 1
 
 
+async def test_a_burst_of_copies_edits_the_lead_once_per_batch_not_once_per_copy(
+    store: MemoryStore, adapter: MemoryAdapter, clock: FixedClock
+) -> None:
+    commit(store, clock, contradiction("r1", source="Knack"))
+    send = worker(store, adapter, clock)
+    await send.run_once()
+    copies = [
+        commit(store, clock, contradiction(f"copy{n}", source=f"Paper {n}"))[0] for n in range(30)
+    ]
+    assert all(c.update for c in copies)
+    assert await send.run_once(limit=50) == 1
+    # One edit carried every source; the 29 other edits were coalesced into it.
+    [(_, _, view)] = adapter.updates
+    assert {f"Paper {n}" for n in range(30)} <= set(view.sources)
+    statuses = [d.status for d in store.deliveries() if d.update]
+    assert statuses.count(DeliveryStatus.SENT) == 1
+    assert statuses.count(DeliveryStatus.COALESCED) == 29
+    # A copy after the edit is edited in again.
+    commit(store, clock, contradiction("late copy", source="Paper late"))
+    assert await send.run_once() == 1
+    assert "Paper late" in adapter.updates[-1][2].sources
+
+
 async def test_later_evidence_goes_into_the_lead_thread(
     store: MemoryStore, adapter: MemoryAdapter, clock: FixedClock
 ) -> None:

@@ -242,6 +242,24 @@ class TestOutboxRepository:
         store.update_delivery(sent)
         assert store.due_deliveries(AT + timedelta(hours=1), 10) == []
 
+    def test_coalescing_marks_pending_rows_but_not_rows_another_caller_claimed(
+        self, store: Store
+    ) -> None:
+        store_both_reports(store)
+        first, second = denial_then_confirmation()
+        store.save_analysis(first)
+        store.save_analysis(second)
+        (due,) = store.due_deliveries(AT, 10)  # claimed for a lease
+        assert store.coalesce_deliveries([due.key], AT) == []
+        assert store.coalesce_deliveries([due.key, "no-such-row"], AT, claimed={due.key}) == [
+            due.key
+        ]
+        assert store.coalesce_deliveries([due.key], AT, claimed={due.key}) == []  # done once
+        assert store.due_deliveries(AT + timedelta(hours=1), 10) == []
+        record = store.alert(due.alert_key)
+        assert record is not None
+        assert [d.status for d in record.deliveries] == [DeliveryStatus.COALESCED]
+
     def test_a_delivery_retried_later_is_due_again_then(self, store: Store) -> None:
         store_both_reports(store)
         first, second = denial_then_confirmation()
