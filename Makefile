@@ -47,7 +47,8 @@ screenshots: $(VENV)/.test-extras
 # BENCH=api runs only the write-API benchmark (issue 16) and updates its section;
 # BENCH="api-before COMMIT" the write API on COMMIT and on this tree, in turns;
 # BENCH=one-pair only the one pair re-sent 3,000 times (memory and SQLite stores);
-# BENCH=load (or "load --seconds 60 --statements 100000") only the service at 1M statements.
+# BENCH=load (or "load --seconds 60 --statements 100000 --pg-workers 2") only the service
+# at 1M statements.
 BENCH ?=
 bench: install
 	$(BIN)/python -m bench.run $(BENCH)

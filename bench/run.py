@@ -385,6 +385,7 @@ LOAD_SECTION = "## The service at 1M statements under load"
 LOAD_COLUMNS = (
     "database",
     "statements",
+    "workers",
     "first_readyz_s",
     "readyz_s",
     "restart_readyz_s",
@@ -412,24 +413,26 @@ def load_section(
     statements: int = LOAD_STATEMENTS,
     seconds: float = LOAD_SECONDS,
     pg_statements: int | None = None,
+    pg_workers: int | None = None,
 ) -> str:
     """Fill N statements, start `denialwatch run`, post at 20/s; return the Markdown section.
 
     SQLite always; PostgreSQL too when DENIALWATCH_BENCH_DATABASE_URL names a server
-    (a fresh database, dropped after), at `pg_statements` (default: `statements`).
+    (a fresh database, dropped after), at `pg_statements` (default: `statements`) with
+    `pg_workers` analysis workers (default: the service's).
     """
     from bot.tools.load_bench import run_load_bench
 
     dev = CHECKTHAT.parent / "dev"
     if not (dev / "reports.jsonl").is_file():
         return f"{LOAD_SECTION}\n\nNot run: {dev} is missing.\n"
-    runs: list[tuple[str | None, int]] = [(None, statements)]
+    runs: list[tuple[str | None, int, int | None]] = [(None, statements, None)]
     if os.environ.get(STARTUP_PG):
-        runs.append((os.environ[STARTUP_PG], pg_statements or statements))
+        runs.append((os.environ[STARTUP_PG], pg_statements or statements, pg_workers))
     rows: list[dict[str, float | int | str]] = []
-    for server, size in runs:
+    for server, size, workers in runs:
         with _database(server) as url:
-            row = run_load_bench(dev, size, database_url=url, seconds=seconds)
+            row = run_load_bench(dev, size, database_url=url, seconds=seconds, workers=workers)
         print(json.dumps(row), flush=True)
         rows.append(row)
     return recorded(LOAD_SECTION, "`make bench`", table(rows, LOAD_COLUMNS), "LOAD_NOTES.md")
@@ -442,6 +445,7 @@ def _load_args(args: list[str]) -> dict[str, float | int]:
         "--seconds": "seconds",
         "--statements": "statements",
         "--pg-statements": "pg_statements",
+        "--pg-workers": "pg_workers",
     }
     for flag, value in zip(args[1::2], args[2::2], strict=False):
         if flag not in names:
@@ -465,7 +469,7 @@ def main(argv: list[str] | None = None) -> None:
     `api` runs only the write-API section, `one-pair` only the one-pair stream,
     `api-before COMMIT` that bench on COMMIT
     and on this tree in turns (its own section), `load [--seconds S] [--statements N]
-    [--pg-statements N]` only the service under load at 1M statements.
+    [--pg-statements N] [--pg-workers N]` only the service under load at 1M statements.
     """
     args = sys.argv[1:] if argv is None else argv
     if args == ["api"]:

@@ -79,6 +79,7 @@ def run_load_bench(
     return {
         "database": "postgresql" if database_url else "sqlite",
         "statements": statements,
+        "workers": workers if workers is not None else "default",
         "fill_s": round(filled_s, 1),
         "first_readyz_s": round(cold_s, 2),
         "posts": count,

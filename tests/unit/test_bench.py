@@ -62,10 +62,9 @@ def test_the_api_section_replaces_only_itself_in_the_results() -> None:
 
 def test_the_load_bench_takes_its_duration_and_sizes_from_make() -> None:
     assert _load_args(["load"]) == {}
-    assert _load_args(["load", "--seconds", "60", "--pg-statements", "100000"]) == {
-        "seconds": 60.0,
-        "pg_statements": 100_000,
-    }
+    assert _load_args(
+        ["load", "--seconds", "60", "--pg-statements", "100000", "--pg-workers", "2"]
+    ) == {"seconds": 60.0, "pg_statements": 100_000, "pg_workers": 2}
     with pytest.raises(SystemExit, match="unknown option"):
         _load_args(["load", "--rate", "5"])
 
