@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from bot.core.domain import Contradiction, ContradictionKind, Polarity, ReportId
 from bot.core.records import AnalysisWrite, DeliveryStatus
@@ -295,7 +295,7 @@ def test_an_in_memory_database_is_migrated_through_the_store() -> None:
 
 
 def test_reports_stored_from_many_threads_at_once_are_each_stored_once(sql_url: str) -> None:
-    """SQLite writes them in shared transactions (group commit); PostgreSQL one each."""
+    """Both engines write them in shared transactions (group commit)."""
     store = SqlStore(sql_url)
     try:
         sent = [report(n % 30) for n in range(60)]  # every report twice
@@ -307,10 +307,35 @@ def test_reports_stored_from_many_threads_at_once_are_each_stored_once(sql_url: 
         store.close()
 
 
+def test_reports_stored_at_the_same_moment_share_commits(sql_url: str) -> None:
+    """One commit (on PostgreSQL one fsync) for many reports: the 202 p99 at 20 clients
+    on PostgreSQL was 161 ms with one commit each, 64–71 ms shared (bench/RESULTS.md)."""
+    store = SqlStore(sql_url)
+    commits = 0
+
+    def count(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(store.engine, "commit", count)
+    barrier = threading.Barrier(20)
+
+    def add(n: int) -> bool:
+        barrier.wait()
+        return store.add_report(report(n))
+
+    try:
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            assert all(pool.map(add, range(20)))
+        assert commits <= 10
+    finally:
+        store.close()
+
+
 def test_a_report_that_fails_in_a_shared_transaction_fails_alone(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = SqlStore(sqlite_url)
+    store = SqlStore(sql_url)
     original = SqlStore._add_report
 
     def failing(self: SqlStore, s: object, sent: object) -> bool:
