@@ -62,6 +62,14 @@ def store_both_reports(store: Store) -> None:
     assert store.add_report(report(2, date(2021, 10, 27)))
 
 
+def analyse_both_reports(store: Store) -> None:
+    """Store the denial and the confirmation and commit both analyses: one alert, one lead."""
+    store_both_reports(store)
+    first, second = denial_then_confirmation()
+    store.save_analysis(first)
+    store.save_analysis(second)
+
+
 class TestReportRepository:
     """ReportRepository: reports stored once (by id and by URL key), claimed for analysis."""
 
@@ -98,10 +106,7 @@ class TestReportRepository:
         assert [r.id for r in store.claim_unanalysed(2)] == ["r1", "r2"]
 
     def test_analysed_reports_are_not_claimed_again(self, store: Store) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
         assert store.claim_unanalysed(10) == []
 
     def test_the_backlog_counts_reports_awaiting_analysis_claimed_or_not(
@@ -132,10 +137,8 @@ class TestStatementRepository:
     def test_statements_are_read_after_a_row_in_row_order_and_never_renumbered(
         self, store: Store
     ) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
+        first, _ = denial_then_confirmation()
         rows = store.statement_texts_after(0, 10)
         assert [r.id for r in rows] == [DENIAL.id, CONFIRMATION.id]
         assert rows[0].row < rows[1].row
@@ -158,10 +161,7 @@ class TestStatementRepository:
         assert again.id == extra.id and again.row > deleted_row
 
     def test_statements_are_read_back_by_id_in_the_order_asked(self, store: Store) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
         wanted = [CONFIRMATION.id, StatementId("gone"), DENIAL.id]
         assert store.statements_with_ids(wanted) == [CONFIRMATION, DENIAL]
         assert store.statements_with_ids([]) == []
@@ -229,10 +229,7 @@ class TestOutboxRepository:
     """OutboxRepository: alerts and their deliveries, due until settled."""
 
     def test_outbox_rows_are_due_until_sent(self, store: Store) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
 
         (due,) = store.due_deliveries(AT, 10)
         assert due == delivery()
@@ -245,10 +242,7 @@ class TestOutboxRepository:
     def test_coalescing_marks_pending_rows_but_not_rows_another_caller_claimed(
         self, store: Store
     ) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
         (due,) = store.due_deliveries(AT, 10)  # claimed for a lease
         assert store.coalesce_deliveries([due.key], AT) == []
         assert store.coalesce_deliveries([due.key, "no-such-row"], AT, claimed={due.key}) == [
@@ -261,10 +255,7 @@ class TestOutboxRepository:
         assert [d.status for d in record.deliveries] == [DeliveryStatus.COALESCED]
 
     def test_a_delivery_retried_later_is_due_again_then(self, store: Store) -> None:
-        store_both_reports(store)
-        first, second = denial_then_confirmation()
-        store.save_analysis(first)
-        store.save_analysis(second)
+        analyse_both_reports(store)
         (due,) = store.due_deliveries(AT, 10)
         retry_at = AT + timedelta(minutes=5)
         store.update_delivery(
