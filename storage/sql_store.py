@@ -525,9 +525,13 @@ class SqlStore:
             return []
         table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
         inside = or_(*(and_(table.id > low, table.id < high) for low, high in ranges))
+        # The outer bounds let the planner walk the key range the gaps span, not every
+        # row after `after` (SQLite does not turn an OR of ranges into index lookups).
+        lowest = max(after, min(low for low, _ in ranges))
+        highest = max(high for _, high in ranges)
         query = (
             sa_select(table.id, table.key, table.agency, table.topic, table.quote)
-            .where(table.id > after, inside)
+            .where(table.id > lowest, table.id < highest, inside)
             .order_by(table.id)
             .limit(limit)
         )

@@ -198,7 +198,10 @@ class ClaimSearch:
                 self._gaps.note(after, [s.row for s in page], now)
                 after = page[-1].row
             self._highest = after
-            added += self._read_gaps()
+            if self._settle_seconds > 0:
+                # With no settle time (SQLite) a gap is a deleted or never-used number:
+                # nothing can fill it, and a read would scan rows for nothing.
+                added += self._read_gaps()
             self._unsaved += added
             self._close_gaps()
             # A snapshot with gaps open would make the next start read them again.

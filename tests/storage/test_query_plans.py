@@ -71,3 +71,29 @@ def test_claiming_due_deliveries_and_reading_leads_use_the_lead_index(sqlite_url
     assert len(plans) == 2
     for plan in plans:
         assert "uq_deliveries_lead" in plan, plan
+
+
+def test_reading_the_claim_index_gaps_walks_only_the_rows_they_span(sqlite_url: str) -> None:
+    """Without outer bounds, SQLite read every row after the first gap's start to test an
+    OR of ranges: at 1M statements a start re-read the whole table (about 20 s)."""
+    store = SqlStore(sqlite_url)
+    sent: list[tuple[str, Any]] = []
+
+    def remember(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "FROM statements" in statement:
+            sent.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", remember)
+    try:
+        store.statement_texts_within([(500, 502), (900, 905)], 0, 100)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", remember)
+    [(statement, params)] = sent
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        plan = " ".join(
+            str(row[-1]) for row in raw.execute("EXPLAIN QUERY PLAN " + statement, params)
+        )
+    store.close()
+    assert "rowid>? AND rowid<?" in plan, plan

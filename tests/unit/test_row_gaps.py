@@ -43,6 +43,7 @@ class LateCommits:
     def __init__(self) -> None:
         self.visible: dict[int, StatementText] = {}
         self.rows_read = 0
+        self.gap_reads = 0
 
     def commit(self, *rows: int) -> None:
         for row in rows:
@@ -58,6 +59,7 @@ class LateCommits:
     def statement_texts_within(
         self, ranges: Sequence[tuple[int, int]], after: int, limit: int
     ) -> list[StatementText]:
+        self.gap_reads += 1
         page = [
             self.visible[r]
             for r in sorted(self.visible)
@@ -110,3 +112,14 @@ def test_a_gap_open_past_the_settle_time_is_closed() -> None:
     source.rows_read = 0
     assert search.refresh() == 0 and source.rows_read == 0
     assert len(search) == 3
+
+
+def test_with_no_settle_time_gaps_are_never_read() -> None:
+    """SQLite: rows commit in their order, so a gap is a number nothing will fill."""
+    source = LateCommits()
+    source.commit(1, 2, 4)
+    search = ClaimSearch(source, monotonic=Clock(), settle_seconds=0)
+    search.open()
+    source.commit(5, 7)
+    assert search.refresh() == 2
+    assert source.gap_reads == 0
