@@ -406,10 +406,9 @@ class MemoryStore:
         with self._lock:
             for key in keys:
                 row = self._deliveries.get(key)
-                lease = self._delivery_claims.get(key)
                 if row is None or row.status is not records.DeliveryStatus.PENDING:
                     continue
-                if lease is not None and lease > now and key not in claimed:
+                if self._delivery_claims.get(key, now) > now and key not in claimed:
                     continue
                 self._delivery_claims.pop(key, None)
                 self._deliveries[key] = replace(row, status=records.DeliveryStatus.COALESCED)

@@ -70,6 +70,7 @@ from storage.tables import (
 
 READ_ONLY = "denialwatch_read_only"
 """Execution option of the engine that `SqlStore._read` uses: a transaction that never writes."""
+_STATEMENTS = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
 SEQUENCE_COUNTER = "report_sequence"
 WRITE_PROBE_KEY = "health:write-probe"
 CLAIM_LEASE = timedelta(seconds=30)
@@ -354,9 +355,7 @@ class SqlStore:
                 select(ReportRow)
                 .where(
                     col(ReportRow.analysed).is_(False),
-                    or_(
-                        col(ReportRow.claimed_until).is_(None), col(ReportRow.claimed_until) <= now
-                    ),
+                    _free_at(col(ReportRow.claimed_until), now),
                 )
                 .order_by(col(ReportRow.id))
                 .limit(limit)
@@ -507,31 +506,29 @@ class SqlStore:
             ]
 
     def statement_texts_after(self, row: int, limit: int) -> list[records.StatementText]:
-        table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
-        query = (
-            sa_select(table.id, table.key, table.agency, table.topic, table.quote)
-            .where(table.id > row)
-            .order_by(table.id)
-            .limit(limit)
-        )
-        with self._tx() as s:
-            rows = s.connection().execute(query).all()
-            return [records.StatementText(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+        return self._statement_texts(_STATEMENTS.id > row, limit=limit)
 
     def statement_texts_within(
         self, ranges: Sequence[tuple[int, int]], after: int, limit: int
     ) -> list[records.StatementText]:
         if not ranges:
             return []
-        table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
-        inside = or_(*(and_(table.id > low, table.id < high) for low, high in ranges))
+        row = _STATEMENTS.id
+        inside = or_(*(and_(row > low, row < high) for low, high in ranges))
         # The outer bounds let the planner walk the key range the gaps span, not every
         # row after `after` (SQLite does not turn an OR of ranges into index lookups).
         lowest = max(after, min(low for low, _ in ranges))
         highest = max(high for _, high in ranges)
+        return self._statement_texts(row > lowest, row < highest, inside, limit=limit)
+
+    def _statement_texts(
+        self, *where: ColumnElement[bool], limit: int
+    ) -> list[records.StatementText]:
+        """The claim index's reads: row, key, agency, topic and quote, by row."""
+        table = _STATEMENTS
         query = (
             sa_select(table.id, table.key, table.agency, table.topic, table.quote)
-            .where(table.id > lowest, table.id < highest, inside)
+            .where(*where)
             .order_by(table.id)
             .limit(limit)
         )
@@ -1002,10 +999,7 @@ class SqlStore:
                         col(DeliveryRow.next_attempt_at).is_(None),
                         col(DeliveryRow.next_attempt_at) <= now,
                     ),
-                    or_(
-                        col(DeliveryRow.claimed_until).is_(None),
-                        col(DeliveryRow.claimed_until) <= now,
-                    ),
+                    _free_at(col(DeliveryRow.claimed_until), now),
                     or_(col(DeliveryRow.is_lead).is_(True), ~lead_pending),
                 )
                 .order_by(
@@ -1058,8 +1052,7 @@ class SqlStore:
                     col(DeliveryRow.key).in_(list(keys)),
                     col(DeliveryRow.status) == records.DeliveryStatus.PENDING.value,
                     or_(
-                        col(DeliveryRow.claimed_until).is_(None),
-                        col(DeliveryRow.claimed_until) <= now,
+                        _free_at(col(DeliveryRow.claimed_until), now),
                         col(DeliveryRow.key).in_(list(claimed)),
                     ),
                 )
@@ -1219,6 +1212,11 @@ class _Batches:
             entry.done.set()
 
 
+def _free_at(claimed_until: Any, now: datetime) -> ColumnElement[bool]:
+    """No claim on the row at `now`: never claimed, or its lease has run out."""
+    return or_(claimed_until.is_(None), claimed_until <= now)
+
+
 def _inserted(s: Session, insert: Any) -> bool:
     """Run an INSERT ... ON CONFLICT DO NOTHING RETURNING; whether it added a row.
 
@@ -1322,7 +1320,7 @@ def rebuild_statement_groups(connection: Connection) -> int:
     For rows stored before the groups existed (migration 0006) and rows put in by bulk
     (the benchmarks' synthetic stores); returns how many groups there are.
     """
-    table = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
+    table = _STATEMENTS
     groups_table = StatementGroupRow.__table__  # type: ignore[attr-defined]
     missing = (table.role == domain.StatementRole.PRIMARY.value) & (table.alike == "")
     reports = sa_select(table.report_id).where(missing).distinct()

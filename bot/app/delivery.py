@@ -353,6 +353,9 @@ class DeliveryWorker:
         pending source-list edits of this lead whose evidence was in it are done too."""
         delivery, record = attempt.delivery, attempt.record
         assert record is not None
+        # A set, not `_find` per row: thousands of pending edits meet thousands of
+        # contradictions in a burst of copies.
+        rendered = {c.key for c in record.alert.contradictions}
         carried = [
             d
             for d in record.deliveries
@@ -360,7 +363,7 @@ class DeliveryWorker:
             and d.channel == delivery.channel
             and d.status is DeliveryStatus.PENDING
             and d.key != delivery.key
-            and _find(record, d.contradiction_key) is not None
+            and d.contradiction_key in rendered
         ]
         if not carried:
             return

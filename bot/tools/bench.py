@@ -24,9 +24,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -423,23 +424,21 @@ async def _drive_api(
         throttled = 0
         headers = {"Authorization": f"Bearer {API_TOKEN}"}
 
+        async def via_pool(document: dict[str, object]) -> Answer:
+            return _answer(await pool.post("/api/v1/reports", json=document, headers=headers))
+
         async def one_client() -> None:
             nonlocal throttled
             async with contextlib.AsyncExitStack() as stack:
+                post: Callable[[dict[str, object]], Awaitable[Answer]] = via_pool
                 if client == "lean":
                     connection = await stack.enter_async_context(Connection(base))
+                    post = partial(connection.post_json, "/api/v1/reports", headers=headers)
                 while not queue.empty():
                     document = queue.get_nowait()
                     while True:
                         started = time.perf_counter()
-                        if client == "lean":
-                            answer = await connection.post_json(
-                                "/api/v1/reports", document, headers
-                            )
-                        else:
-                            answer = _answer(
-                                await pool.post("/api/v1/reports", json=document, headers=headers)
-                            )
+                        answer = await post(document)
                         if answer.status == 429:
                             throttled += 1
                             await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
