@@ -165,6 +165,10 @@ class MemoryStore:
             self._sequence += 1
             return self._sequence
 
+    def last_sequence(self) -> int:
+        with self._lock:
+            return self._sequence
+
     def statements_about(
         self, agency: domain.AgencyName, topic: domain.TopicName
     ) -> list[domain.Statement]:
@@ -231,6 +235,7 @@ class MemoryStore:
 
     def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
         with self._lock:
+            self._sequence += 1
             wording = statement_wording(write.statements)
             for statement in write.statements:
                 if statement.id not in self._statements:

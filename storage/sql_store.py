@@ -25,14 +25,18 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Row,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
+    exc,
     exists,
     func,
     or_,
+    tuple_,
     update,
 )
 from sqlalchemy import select as sa_select
@@ -71,6 +75,9 @@ from storage.tables import (
 READ_ONLY = "denialwatch_read_only"
 """Execution option of the engine that `SqlStore._read` uses: a transaction that never writes."""
 _STATEMENTS = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
+_STATEMENTS_TABLE = StatementRow.__table__  # type: ignore[attr-defined]
+_GROUPS_TABLE = StatementGroupRow.__table__  # type: ignore[attr-defined]
+_GROUPS = _GROUPS_TABLE.c
 SEQUENCE_COUNTER = "report_sequence"
 WRITE_PROBE_KEY = "health:write-probe"
 CLAIM_LEASE = timedelta(seconds=30)
@@ -88,7 +95,7 @@ def make_engine(url: str) -> Engine:
     """An engine set up for the store: WAL, busy timeout and immediate writes on SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return _ping_when_idle(create_engine(url))
     in_memory = parsed.database in (None, "", ":memory:")
     engine = create_engine(
         url,
@@ -116,6 +123,43 @@ def make_engine(url: str) -> Engine:
         # writer nor hold one up, so analysis in another process barely delays a write.
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection unused for longer is pinged before it is handed out."""
+
+
+def _ping_when_idle(engine: Engine) -> Engine:
+    """Ping a pooled connection on checkout only when it sat idle past PING_AFTER_IDLE_SECONDS.
+
+    A server restart or a dropped connection shows on the first checkout after it,
+    which gets a fresh connection instead (`pool_pre_ping` does so too, but pings on
+    every checkout: one more round trip for each of an analysis's dozen transactions).
+    A connection given back a moment ago is in use, not stale.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()  # the ping's implicit transaction
+        except Exception as error:
+            # The pool drops this connection and checks out another (up to three times).
+            raise exc.DisconnectionError(f"stale pooled connection: {error}") from error
 
     return engine
 
@@ -157,6 +201,10 @@ class SqlStore:
         self.delivery_lease = delivery_lease
         self._postgres = self.engine.dialect.name == "postgresql"
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        if self._postgres:
+            # No BEGIN and COMMIT round trips around a read: at READ COMMITTED every
+            # statement sees its own snapshot inside a transaction as well.
+            self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite has one write lock per file. Threads of one process that each wait for
         # it through the busy timeout sleep in steps of up to 100 ms, so twenty requests
         # storing reports at once took up to 0.4 s each; queued here, they take turns
@@ -168,6 +216,9 @@ class SqlStore:
         # Reports stored at the same moment share one transaction on both: on SQLite one
         # turn at the lock, on PostgreSQL one commit (one WAL flush) instead of twenty.
         self._batches = _Batches(self._add_reports)
+        self._statement_insert = _statement_insert(self._insert)
+        self._group_upsert = _group_upsert(self._insert, self._postgres)
+        self._alike_groups = _alike_groups(self._postgres)
 
     def migrate(self) -> None:
         """Apply the migrations through this store's engine (needed for `sqlite://`)."""
@@ -416,15 +467,24 @@ class SqlStore:
 
     def next_sequence(self) -> int:
         with self._tx() as s:
-            stmt = (
-                self._insert(CounterRow)
-                .values(name=SEQUENCE_COUNTER, value=1)
-                .on_conflict_do_update(
-                    index_elements=["name"], set_={"value": col(CounterRow.value) + 1}
-                )
-                .returning(col(CounterRow.value))
+            return self._count_one(s, SEQUENCE_COUNTER)
+
+    def _count_one(self, s: Session, counter: str) -> int:
+        """Add one to a counter (created at 1), in the caller's transaction; the new value."""
+        stmt = (
+            self._insert(CounterRow)
+            .values(name=counter, value=1)
+            .on_conflict_do_update(
+                index_elements=["name"], set_={"value": col(CounterRow.value) + 1}
             )
-            return int(s.exec(stmt).scalar_one())
+            .returning(col(CounterRow.value))
+        )
+        return int(s.exec(stmt).scalar_one())
+
+    def last_sequence(self) -> int:
+        with self._read() as s:
+            value = s.exec(select(CounterRow.value).where(CounterRow.name == SEQUENCE_COUNTER))
+            return int(value.first() or 0)
 
     # statements and contradictions
 
@@ -454,48 +514,41 @@ class SqlStore:
     def alike_statements(
         self, agency: domain.AgencyName, excluding: Collection[domain.ReportId] = ()
     ) -> list[records.AlikeStatements]:
+        # One Core query, built once, for the groups and both their end statements: it
+        # runs for every analysed report.
         prefix = name_key(agency)
-        block = [col(StatementGroupRow.agency_key).startswith(prefix, autoescape=True)]
-        if not self._postgres:
-            # SQLite uses an index for a range, not for LIKE with an escape character.
-            block += [
-                col(StatementGroupRow.agency_key) >= prefix,
-                col(StatementGroupRow.agency_key) < prefix + "\U0010ffff",
-            ]
+        block = {
+            "pattern": _like_escape(prefix) + "%",
+            "low": prefix,
+            "high": prefix + "\U0010ffff",
+        }
+        found_groups: list[tuple[tuple[object, ...], records.AlikeStatements]] = []
         with self._read() as s:
-            groups = s.exec(select(StatementGroupRow).where(*block)).all()
+            connection = s.connection()
+            groups = connection.execute(self._alike_groups, block).all()
             if not groups:
                 return []
-            # A report holds at most one statement of a group: those of `excluding` are few.
+            # A report holds at most one statement of a group: those of `excluding` are
+            # few, found through the report id (not by walking each group's members).
             left_out: dict[str, int] = {}
             if excluding:
-                found = s.exec(
-                    select(StatementRow.alike, func.count())
-                    .where(col(StatementRow.report_id).in_(list(excluding)))
-                    .where(StatementRow.alike != "")
-                    .group_by(col(StatementRow.alike))
-                ).all()
+                found = connection.execute(_LEFT_OUT, {"reports": list(excluding)}).all()
                 left_out = {alike: int(n) for alike, n in found}
-            keys = {k for g in groups for k in (g.first_statement, g.last_statement)}
-            rows = {
-                r.key: r
-                for r in s.exec(select(StatementRow).where(col(StatementRow.key).in_(keys))).all()
-            }
-            found_groups: list[tuple[tuple[object, ...], records.AlikeStatements]] = []
             for group in groups:
-                count = group.count - left_out.get(group.alike, 0)
+                count = group.members - left_out.get(group.alike, 0)
                 if count <= 0:
                     continue
-                first, last = rows[group.first_statement], rows[group.last_statement]
-                if group.first_report_id in excluding:
-                    first = self._group_end(s, group.alike, excluding, last=False)
-                if group.last_report_id in excluding:
-                    last = self._group_end(s, group.alike, excluding, last=True)
-                earliest = _statement(first)
-                order = (*record_order(earliest), first.id or 0)
+                earliest, latest = _statement(group, "f_"), _statement(group, "l_")
+                first_row = group.f_id
+                if earliest.report_id in excluding:
+                    end = self._group_end(s, group.alike, excluding, last=False)
+                    earliest, first_row = _statement(end), end.id
+                if latest.report_id in excluding:
+                    latest = _statement(self._group_end(s, group.alike, excluding, last=True))
+                order = (*record_order(earliest), first_row or 0)
                 wording = tuple(group.wording.split("\n")) if group.wording else ()
                 found_groups.append(
-                    (order, records.AlikeStatements(earliest, _statement(last), count, wording))
+                    (order, records.AlikeStatements(earliest, latest, count, wording))
                 )
         return [g for _, g in sorted(found_groups, key=lambda f: f[0])]
 
@@ -590,77 +643,61 @@ class SqlStore:
                 .where(col(ReportRow.report_id) == write.report_id)
                 .values(analysed=True, claimed_until=None)
             )
+            # Last: on PostgreSQL the counter's row lock is held only until the commit.
+            self._count_one(s, SEQUENCE_COUNTER)
             return new
 
     def _insert_statements(self, s: Session, statements: Iterable[domain.Statement]) -> None:
+        """Insert statements in one round trip (those stored before stay as they are) and
+        count each new primary statement in its alike group."""
         statements = list(statements)
+        if not statements:
+            return
         wording = statement_wording(statements)
+        rows = []
         for st in statements:
             primary = st.role is domain.StatementRole.PRIMARY
-            alike = alike_digest(st, wording[st.id]) if primary else ""
-            row_id = s.exec(
-                self._insert(StatementRow)
-                .values(
-                    key=st.id,
-                    report_id=st.report_id,
-                    agency=st.agency,
-                    topic=st.topic,
-                    agency_key=name_key(st.agency),
-                    topic_key=name_key(st.topic),
-                    polarity=st.polarity.value,
-                    role=st.role.value,
-                    wording="\n".join(wording[st.id]),
-                    alike=alike,
+            rows.append(
+                {
+                    "key": st.id,
+                    "report_id": st.report_id,
+                    "agency": st.agency,
+                    "topic": st.topic,
+                    "agency_key": name_key(st.agency),
+                    "topic_key": name_key(st.topic),
+                    "polarity": st.polarity.value,
+                    "role": st.role.value,
+                    "wording": "\n".join(wording[st.id]),
+                    "alike": alike_digest(st, wording[st.id]) if primary else "",
                     **_fields(st, _STATEMENT_FIELDS),
-                )
-                .on_conflict_do_nothing()
-                .returning(col(StatementRow.id))
-            ).first()
-            if row_id is not None and primary:
-                self._join_group(s, st, alike, wording[st.id], int(row_id[0]))
+                }
+            )
+        # Core, not the ORM: one executemany, no per-row statement to build and key.
+        inserted = s.connection().execute(self._statement_insert, rows).all()
+        added = {key: row_id for key, row_id in inserted}
+        for st, row in zip(statements, rows, strict=True):
+            if row["alike"] and st.id in added:
+                self._join_group(s, st, row, added[st.id])
 
-    def _join_group(
-        self,
-        s: Session,
-        st: domain.Statement,
-        alike: str,
-        wording: tuple[str, ...],
-        row: int,
-    ) -> None:
+    def _join_group(self, s: Session, st: domain.Statement, row: dict[str, Any], at: int) -> None:
         """Count a new primary statement in its alike group; move the group's ends."""
-        end = {"published": st.published, "sequence": st.sequence, "report_id": st.report_id}
-        created = s.exec(
-            self._insert(StatementGroupRow)
-            .values(
-                alike=alike,
-                agency_key=name_key(st.agency),
-                wording="\n".join(wording),
-                count=1,
-                first_statement=st.id,
-                first_row=row,
-                last_statement=st.id,
+        end = {
+            "statement": st.id,
+            "published": st.published,
+            "sequence": st.sequence,
+            "report_id": st.report_id,
+        }
+        s.connection().execute(
+            self._group_upsert,
+            {
+                "alike": row["alike"],
+                "agency_key": row["agency_key"],
+                "wording": row["wording"],
+                "count": 1,
+                "first_row": at,
                 **{f"first_{k}": v for k, v in end.items()},
                 **{f"last_{k}": v for k, v in end.items()},
-            )
-            .on_conflict_do_nothing()
-            .returning(col(StatementGroupRow.id))
-        ).first()
-        if created is not None:
-            return
-        group = s.exec(
-            select(StatementGroupRow).where(StatementGroupRow.alike == alike).with_for_update()
-        ).one()
-        order = record_order(st)
-        values: dict[str, object] = {"count": group.count + 1}
-        if order < (group.first_published, group.first_sequence, group.first_report_id):
-            values |= {f"first_{k}": v for k, v in end.items()}
-            values |= {"first_statement": st.id, "first_row": row}
-        # Equal orders cannot meet in one group (one statement per report), but the
-        # later insert would go last, as in a sorted list.
-        if order >= (group.last_published, group.last_sequence, group.last_report_id):
-            values |= {f"last_{k}": v for k, v in end.items()} | {"last_statement": st.id}
-        s.exec(
-            update(StatementGroupRow).where(col(StatementGroupRow.id) == group.id).values(**values)
+            },
         )
 
     def _lock_groups(self, s: Session, groups: Collection[str]) -> None:
@@ -690,20 +727,17 @@ class SqlStore:
 
     def _group_end(
         self, s: Session, alike: str, excluding: Collection[domain.ReportId], *, last: bool
-    ) -> StatementRow:
+    ) -> Row[Any]:
         """The earliest (or latest) member of a group in record order, some reports left out."""
-        report: Any = col(StatementRow.report_id)
+        report: Any = _STATEMENTS.report_id
         if self._postgres:
             report = report.collate("C")  # Python's order of strings, as the memory store
-        order = [col(StatementRow.published), col(StatementRow.sequence), report]
-        query = select(StatementRow).where(StatementRow.alike == alike)
+        order = [_STATEMENTS.published, _STATEMENTS.sequence, report, _STATEMENTS.id]
+        query = sa_select(*_STATEMENTS).where(_STATEMENTS.alike == alike)
         if excluding:
-            query = query.where(col(StatementRow.report_id).not_in(list(excluding)))
-        if last:
-            query = query.order_by(*(o.desc() for o in order), col(StatementRow.id).desc())
-        else:
-            query = query.order_by(*order, col(StatementRow.id))
-        return s.exec(query.limit(1)).one()
+            query = query.where(_STATEMENTS.report_id.not_in(list(excluding)))
+        query = query.order_by(*(o.desc() for o in order) if last else order)
+        return s.connection().execute(query.limit(1)).one()
 
     def _insert_contradiction(
         self, s: Session, c: domain.Contradiction, key: str, now: datetime
@@ -1288,18 +1322,24 @@ def _statement_order() -> tuple[Any, ...]:
     return (col(StatementRow.id),)
 
 
-def _statement(row: StatementRow) -> domain.Statement:
+def _statement(row: StatementRow | Row[Any], prefix: str = "") -> domain.Statement:
+    """The statement a row holds: an ORM row, or a Core row with every column of the
+    statements table (named `prefix` + column where a query joins it twice)."""
+
+    def value(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     return domain.Statement(
-        report_id=domain.ReportId(row.report_id),
-        agency=domain.AgencyName(row.agency),
-        topic=domain.TopicName(row.topic),
-        polarity=domain.Polarity(row.polarity),
-        role=domain.StatementRole(row.role),
-        **_fields(row, _STATEMENT_FIELDS),
+        report_id=domain.ReportId(value("report_id")),
+        agency=domain.AgencyName(value("agency")),
+        topic=domain.TopicName(value("topic")),
+        polarity=domain.Polarity(value("polarity")),
+        role=domain.StatementRole(value("role")),
+        **{name: value(name) for name in _STATEMENT_FIELDS},
     )
 
 
-def _group_ends(first: StatementRow, last: StatementRow) -> dict[str, Any]:
+def _group_ends(first: StatementRow | Row[Any], last: StatementRow | Row[Any]) -> dict[str, Any]:
     """A group row's columns that name its ends."""
     return {
         "first_statement": first.key,
@@ -1312,6 +1352,77 @@ def _group_ends(first: StatementRow, last: StatementRow) -> dict[str, Any]:
         "last_sequence": last.sequence,
         "last_report_id": last.report_id,
     }
+
+
+def _statement_insert(insert: Callable[[Any], Any]) -> Any:
+    """INSERT a statement unless its key is stored; RETURNING the new rows' ids and keys."""
+    table = StatementRow.__table__  # type: ignore[attr-defined]  # SQLModel's table
+    return insert(table).on_conflict_do_nothing().returning(table.c.key, table.c.id)
+
+
+def _group_upsert(insert: Callable[[Any], Any], postgres: bool) -> Any:
+    """Open a group with one member, or count one more and move its ends: one statement.
+
+    The new member becomes the first when it comes earlier in record order, the last
+    when it comes no earlier than the last (as a later insert into a sorted list).
+    Every SET expression reads the row as it was, so all compare with the old ends.
+    """
+    groups = StatementGroupRow.__table__  # type: ignore[attr-defined]
+    upsert = insert(groups)
+    new, old = upsert.excluded, groups.c
+
+    def order(columns: Any, end: str) -> Any:
+        report = columns[f"{end}_report_id"]
+        if postgres:
+            report = report.collate("C")  # Python's order of strings, as the memory store
+        return tuple_(columns[f"{end}_published"], columns[f"{end}_sequence"], report)
+
+    earlier = order(new, "first") < order(old, "first")
+    later = order(new, "last") >= order(old, "last")
+    moved: dict[str, Any] = {"count": old["count"] + 1}
+    for name in ("statement", "published", "sequence", "report_id", "row"):
+        column = f"first_{name}"
+        moved[column] = case((earlier, new[column]), else_=old[column])
+    for name in ("statement", "published", "sequence", "report_id"):
+        column = f"last_{name}"
+        moved[column] = case((later, new[column]), else_=old[column])
+    return upsert.on_conflict_do_update(index_elements=["alike"], set_=moved)
+
+
+def _alike_groups(postgres: bool) -> Any:
+    """The groups of an agency block (`pattern`: its key prefix for LIKE, `low` and
+    `high`: the same as a range), each with every column of its two end statements."""
+    groups = _GROUPS
+    first, last = _STATEMENTS_TABLE.alias("f"), _STATEMENTS_TABLE.alias("l")
+    block = [groups.agency_key.like(bindparam("pattern"), escape="/")]
+    if not postgres:
+        # SQLite uses an index for a range, not for LIKE with an escape character.
+        block += [groups.agency_key >= bindparam("low"), groups.agency_key < bindparam("high")]
+    return (
+        sa_select(
+            groups.alike,
+            groups.count.label("members"),  # `count` is a method of a row (a tuple)
+            groups.wording,
+            *(c.label(f"f_{c.name}") for c in first.c),
+            *(c.label(f"l_{c.name}") for c in last.c),
+        )
+        .join_from(_GROUPS_TABLE, first, first.c.key == groups.first_statement)
+        .join(last, last.c.key == groups.last_statement)
+        .where(*block)
+    )
+
+
+_LEFT_OUT = (
+    sa_select(_STATEMENTS.alike, func.count())
+    .where(_STATEMENTS.report_id.in_(bindparam("reports", expanding=True)), _STATEMENTS.alike != "")
+    .group_by(_STATEMENTS.alike)
+)
+"""How many members of each group the `reports` hold, found through their ids."""
+
+
+def _like_escape(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '/'."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def rebuild_statement_groups(connection: Connection) -> int:

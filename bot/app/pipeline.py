@@ -25,7 +25,7 @@ from bot.core.domain import (
     Watchlist,
     alert_key,
 )
-from bot.core.extraction import Extractor
+from bot.core.extraction import Extraction, Extractor
 from bot.core.language.lexicon import Lexicon
 from bot.core.language.text import split_sentences
 from bot.core.language.vocabulary import Vocabulary
@@ -155,7 +155,7 @@ class Pipeline:
         """Analyse a text against the store without keeping anything."""
         report = bounded(report)
         watchlist = self._store.watchlist()
-        extraction = self.extractor(watchlist).extract(report, sequence=self._store.next_sequence())
+        extraction, _ = self._extract(report, watchlist)
         contradictions, decisions = self.detect(extraction.statements, watchlist=watchlist)
         return Analysis(
             report,
@@ -177,9 +177,8 @@ class Pipeline:
         # One read of the watchlist for the whole analysis: each read is a transaction of
         # its own, and the report is read and judged against one watchlist throughout.
         watchlist = self._store.watchlist()
-        extraction = self.extractor(watchlist).extract(
-            bounded(report), sequence=self._store.next_sequence()
-        )
+        # The last sequence number, read before detection looks at stored statements.
+        extraction, taken = self._extract(bounded(report), watchlist)
         statements = extraction.statements
         contradictions, decisions = self.detect(statements, watchlist=watchlist)
         if time.monotonic() > deadline:
@@ -190,15 +189,32 @@ class Pipeline:
         analysis_decisions = list(extraction.decisions) + decisions
         new = self.commit(report, statements, contradictions, analysis_decisions)
         # A replica that analysed a contradicting report at the same moment could not see
-        # ours, nor we theirs: look again now that our statements are committed.
-        again, _ = self.detect(statements, watchlist=watchlist)
-        known = {c.key for c in contradictions}
-        late = [c for c in again if c.key not in known]
-        if late:
-            new += self.commit(report, (), late, analysis_decisions)
+        # ours, nor we theirs. If any analysis but ours was committed since detection
+        # looked, look again now that ours is: of two analyses that overlap, the one
+        # committed second finds the sequence moved by more than its own commit.
+        if statements and self._store.last_sequence() != taken + 1:
+            again, _ = self.detect(statements, watchlist=watchlist)
+            known = {c.key for c in contradictions}
+            late = [c for c in again if c.key not in known]
+            if late:
+                new += self.commit(report, (), late, analysis_decisions)
         return Analysis(
             report, statements, tuple(new), tuple(analysis_decisions), extraction.language
         )
+
+    def _extract(self, report: Report, watchlist: Watchlist) -> tuple[Extraction, int]:
+        """Extract statements, numbered after the last sequence number taken; that number.
+
+        The number breaks ties between statements of one date in the order reports are
+        analysed: the commit takes it (analyses at the same moment may share one; their
+        report ids break the tie). It is read only for a report with statements.
+        """
+        extraction = self.extractor(watchlist).extract(report)
+        if not extraction.statements:
+            return extraction, 0
+        taken = self._store.last_sequence()
+        numbered = tuple(replace(s, sequence=taken + 1) for s in extraction.statements)
+        return replace(extraction, statements=numbered), taken
 
     def commit(
         self,
@@ -210,6 +226,10 @@ class Pipeline:
         """Commit statements, contradictions, the alerts they open and their outbox rows."""
         decisions = [] if decisions is None else decisions
         now = self._clock.now()
+        write = AnalysisWrite(report_id=report.id, statements=statements, at=now)
+        if not contradictions:
+            # Most reports: nothing to route, so no subscription, silence or alert to read.
+            return self._store.save_analysis(write)
         keys = {alert_key(c.agency, c.topic) for c in contradictions}
         open_alerts: dict[AlertKey, AlertRecord] = {}
         for key in keys:
@@ -226,13 +246,11 @@ class Pipeline:
         )
         decisions.extend(routing.decisions)
         return self._store.save_analysis(
-            AnalysisWrite(
-                report_id=report.id,
-                statements=statements,
+            replace(
+                write,
                 contradictions=contradictions,
                 deliveries=routing.deliveries,
                 alerts=routing.alerts,
-                at=now,
             )
         )
 

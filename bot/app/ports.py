@@ -72,7 +72,15 @@ class ReportRepository(Protocol):
         """Mark a report done without analysis, keeping the reason (`too_costly: …`)."""
         ...
 
-    def next_sequence(self) -> int: ...
+    def next_sequence(self) -> int:
+        """Take the next number of the processing order (it breaks ties of equal dates)."""
+        ...
+
+    def last_sequence(self) -> int:
+        """The last number taken: by `next_sequence`, or by a committed `save_analysis`
+        (each takes one). An analysis that finds it moved by more than its own commit
+        knows that another analysis was committed meanwhile."""
+        ...
 
 
 class StatementRepository(Protocol):
@@ -122,7 +130,8 @@ class StatementRepository(Protocol):
         ...
 
     def save_analysis(self, write: records.AnalysisWrite) -> list[domain.Contradiction]:
-        """Commit an analysis; returns the contradictions that were new."""
+        """Commit an analysis, taking the next sequence number in the same transaction;
+        returns the contradictions that were new."""
         ...
 
 

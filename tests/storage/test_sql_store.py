@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from bot.core.domain import Contradiction, ContradictionKind, Polarity, ReportId
 from bot.core.records import AnalysisWrite, DeliveryStatus
+from storage import sql_store
 from storage.memory_store import MemoryStore
 from storage.sql_store import SqlStore
 from tests.storage.conftest import FakeClock
@@ -360,5 +362,41 @@ def test_a_report_that_fails_in_a_shared_transaction_fails_alone(
         assert set(outcomes.values()) == {True}
         assert store.get_report(ReportId("r7")) is None
         assert all(store.get_report(ReportId(f"r{n}")) is not None for n in outcomes)
+    finally:
+        store.close()
+
+
+def _drop_connections(url: str) -> None:
+    """Kill every server connection to the test database but the one asking."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("idle", [True, False], ids=["idle", "just-used"])
+def test_a_pooled_connection_killed_while_idle_is_replaced_unseen(
+    empty_pg_url: str, monkeypatch: pytest.MonkeyPatch, idle: bool
+) -> None:
+    store = SqlStore(empty_pg_url)
+    try:
+        assert store.add_report(report(1))
+        store.watchlist()
+        _drop_connections(empty_pg_url)
+        # Idle past the limit (here: any time at all), the connection is pinged on
+        # checkout and replaced; given back a moment ago, it is trusted as it is.
+        monkeypatch.setattr(sql_store, "PING_AFTER_IDLE_SECONDS", 0.0 if idle else 3600.0)
+        if idle:
+            assert store.get_report(ReportId("r1")) is not None
+            assert store.add_report(report(2))
+        else:
+            with pytest.raises(OperationalError):
+                store.get_report(ReportId("r1"))
+            # The failure drops the pool's other connections too: the next call works.
+            assert store.get_report(ReportId("r1")) is not None
     finally:
         store.close()

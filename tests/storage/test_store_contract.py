@@ -19,7 +19,9 @@ from bot.core.domain import (
     AlertKey,
     Channel,
     ChannelId,
+    Contradiction,
     Polarity,
+    Report,
     ReportId,
     Silence,
     Statement,
@@ -223,6 +225,57 @@ class TestStatementRepository:
         assert store.save_analysis(second) == []
         assert store.all_statements() == [DENIAL, CONFIRMATION]
         assert len(store.due_deliveries(AT, 10)) == 1
+
+    def test_each_committed_analysis_takes_a_sequence_number(self, store: Store) -> None:
+        assert store.last_sequence() == 0
+        store_both_reports(store)
+        first, second = denial_then_confirmation()
+        store.save_analysis(first)
+        assert store.last_sequence() == 1
+        assert store.next_sequence() == 2
+        store.save_analysis(second)
+        store.save_analysis(second)  # a second run adds nothing, but it did commit
+        assert store.last_sequence() == 4
+
+    def test_two_analyses_that_overlap_still_find_their_contradiction(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Each looks for stored statements before the other has committed: neither sees
+        # the other then, so the one committed second must look again after its commit.
+        store.save_watchlist(
+            Watchlist(agencies=(Agency(POLICE, "BE", ()),), topics=(Topic(CLEARVIEW, ()),))
+        )
+        store.add_subscription(Subscription(SLACK))
+        denial = Report(
+            ReportId("deny"),
+            date(2020, 2, 28),
+            source="Wire",
+            text="The Federal Police said it has never used Clearview AI.",
+        )
+        admission = Report(
+            ReportId("admit"),
+            date(2021, 10, 27),
+            source="Paper",
+            text="The minister confirmed that the Federal Police had used Clearview AI.",
+        )
+        first = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
+        second = Pipeline(store, FixedClock(), load_lexicons(), load_vocabulary())
+        save = store.save_analysis
+
+        def admission_commits_first(write: AnalysisWrite) -> list[Contradiction]:
+            if write.report_id == denial.id and store.get_report(admission.id) is None:
+                alone = second.ingest(admission)  # it cannot see the denial yet
+                assert alone is not None and alone.statements and not alone.contradictions
+            return save(write)
+
+        monkeypatch.setattr(store, "save_analysis", admission_commits_first)
+        analysis = first.ingest(denial)
+
+        assert analysis is not None
+        assert [{c.earlier.report_id, c.new.report_id} for c in analysis.contradictions] == [
+            {denial.id, admission.id}
+        ]
+        assert len(store.due_deliveries(AT + timedelta(days=3650), 10)) == 1
 
 
 class TestOutboxRepository:
@@ -465,6 +518,35 @@ class TestAlikeStatements:
         assert (group.earliest, group.latest, group.count) == (denials[1], denials[-2], 7)
         all_of_them = {d.report_id for d in denials}
         assert store.alike_statements(POLICE, all_of_them) == []
+
+    def test_ends_follow_record_order_whatever_order_statements_are_stored_in(
+        self, store: Store
+    ) -> None:
+        # Record order: date, then sequence, then report id by code point ("Z" < "a" < "é",
+        # which a database's locale collation would order otherwise).
+        day = date(2020, 6, 1)
+        arrivals = [
+            ("m", day, 5),
+            ("late", day + timedelta(days=9), 1),
+            ("é", day - timedelta(days=3), 2),
+            ("a", day - timedelta(days=3), 2),
+            ("Z", day - timedelta(days=3), 2),
+            ("later-seq", day - timedelta(days=3), 3),
+            ("last-tie", day + timedelta(days=9), 1),
+        ]
+        for report_id, published, sequence in arrivals:
+            denial = replace(
+                statement(report_id, Polarity.DENIES, published, sequence=sequence),
+                proposition="use^ clearview^ ai",
+            )
+            store.save_analysis(AnalysisWrite(report_id=denial.report_id, statements=(denial,)))
+
+            (group,) = store.alike_statements(POLICE)
+            (expected,) = group_alike(store.statements_by(POLICE))
+            assert group == expected
+
+        assert (group.earliest.report_id, group.latest.report_id) == ("Z", "late")
+        assert group.count == len(arrivals)
 
     def test_statements_alike_but_in_other_wordings_are_other_groups(self, store: Store) -> None:
         (denial,) = retold_denials(store, 1)
