@@ -75,8 +75,8 @@ from storage.tables import (
 
 READ_ONLY = "denialwatch_read_only"
 """Execution option of the engine that `SqlStore._read` uses: a transaction that never writes."""
-_STATEMENTS = StatementRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's table
-_STATEMENTS_TABLE = StatementRow.__table__  # type: ignore[attr-defined]
+_STATEMENTS_TABLE = StatementRow.__table__  # type: ignore[attr-defined]  # SQLModel's table
+_STATEMENTS = _STATEMENTS_TABLE.c
 _GROUPS_TABLE = StatementGroupRow.__table__  # type: ignore[attr-defined]
 _GROUPS = _GROUPS_TABLE.c
 SEQUENCE_COUNTER = "report_sequence"
@@ -630,10 +630,9 @@ class SqlStore:
                     s, delivery.alert_key, contradiction.agency, contradiction.topic, now
                 )
                 self._insert_delivery(s, delivery, now)
-            connection = s.connection()
-            connection.execute(_MARK_ANALYSED, {"report": write.report_id})
+            s.connection().execute(_MARK_ANALYSED, {"report": write.report_id})
             # Last: on PostgreSQL the counter's row lock is held only until the commit.
-            connection.execute(self._statements.count_one, {"counter": SEQUENCE_COUNTER})
+            self._count_one(s, SEQUENCE_COUNTER)
             return new
 
     def _insert_statements(self, s: Session, statements: Iterable[domain.Statement]) -> None:
@@ -1406,7 +1405,7 @@ def _group_upsert(insert: Callable[[Any], Any], postgres: bool) -> Any:
     when it comes no earlier than the last (as a later insert into a sorted list).
     Every SET expression reads the row as it was, so all compare with the old ends.
     """
-    groups = StatementGroupRow.__table__  # type: ignore[attr-defined]
+    groups = _GROUPS_TABLE
     upsert = insert(groups)
     new, old = upsert.excluded, groups.c
 
@@ -1471,7 +1470,7 @@ def rebuild_statement_groups(connection: Connection) -> int:
     (the benchmarks' synthetic stores); returns how many groups there are.
     """
     table = _STATEMENTS
-    groups_table = StatementGroupRow.__table__  # type: ignore[attr-defined]
+    groups_table = _GROUPS_TABLE
     missing = (table.role == domain.StatementRole.PRIMARY.value) & (table.alike == "")
     reports = sa_select(table.report_id).where(missing).distinct()
     pending = connection.execute(
@@ -1507,7 +1506,7 @@ def rebuild_statement_groups(connection: Connection) -> int:
     for found in by_report.values():
         wording = statement_wording(st for _, st in found)
         connection.execute(
-            StatementRow.__table__.update()  # type: ignore[attr-defined]
+            _STATEMENTS_TABLE.update()
             .where(table.id == bindparam("row"))
             .values(wording=bindparam("words"), alike=bindparam("group")),
             [

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import dev_report
 from tests.running import TOKEN, RunningService, running_service
+from tests.storage.conftest import kill_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,18 +137,6 @@ def test_poison_reports_between_the_belgian_reports_do_not_delay_the_alert(
         assert poison["analysed"] and poison["statements"] == []
 
 
-def _kill_connections(database: str) -> None:
-    import psycopg
-
-    admin = os.environ["DENIALWATCH_TEST_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            (database.rsplit("/", 1)[1],),
-        )
-
-
 @pytest.mark.postgres
 @pytest.mark.shared
 @pytest.mark.slow
@@ -173,8 +162,8 @@ def test_reports_are_analysed_within_30_s_of_connections_being_killed(
                     pass
                 time.sleep(0.1)
             if i % 3 == 0:
-                _kill_connections(database)
-        _kill_connections(database)
+                kill_connections(database)
+        kill_connections(database)
         back = time.monotonic()
         waiting = {r["id"] for r in reports}
         while waiting and time.monotonic() - back < 30:

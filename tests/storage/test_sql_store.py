@@ -16,7 +16,7 @@ from bot.core.records import AnalysisWrite, DeliveryStatus
 from storage import sql_store
 from storage.memory_store import MemoryStore
 from storage.sql_store import SqlStore
-from tests.storage.conftest import FakeClock
+from tests.storage.conftest import FakeClock, kill_connections
 from tests.storage.samples import (
     CONTRADICTION,
     DENIAL,
@@ -366,17 +366,6 @@ def test_a_report_that_fails_in_a_shared_transaction_fails_alone(
         store.close()
 
 
-def _drop_connections(url: str) -> None:
-    """Kill every server connection to the test database but the one asking."""
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
-        c.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("idle", [True, False], ids=["idle", "just-used"])
 def test_a_pooled_connection_killed_while_idle_is_replaced_unseen(
@@ -386,7 +375,7 @@ def test_a_pooled_connection_killed_while_idle_is_replaced_unseen(
     try:
         assert store.add_report(report(1))
         store.watchlist()
-        _drop_connections(empty_pg_url)
+        kill_connections(empty_pg_url)
         # Idle past the limit (here: any time at all), the connection is pinged on
         # checkout and replaced; given back a moment ago, it is trusted as it is.
         monkeypatch.setattr(sql_store, "PING_AFTER_IDLE_SECONDS", 0.0 if idle else 3600.0)
